@@ -1,0 +1,4 @@
+/* demo.c: under construction by its owner; see docs/architecture.md */
+#include "log.h"
+#include "cmd.h"
+int cmd_demo(int argc, char **argv) { (void)argc; (void)argv; log_warnx("demo: not built yet"); return 2; }

@@ -1,0 +1,2 @@
+/* policy.c: under construction by its owner; see docs/architecture.md */
+#include "log.h"

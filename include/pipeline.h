@@ -1,0 +1,50 @@
+/*
+ * The one detection pipeline: line -> event (parse by source format) ->
+ * rules (match, except) -> correlations (count, distinct, sequence, sliding
+ * windows, group-by) -> verdicts. Both drivers feed it: the live daemon
+ * (watch.c, wall-clock time) and `breaker replay` (replay.c, time from the
+ * lines themselves). Nothing here does I/O or acts: verdicts go to a callback.
+ */
+#ifndef BREAKER_PIPELINE_H
+#define BREAKER_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct policy;
+struct pipeline;
+struct verdict;
+
+/* The callee takes ownership of the verdict. */
+typedef void (*pipeline_verdict_cb)(struct verdict *, void *arg);
+
+struct pipeline	*pipeline_new(const struct policy *, pipeline_verdict_cb,
+		    void *arg);
+void		 pipeline_free(struct pipeline *);
+
+/*
+ * Feed one complete line of source number `source` (an index into the
+ * policy's sources). `flags` are LINES_* from lines.h. `now` is the event
+ * time in epoch seconds; pass a negative value to let the pipeline take it
+ * from the line (squid timestamps, JSON "timestamp") or, failing that, keep
+ * the last time seen (replay's synthetic clock).
+ */
+void		 pipeline_feed(struct pipeline *, size_t source,
+		    const char *line, size_t len, int flags, double now);
+/* Let time-based state expire up to `now` (live driver's timer). */
+void		 pipeline_tick(struct pipeline *, double now);
+
+struct pipeline_rule_stats {
+	const char	*id;
+	const char	*title;
+	const char	*source;
+	int		 severity;	/* enum severity */
+	uint64_t	 hits;		/* events that matched (after except) */
+	uint64_t	 verdicts;
+};
+size_t		 pipeline_nrules(const struct pipeline *);
+void		 pipeline_rule_stats(const struct pipeline *, size_t,
+		    struct pipeline_rule_stats *);
+uint64_t	 pipeline_lines(const struct pipeline *, size_t source);
+
+#endif

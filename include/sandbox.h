@@ -1,0 +1,24 @@
+/*
+ * After start-up the daemon drops what it does not need and confines itself
+ * with a libseccomp allow-list (one static table in sandbox.c) whose default
+ * is to kill the process. No execve after start.
+ */
+#ifndef BREAKER_SANDBOX_H
+#define BREAKER_SANDBOX_H
+
+#include <stdio.h>
+
+enum sandbox_mode {
+	SANDBOX_OFF = 0,
+	SANDBOX_ENFORCE,	/* default: a forbidden call kills the process */
+	SANDBOX_LOG,		/* violations are logged by the kernel, allowed */
+};
+
+/* "off", "enforce", "log" -> mode; -1 if unknown. */
+int	sandbox_mode_parse(const char *);
+/* Drop privileges not needed, set no_new_privs, load the filter. 0 or -1. */
+int	sandbox_enter(enum sandbox_mode);
+/* Print the allow-list for review (breaker check --sandbox). */
+void	sandbox_print(FILE *);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * A fired rule as a structured record. It is persisted to the state directory
+ * (atomically: temporary file, fsync, rename) before any action runs, and
+ * rewritten when the action's outcome is known, so a crash loses nothing and
+ * `breaker finish` can report from disk alone.
+ */
+#ifndef BREAKER_VERDICT_H
+#define BREAKER_VERDICT_H
+
+#include <sys/queue.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+
+enum severity {
+	SEVERITY_NOTICE = 0,
+	SEVERITY_WARNING,
+	SEVERITY_FATAL,
+};
+
+#define VERDICT_MAX_EVIDENCE	10	/* evidence lines kept per verdict */
+#define VERDICT_MAX_EVIDENCE_LEN 1024	/* bytes kept per evidence line */
+
+struct verdict {
+	unsigned	 seq;		/* 1, 2, … within the job */
+	char		*rule_id;
+	char		*title;
+	enum severity	 severity;
+	char		*source;	/* source name, e.g. "engine" */
+	char		*message;	/* rendered message template */
+	uint64_t	 line_no;	/* line of the firing event in source */
+	uint64_t	 count;		/* events the correlation counted */
+	double		 first_seen;	/* epoch seconds of first counted event */
+	double		 fired_at;	/* epoch seconds the rule fired */
+	int		 observe;	/* observe mode: nothing was done */
+
+	/* evidence: sanitised (never raw) lines, oldest first */
+	char		*evidence[VERDICT_MAX_EVIDENCE];
+	size_t		 nevidence;
+	uint64_t	 evidence_dropped;
+
+	/* what was done: "stop", "record", "would-stop", "none" */
+	char		*action;
+	/* outcome, in words, e.g. "awf (pid 4242) exited after SIGINT" */
+	char		*action_result;
+	char		*stop_target;	/* "awf" or NULL */
+	int		 stop_pid;	/* 0 when none */
+	char		*stop_signal;	/* last signal sent, "SIGINT" … */
+	double		 stopped_at;	/* epoch seconds the target exited, 0 */
+	int		 stop_exit;	/* target's wait status, -1 unknown */
+	char		*api_result;	/* GitHub API outcome, or NULL */
+
+	TAILQ_ENTRY(verdict) entry;
+};
+TAILQ_HEAD(verdict_list, verdict);
+
+struct verdict	*verdict_new(void);
+void		 verdict_free(struct verdict *);
+void		 verdict_list_free(struct verdict_list *);
+/* Keep a copy of one evidence line, sanitised and capped. */
+void		 verdict_add_evidence(struct verdict *, const char *, size_t);
+void		 verdict_set(char **field, const char *value);
+const char	*severity_name(enum severity);
+int		 severity_parse(const char *);	/* -1 if unknown */
+
+struct cJSON	*verdict_to_json(const struct verdict *);
+struct verdict	*verdict_from_json(const struct cJSON *);
+/* Write <state_dir>/verdict-<seq>.json atomically; -1 on error (logged). */
+int		 verdict_persist(const struct verdict *, const char *state_dir);
+/* Load every verdict file of a state directory, ordered by seq. */
+int		 verdict_load_all(const char *state_dir, struct verdict_list *);
+
+#endif
