@@ -1,2 +1,340 @@
-/* sandbox.c: under construction by its owner; see docs/architecture.md */
+/*
+ * The daemon's confinement, entered once start-up is done (configuration
+ * read, sources opened, socket bound, targets resolvable):
+ *
+ *  1. privileges: started as root, keep only the three capabilities the job
+ *     needs (read a firewall log owned by Squid's user, read the environ of
+ *     the job's processes, signal a root-owned `sudo awf`) and drop every
+ *     other one from the effective, permitted, inheritable and bounding sets;
+ *  2. no_new_privs, so nothing can regain them;
+ *  3. a seccomp allow-list whose default kills the process.
+ *
+ * The allow-list is the table below, one system call a line with the reason
+ * it is needed, meant to be read top to bottom by a reviewer (and printed by
+ * `breaker check --sandbox`). execve is absent: the daemon never runs a
+ * program after start.
+ */
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
+
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "log.h"
+#include "sandbox.h"
+
+struct sandbox_syscall {
+	const char	*name;
+	const char	*why;
+};
+
+static const struct sandbox_syscall sandbox_allow[] = {
+	/* reading and writing what is already open */
+	{ "read",		"log files, inotify, sockets, pipes" },
+	{ "readv",		"libevent buffers" },
+	{ "pread64",		"content marker of a followed file (truncation check)" },
+	{ "write",		"own log, verdict files, socket replies" },
+	{ "writev",		"libevent buffers" },
+	{ "lseek",		"tail offsets" },
+	{ "close",		"everything" },
+	{ "fcntl",		"non-blocking and close-on-exec flags" },
+	{ "ioctl",		"FIONREAD on inotify and sockets (libevent)" },
+	{ "dup",		"libevent" },
+	{ "dup3",		"libevent" },
+	{ "pipe2",		"libevent's internal notification" },
+	{ "eventfd2",		"libevent's internal notification" },
+
+	/* files: rotation re-opens, /proc scans, atomic verdict writes */
+	{ "openat",		"re-open a rotated log, /proc/PID/{stat,environ}" },
+	{ "open",		"older libc paths of the same" },
+	{ "fstat",		"tail: size and inode of an open file" },
+	{ "newfstatat",		"tail: size and inode by path; /proc entries" },
+	{ "stat",		"older libc paths of the same" },
+	{ "lstat",		"symlinked log paths" },
+	{ "statx",		"newer libc paths of the same" },
+	{ "fstatfs",		"tail: detect network filesystems" },
+	{ "statfs",		"tail: detect network filesystems" },
+	{ "readlink",		"symlinked log paths" },
+	{ "readlinkat",		"symlinked log paths" },
+	{ "getdents64",		"scan /proc for the job's processes" },
+	{ "rename",		"verdict files are written then renamed" },
+	{ "renameat",		"the same, newer libc" },
+	{ "renameat2",		"the same, newer libc" },
+	{ "unlink",		"remove a temporary verdict file, the socket" },
+	{ "unlinkat",		"the same, newer libc" },
+	{ "fsync",		"verdicts are durable before any action" },
+	{ "fdatasync",		"the same" },
+	{ "fchmod",		"verdict files are 0600" },
+	{ "umask",		"the same" },
+
+	/* following files */
+	{ "inotify_init1",	"re-create the watch set after an overflow" },
+	{ "inotify_add_watch",	"files and directories that appear later" },
+	{ "inotify_rm_watch",	"files that go away" },
+
+	/* the event loop and time */
+	{ "epoll_create1",	"libevent" },
+	{ "epoll_ctl",		"libevent" },
+	{ "epoll_wait",		"libevent" },
+	{ "epoll_pwait",	"libevent" },
+	{ "poll",		"libc (resolver, OpenSSL)" },
+	{ "ppoll",		"libc" },
+	{ "select",		"libc" },
+	{ "pselect6",		"libc" },
+	{ "timerfd_create",	"libevent timers" },
+	{ "timerfd_settime",	"libevent timers" },
+	{ "clock_gettime",	"event times" },
+	{ "clock_nanosleep",	"bounded waits" },
+	{ "nanosleep",		"bounded waits" },
+	{ "gettimeofday",	"libevent" },
+
+	/* the control socket and the optional GitHub API */
+	{ "socket",		"GitHub API connections, resolver" },
+	{ "connect",		"GitHub API connections, resolver" },
+	{ "accept",		"control socket" },
+	{ "accept4",		"control socket" },
+	{ "recvfrom",		"sockets, resolver" },
+	{ "recvmsg",		"sockets" },
+	{ "sendto",		"sockets, resolver" },
+	{ "sendmsg",		"sockets" },
+	{ "sendmmsg",		"resolver (A and AAAA at once)" },
+	{ "shutdown",		"sockets" },
+	{ "getsockopt",		"connect completion (libevent)" },
+	{ "setsockopt",		"socket options (libevent)" },
+	{ "getsockname",	"sockets" },
+	{ "getpeername",	"control socket peer check" },
+	{ "bind",		"resolver's UDP socket" },
+	{ "getrandom",		"TLS and JWT (OpenSSL)" },
+	{ "uname",		"libc and OpenSSL probes" },
+
+	/* stopping the engine */
+	{ "pidfd_open",		"a handle on the engine that survives pid reuse" },
+	{ "pidfd_send_signal",	"the signal ladder" },
+	{ "kill",		"fallback on kernels without pidfds; liveness probes" },
+	{ "waitid",		"reap children (none in the daemon; libc paths)" },
+	{ "wait4",		"the same" },
+
+	/* signals, memory, threads, identity */
+	{ "rt_sigaction",	"libevent signal handling" },
+	{ "rt_sigprocmask",	"libevent signal handling" },
+	{ "rt_sigreturn",	"returning from a signal handler" },
+	{ "sigaltstack",	"sanitizer and libc signal stacks" },
+	{ "tgkill",		"abort()" },
+	{ "getpid",		"logging" },
+	{ "gettid",		"libc" },
+	{ "getppid",		"the Worker watch" },
+	{ "getuid",		"libc" },
+	{ "geteuid",		"libc" },
+	{ "getgid",		"libc" },
+	{ "getegid",		"libc" },
+	{ "brk",		"malloc" },
+	{ "mmap",		"malloc" },
+	{ "munmap",		"malloc" },
+	{ "mremap",		"malloc" },
+	{ "mprotect",		"malloc arenas, PCRE2 JIT" },
+	{ "madvise",		"malloc" },
+	{ "futex",		"libc locks" },
+	{ "sched_yield",	"libc locks" },
+	{ "sched_getaffinity",	"libc" },
+	{ "prlimit64",		"libc" },
+	{ "restart_syscall",	"interrupted sleeps" },
+	{ "exit",		"thread exit" },
+	{ "exit_group",		"process exit" },
+};
+
+/*
+ * The sanitizers' runtimes need a few more at exit and when reporting:
+ * LeakSanitizer stops the world with a helper thread that ptraces the
+ * process. Only builds made with a sanitizer get these.
+ */
+static const struct sandbox_syscall sandbox_allow_sanitizer[] = {
+	{ "clone",		"LeakSanitizer's helper thread" },
+	{ "clone3",		"LeakSanitizer's helper thread" },
+	{ "ptrace",		"LeakSanitizer stops the world" },
+	{ "prctl",		"LeakSanitizer" },
+	{ "set_robust_list",	"the helper thread" },
+	{ "rseq",		"the helper thread" },
+	{ "sched_setaffinity",	"sanitizer runtime" },
+	{ "getrusage",		"sanitizer runtime" },
+	{ "process_vm_readv",	"sanitizer runtime" },
+};
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define SANDBOX_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SANDBOX_SANITIZER 1
+#endif
+#endif
+#ifndef SANDBOX_SANITIZER
+#define SANDBOX_SANITIZER 0
+#endif
+
+/*
+ * Kept when started as root: read a firewall log owned by Squid's user and
+ * the job's /proc entries (DAC_READ_SEARCH, SYS_PTRACE for environ of
+ * another user's process), and signal a root-owned `sudo awf` (KILL).
+ */
+static const int sandbox_keep_caps[] = {
+	CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_KILL,
+};
+
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+int
+sandbox_mode_parse(const char *s)
+{
+	if (strcmp(s, "off") == 0)
+		return SANDBOX_OFF;
+	if (strcmp(s, "enforce") == 0)
+		return SANDBOX_ENFORCE;
+	if (strcmp(s, "log") == 0)
+		return SANDBOX_LOG;
+	return -1;
+}
+
+static int
+sandbox_cap_kept(int cap)
+{
+	size_t	i;
+
+	for (i = 0; i < NITEMS(sandbox_keep_caps); i++)
+		if (sandbox_keep_caps[i] == cap)
+			return 1;
+	return 0;
+}
+
+/* Root only: every capability but the kept ones goes, for good. */
+static int
+sandbox_drop_capabilities(void)
+{
+	struct __user_cap_header_struct	hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct	data[2];
+	int				cap;
+	size_t				i;
+
+	if (geteuid() != 0)
+		return 0;
+	for (cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		if (sandbox_cap_kept(cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
+		    errno != EINVAL) {
+			log_warn("sandbox: dropping capability %d", cap);
+			return -1;
+		}
+	}
+	memset(data, 0, sizeof data);
+	for (i = 0; i < NITEMS(sandbox_keep_caps); i++) {
+		cap = sandbox_keep_caps[i];
+		data[CAP_TO_INDEX(cap)].effective |= CAP_TO_MASK(cap);
+		data[CAP_TO_INDEX(cap)].permitted |= CAP_TO_MASK(cap);
+	}
+	if (syscall(SYS_capset, &hdr, data) == -1) {
+		log_warn("sandbox: capset");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sandbox_add(scmp_filter_ctx ctx, const struct sandbox_syscall *list,
+    size_t n)
+{
+	size_t	i;
+	int	nr;
+
+	for (i = 0; i < n; i++) {
+		/* A name this architecture lacks is simply not needed here. */
+		nr = seccomp_syscall_resolve_name(list[i].name);
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) < 0) {
+			log_warnx("sandbox: cannot allow %s", list[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+sandbox_load_filter(enum sandbox_mode mode)
+{
+	scmp_filter_ctx	ctx;
+	uint32_t	deny;
+	int		rc = -1;
+
+	deny = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
+	if ((ctx = seccomp_init(deny)) == NULL) {
+		log_warnx("sandbox: seccomp_init failed");
+		return -1;
+	}
+	if (sandbox_add(ctx, sandbox_allow, NITEMS(sandbox_allow)) == -1)
+		goto out;
+	if (SANDBOX_SANITIZER && sandbox_add(ctx, sandbox_allow_sanitizer,
+	    NITEMS(sandbox_allow_sanitizer)) == -1)
+		goto out;
+	if ((rc = seccomp_load(ctx)) < 0) {
+		log_warnx("sandbox: seccomp_load: %s", strerror(-rc));
+		rc = -1;
+	}
+out:
+	seccomp_release(ctx);
+	return rc;
+}
+
+int
+sandbox_enter(enum sandbox_mode mode)
+{
+	if (mode == SANDBOX_OFF)
+		return 0;
+	if (sandbox_drop_capabilities() == -1)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
+		log_warn("sandbox: no_new_privs");
+		return -1;
+	}
+	if (sandbox_load_filter(mode) == -1)
+		return -1;
+	log_debug("sandbox: %s, %zu system calls allowed",
+	    mode == SANDBOX_LOG ? "logging" : "enforcing",
+	    NITEMS(sandbox_allow) +
+	    (SANDBOX_SANITIZER ? NITEMS(sandbox_allow_sanitizer) : 0));
+	return 0;
+}
+
+static void
+sandbox_print_list(FILE *out, const struct sandbox_syscall *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		fprintf(out, "  %-20s %s\n", list[i].name, list[i].why);
+}
+
+void
+sandbox_print(FILE *out)
+{
+	size_t	i;
+
+	fprintf(out, "seccomp allow-list (any other system call kills the "
+	    "daemon; --sandbox=log only logs it):\n");
+	sandbox_print_list(out, sandbox_allow, NITEMS(sandbox_allow));
+	if (SANDBOX_SANITIZER) {
+		fprintf(out, "added in this sanitizer build:\n");
+		sandbox_print_list(out, sandbox_allow_sanitizer,
+		    NITEMS(sandbox_allow_sanitizer));
+	}
+	fprintf(out, "capabilities kept when started as root:");
+	for (i = 0; i < NITEMS(sandbox_keep_caps); i++)
+		fprintf(out, " %s", sandbox_keep_caps[i] == CAP_KILL ?
+		    "CAP_KILL" : sandbox_keep_caps[i] == CAP_SYS_PTRACE ?
+		    "CAP_SYS_PTRACE" : "CAP_DAC_READ_SEARCH");
+	fprintf(out, "\n");
+}

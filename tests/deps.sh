@@ -1,0 +1,41 @@
+#!/bin/bash
+# Install everything breaker needs to build and to run its whole test suite
+# on a fresh Debian 12 machine: Debian packages with apt-get, engine CLIs
+# with npm. Safe to run again. Needs root (or sudo).
+set -euo pipefail
+
+APT_PACKAGES=(
+	build-essential meson ninja-build pkg-config python3
+	libevent-dev libssl-dev libcjson-dev libseccomp-dev libpcre2-dev
+	libcmocka-dev
+	clang llvm libclang-rt-14-dev
+	valgrind cppcheck clang-tidy
+	procps psmisc curl openssl ca-certificates
+	squid fail2ban
+)
+# The machines ship Node.js with npm; Debian's own packages only if absent.
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Squid is only a test fixture here: never leave the system service running.
+if command -v systemctl >/dev/null 2>&1; then
+	$SUDO systemctl disable --now squid >/dev/null 2>&1 || true
+fi
+
+# Engine CLIs for the end-to-end suite (pinned; see tests/e2e/README.md).
+if [ -x "$(dirname "$0")/e2e/install-engines.sh" ]; then
+	"$(dirname "$0")/e2e/install-engines.sh"
+fi

@@ -1,0 +1,253 @@
+/*
+ * The sandbox, proved in forked children: the filter is really loaded
+ * (Seccomp: 2, NoNewPrivs: 1), what the daemon does is allowed, a system
+ * call outside the table kills the process, log mode only logs, and a root
+ * start keeps exactly the three documented capabilities.
+ */
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sandbox.h"
+
+/* A system call the daemon never makes and the table does not allow. */
+#define FORBIDDEN_SYSCALL()	syscall(SYS_personality, 0xffffffffUL)
+
+/* Value of a "Key:\tvalue" line of /proc/self/status, or NULL. */
+static char *
+status_field(const char *key, char *buf, size_t size)
+{
+	FILE	*f = fopen("/proc/self/status", "r");
+	size_t	 klen = strlen(key);
+	char	*found = NULL;
+
+	if (f == NULL)
+		return NULL;
+	while (fgets(buf, (int)size, f) != NULL) {
+		if (strncmp(buf, key, klen) == 0 && buf[klen] == ':') {
+			found = buf + klen + 1;
+			found += strspn(found, " \t");
+			found[strcspn(found, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Run fn in a child; return its wait status. */
+static int
+in_child(int (*fn)(void))
+{
+	pid_t	pid;
+	int	status;
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(fn());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static int
+child_reports_filter(void)
+{
+	char	 buf[256], *v;
+
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	if ((v = status_field("Seccomp", buf, sizeof buf)) == NULL ||
+	    strcmp(v, "2") != 0)
+		return 11;
+	if ((v = status_field("NoNewPrivs", buf, sizeof buf)) == NULL ||
+	    strcmp(v, "1") != 0)
+		return 12;
+	return 0;
+}
+
+static void
+test_filter_is_loaded(void **state)
+{
+	int	status = in_child(child_reports_filter);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* What the daemon really does after start must all pass the filter. */
+static int
+child_does_daemon_work(void)
+{
+	struct timespec	 ts;
+	char		 buf[512];
+	int		 fd, in, pidfd;
+
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
+		return 11;
+	if (read(fd, buf, sizeof buf) <= 0)
+		return 12;
+	close(fd);
+	if ((in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return 13;
+	if (inotify_add_watch(in, "/tmp", IN_CREATE) == -1)
+		return 14;
+	close(in);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if ((pidfd = (int)syscall(SYS_pidfd_open, getppid(), 0)) == -1)
+		return 15;
+	/* signal 0: permission and liveness probe, no signal delivered */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == -1)
+		return 16;
+	close(pidfd);
+	return 0;
+}
+
+static void
+test_daemon_work_is_allowed(void **state)
+{
+	int	status = in_child(child_does_daemon_work);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static int
+child_makes_forbidden_call(void)
+{
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	FORBIDDEN_SYSCALL();
+	return 0;	/* reaching here means the filter failed */
+}
+
+static int
+child_execs(void)
+{
+	char	*argv[] = { (char *)"true", NULL };
+
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	execv("/bin/true", argv);
+	return 0;
+}
+
+static void
+test_forbidden_call_kills(void **state)
+{
+	int	status;
+
+	(void)state;
+	status = in_child(child_makes_forbidden_call);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+
+	status = in_child(child_execs);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+}
+
+static int
+child_log_mode(void)
+{
+	if (sandbox_enter(SANDBOX_LOG) != 0)
+		return 10;
+	FORBIDDEN_SYSCALL();
+	return 0;
+}
+
+static void
+test_log_mode_survives(void **state)
+{
+	int	status = in_child(child_log_mode);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static int
+child_root_caps(void)
+{
+	char		 buf[256], *v;
+	/* CAP_DAC_READ_SEARCH (2), CAP_KILL (5), CAP_SYS_PTRACE (19) */
+	const unsigned long long want = (1ULL << 2) | (1ULL << 5) | (1ULL << 19);
+
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	if ((v = status_field("CapEff", buf, sizeof buf)) == NULL ||
+	    strtoull(v, NULL, 16) != want)
+		return 11;
+	if ((v = status_field("CapBnd", buf, sizeof buf)) == NULL ||
+	    strtoull(v, NULL, 16) != want)
+		return 12;
+	return 0;
+}
+
+static void
+test_root_keeps_three_capabilities(void **state)
+{
+	int	status;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	status = in_child(child_root_caps);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_mode_parse_and_print(void **state)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	(void)state;
+	assert_int_equal(sandbox_mode_parse("off"), SANDBOX_OFF);
+	assert_int_equal(sandbox_mode_parse("enforce"), SANDBOX_ENFORCE);
+	assert_int_equal(sandbox_mode_parse("log"), SANDBOX_LOG);
+	assert_int_equal(sandbox_mode_parse("on"), -1);
+
+	f = open_memstream(&text, &len);
+	sandbox_print(f);
+	fclose(f);
+	assert_non_null(strstr(text, "pidfd_send_signal"));
+	assert_null(strstr(text, "execve"));
+	assert_null(strstr(text, "personality"));
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_filter_is_loaded),
+		cmocka_unit_test(test_daemon_work_is_allowed),
+		cmocka_unit_test(test_forbidden_call_kills),
+		cmocka_unit_test(test_log_mode_survives),
+		cmocka_unit_test(test_root_keeps_three_capabilities),
+		cmocka_unit_test(test_mode_parse_and_print),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
