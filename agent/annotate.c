@@ -1,2 +1,1196 @@
-/* annotate.c: under construction by its owner; see docs/architecture.md */
+/*
+ * What the job shows: workflow commands with the runner's exact escaping,
+ * and the Markdown job summary.
+ *
+ * Everything that came from the engine or its logs is hostile. Before it is
+ * printed it is, in this order:
+ *   1. redacted: API keys, tokens and credentials become "[REDACTED]";
+ *   2. neutralised: "::" and "##[" get a zero-width space (U+200B) between
+ *      their characters, so they can never start a workflow command, not
+ *      even the legacy form the runner recognises anywhere in a line; C0
+ *      controls (CR, LF, ESC…) become their visible Unicode "control
+ *      pictures" (U+2400 + c), C1 controls, bidi overrides and invalid
+ *      UTF-8 become U+FFFD;
+ *   3. escaped exactly as the runner unescapes it (ActionCommand.cs):
+ *      "%" first, then CR, LF, and in property values also ":" and ",".
+ * See docs/annotations.md for the reasons behind each choice.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "annotate.h"
 #include "log.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+#define REDACTED	"[REDACTED]"
+#define ZWSP		"\xe2\x80\x8b"	/* U+200B ZERO WIDTH SPACE */
+#define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
+#define ELLIPSIS	"\xe2\x80\xa6"	/* U+2026 */
+#define ANNOTATE_SUMMARY_ROWS	100	/* table rows; each is < 1 KiB */
+
+/* ---- escaping: the runner's rules, nothing more, nothing less ---- */
+
+static char *
+annotate_escape(const char *s, int property)
+{
+	char	*out, *o;
+
+	out = o = xmalloc(strlen(s) * 3 + 1);
+	for (; *s != '\0'; s++) {
+		/* One pass is "%" first: no escape's output is re-escaped. */
+		if (*s == '%')
+			o = stpcpy(o, "%25");
+		else if (*s == '\r')
+			o = stpcpy(o, "%0D");
+		else if (*s == '\n')
+			o = stpcpy(o, "%0A");
+		else if (property && *s == ':')
+			o = stpcpy(o, "%3A");
+		else if (property && *s == ',')
+			o = stpcpy(o, "%2C");
+		else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+annotate_escape_property(const char *s)
+{
+	return annotate_escape(s, 1);
+}
+
+char *
+annotate_escape_data(const char *s)
+{
+	return annotate_escape(s, 0);
+}
+
+/* ---- redaction ---- */
+
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_tok(unsigned char c)		/* API-key body: base62 plus - and _ */
+{
+	return is_alnum(c) || c == '-' || c == '_';
+}
+
+static int
+is_pat(unsigned char c)		/* github_pat_ body */
+{
+	return is_alnum(c) || c == '_';
+}
+
+static int
+is_b64(unsigned char c)		/* RFC 6750 token68 */
+{
+	return is_tok(c) || c == '.' || c == '~' || c == '+' || c == '/' ||
+	    c == '=';
+}
+
+static int
+is_cred(unsigned char c)	/* a header value's credential */
+{
+	return c > ' ' && c != 0x7f && c != '"' && c != '\'' && c != ',' &&
+	    c != ';' && c != '<' && c != '>' && c != ')' && c != ']' &&
+	    c != '}';
+}
+
+static size_t
+run(const char *s, size_t len, size_t i, int (*cls)(unsigned char))
+{
+	size_t	j = i;
+
+	while (j < len && cls((unsigned char)s[j]))
+		j++;
+	return j - i;
+}
+
+static int
+has_digit(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] >= '0' && s[i] <= '9')
+			return 1;
+	return 0;
+}
+
+/* A value that looks like a credential rather than a word of prose. */
+static int
+keyish(const char *s, size_t n)
+{
+	size_t	i, digits = 0;
+
+	for (i = 0; i < n; i++)
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+	return (n >= 8 && digits > 0) || n >= 16;
+}
+
+static int
+ci_at(const char *s, size_t len, size_t i, const char *word)
+{
+	size_t	n = strlen(word);
+
+	return i + n <= len && strncasecmp(s + i, word, n) == 0;
+}
+
+/* Each matcher returns the match length at `i` (0: none); `keep` bytes of
+ * it stay verbatim (a scheme word), the rest becomes the marker. */
+struct redact_hit {
+	size_t	keep;
+	size_t	len;
+};
+
+static size_t
+match_prefixed(const char *s, size_t len, size_t i)
+{
+	static const struct {
+		const char	*prefix;
+		int		(*cls)(unsigned char);
+		size_t		 min;
+		int		 need_digit;
+	} keys[] = {
+		{ "sk-",	 is_tok,   20, 1 },	/* OpenAI, Anthropic */
+		{ "ghp_",	 is_alnum, 20, 0 },	/* GitHub tokens */
+		{ "gho_",	 is_alnum, 20, 0 },
+		{ "ghu_",	 is_alnum, 20, 0 },
+		{ "ghs_",	 is_alnum, 20, 0 },
+		{ "ghr_",	 is_alnum, 20, 0 },
+		{ "github_pat_", is_pat,   20, 0 },
+		{ "AIza",	 is_tok,   30, 0 },	/* Google API keys */
+	};
+	size_t	k, p, body;
+
+	for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		p = strlen(keys[k].prefix);
+		if (i + p > len || memcmp(s + i, keys[k].prefix, p) != 0)
+			continue;
+		body = run(s, len, i + p, keys[k].cls);
+		if (body < keys[k].min)
+			continue;
+		if (keys[k].need_digit && !has_digit(s + i + p, body))
+			continue;
+		return p + body;
+	}
+	return 0;
+}
+
+/* eyJ… is base64url of '{"': a JWT or a JSON blob that may hold secrets. */
+static size_t
+match_jwt(const char *s, size_t len, size_t i)
+{
+	size_t	body, j, seg, dots = 0;
+
+	if (i + 3 > len || memcmp(s + i, "eyJ", 3) != 0)
+		return 0;
+	body = run(s, len, i + 3, is_tok);
+	if (body < 10)
+		return 0;
+	j = i + 3 + body;
+	while (j < len && s[j] == '.') {
+		seg = run(s, len, j + 1, is_tok);
+		j += 1 + seg;
+		dots++;
+	}
+	if ((dots > 0 && j - i >= 30) || body >= 40)
+		return j - i;
+	return 0;
+}
+
+static struct redact_hit
+match_bearer(const char *s, size_t len, size_t i)
+{
+	struct redact_hit	h = { 0, 0 };
+	size_t			j, tok;
+
+	if (!ci_at(s, len, i, "bearer"))
+		return h;
+	j = i + 6;
+	if (j >= len || (s[j] != ' ' && s[j] != '\t'))
+		return h;
+	while (j < len && (s[j] == ' ' || s[j] == '\t'))
+		j++;
+	tok = run(s, len, j, is_b64);
+	/* "Bearer authentication" is prose; "Bearer abc.def123" is not. */
+	if (tok < 8 || (!has_digit(s + j, tok) && tok < 24))
+		return h;
+	h.keep = j - i;
+	h.len = j - i + tok;
+	return h;
+}
+
+static int
+is_scheme(const char *s, size_t n)
+{
+	static const char *schemes[] = { "bearer", "basic", "token", "digest",
+	    "negotiate", "ntlm", "apikey", "key", "hoba", "mutual", "vapid",
+	    "dpop", "aws4-hmac-sha256" };
+	size_t	k;
+
+	for (k = 0; k < sizeof schemes / sizeof schemes[0]; k++)
+		if (strlen(schemes[k]) == n && strncasecmp(s, schemes[k], n) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_word(unsigned char c)
+{
+	return is_alnum(c) || c == '-';
+}
+
+/*
+ * `Authorization: Bearer x`, `"x-api-key": "x"`, `api_key=x`: the header
+ * name, an optional closing quote, ':' or '=', an optional opening quote,
+ * then the value. Authorization keeps its scheme word.
+ */
+static struct redact_hit
+match_header(const char *s, size_t len, size_t i)
+{
+	static const struct {
+		const char	*name;
+		int		 kind;	/* 0 auth, 1 always, 2 keyish */
+	} hdrs[] = {
+		{ "proxy-authorization", 0 }, { "authorization", 0 },
+		{ "x-goog-api-key", 1 }, { "x-api-key", 1 },
+		{ "api-key", 2 }, { "api_key", 2 }, { "apikey", 2 },
+	};
+	struct redact_hit	h = { 0, 0 };
+	size_t			k, j, w, c;
+
+	for (k = 0; k < sizeof hdrs / sizeof hdrs[0]; k++)
+		if (ci_at(s, len, i, hdrs[k].name))
+			break;
+	if (k == sizeof hdrs / sizeof hdrs[0])
+		return h;
+	j = i + strlen(hdrs[k].name);
+	if (j < len && (s[j] == '"' || s[j] == '\''))
+		j++;
+	while (j < len && s[j] == ' ')
+		j++;
+	if (j >= len || (s[j] != ':' && s[j] != '='))
+		return h;
+	j++;
+	while (j < len && (s[j] == ' ' || s[j] == '"' || s[j] == '\''))
+		j++;
+	if (hdrs[k].kind == 0) {
+		w = run(s, len, j, is_word);
+		if (w > 0 && is_scheme(s + j, w) && j + w < len &&
+		    s[j + w] == ' ') {
+			c = j + w;
+			while (c < len && s[c] == ' ')
+				c++;
+			if ((w = run(s, len, c, is_cred)) > 0) {
+				h.keep = c - i;
+				h.len = c - i + w;
+			}
+			return h;
+		}
+	}
+	w = run(s, len, j, is_cred);
+	if (w == 0 || (hdrs[k].kind != 1 && !keyish(s + j, w)))
+		return h;
+	h.keep = j - i;
+	h.len = j - i + w;
+	return h;
+}
+
+static struct redact_hit
+redact_at(const char *s, size_t len, size_t i)
+{
+	struct redact_hit	h = { 0, 0 };
+
+	/* Secrets start at a word boundary: "task-…" holds no "sk-" key. */
+	if (i > 0 && is_alnum((unsigned char)s[i - 1]))
+		return h;
+	/* Every pattern starts with one of these: skip the rest cheaply. */
+	if (strchr("sgAebBaApPxX", s[i]) == NULL || s[i] == '\0')
+		return h;
+	if ((h.len = match_prefixed(s, len, i)) > 0 ||
+	    (h.len = match_jwt(s, len, i)) > 0)
+		return h;
+	h = match_header(s, len, i);
+	if (h.len == 0)
+		h = match_bearer(s, len, i);
+	return h;
+}
+
+char *
+annotate_redact(const char *s, size_t len)
+{
+	struct redact_hit	 h;
+	char			*out;
+	size_t			 i = 0, n = 0;
+
+	/*
+	 * Growth bound: a match spans at least 11 input bytes ("x-api-key:"
+	 * and a 1-byte value is the shortest) and adds at most 9 (the 10-byte
+	 * marker for that 1 byte), so the output is under twice the input.
+	 */
+	out = xmalloc(len * 2 + sizeof REDACTED);
+	while (i < len) {
+		h = redact_at(s, len, i);
+		if (h.len == 0) {
+			out[n++] = s[i++];
+			continue;
+		}
+		memcpy(out + n, s + i, h.keep);
+		n += h.keep;
+		memcpy(out + n, REDACTED, sizeof REDACTED - 1);
+		n += sizeof REDACTED - 1;
+		i += h.len;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* ---- neutralisation ---- */
+
+/* Decode one UTF-8 character; 0 if the bytes are not valid UTF-8. */
+static size_t
+utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
+{
+	size_t	n, k;
+	unsigned min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		n = 2, *cp = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3, *cp = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4, *cp = s[0] & 0x07, min = 0x10000;
+	} else
+		return 0;
+	if (n > len)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[k] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+static char *
+put_cp(char *o, unsigned cp)
+{
+	if (cp < 0x80)
+		*o++ = (char)cp;
+	else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/* Characters that could reorder or hide what a reader sees. */
+static int
+is_spoofing(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) ||		/* C1 controls */
+	    (cp >= 0x202a && cp <= 0x202e) ||		/* bidi embeddings */
+	    (cp >= 0x2066 && cp <= 0x2069);		/* bidi isolates */
+}
+
+/* Copy s[i], and break "::" and "##[" right after it. */
+static char *
+break_sequences(char *o, const char *s, size_t len, size_t i)
+{
+	*o++ = s[i];
+	if (s[i] == ':' && i + 1 < len && s[i + 1] == ':')
+		o = stpcpy(o, ZWSP);
+	else if (s[i] == '#' && i + 2 < len && s[i + 1] == '#' &&
+	    s[i + 2] == '[')
+		o = stpcpy(o, ZWSP);
+	return o;
+}
+
+/*
+ * Our own composed text (already sanitised pieces joined by our words and
+ * newlines) gets the sequence breaking once more: two safe pieces can meet
+ * at "…:" + ":…". Newlines stay, to be escaped as %0A.
+ */
+static char *
+break_all(const char *s)
+{
+	size_t	 len = strlen(s), i;
+	char	*out, *o;
+
+	out = o = xmalloc(len * 4 + 1);
+	for (i = 0; i < len; i++)
+		o = break_sequences(o, s, len, i);
+	*o = '\0';
+	return out;
+}
+
+char *
+annotate_neutralise(const char *in, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)in;
+	char			*out, *o;
+	unsigned		 cp;
+	size_t			 i = 0, n;
+
+	/* Worst case: ':' becomes 4 bytes (':' + U+200B). */
+	out = o = xmalloc(len * 4 + 1);
+	while (i < len) {
+		if (s[i] == '\t')
+			*o++ = ' ';
+		else if (s[i] < 0x20)
+			o = put_cp(o, 0x2400 + s[i]);	/* LF -> U+240A */
+		else if (s[i] == 0x7f)
+			o = put_cp(o, 0x2421);
+		else if (s[i] < 0x80)
+			o = break_sequences(o, in, len, i);
+		else if ((n = utf8_decode(s + i, len - i, &cp)) == 0)
+			o = stpcpy(o, REPLACEMENT);	/* one invalid byte */
+		else {
+			if (is_spoofing(cp))
+				o = stpcpy(o, REPLACEMENT);
+			else if (cp == 0x2028 || cp == 0x2029)
+				*o++ = ' ';
+			else {
+				memcpy(o, s + i, n);
+				o += n;
+			}
+			i += n;
+			continue;
+		}
+		i++;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+annotate_sanitise(const char *s, size_t len)
+{
+	char	*red, *clean;
+
+	red = annotate_redact(s, len);
+	clean = annotate_neutralise(red, strlen(red));
+	free(red);
+	return clean;
+}
+
+static char *
+sanitise_str(const char *s)
+{
+	return s != NULL ? annotate_sanitise(s, strlen(s)) : xstrdup("");
+}
+
+/* Cut in place to at most `max` bytes on a UTF-8 boundary, marked "…". */
+static void
+cap_utf8(char *s, size_t max)
+{
+	size_t	cut;
+
+	if (strlen(s) <= max)
+		return;
+	cut = max - (sizeof ELLIPSIS - 1);
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(s + cut, ELLIPSIS, sizeof ELLIPSIS);
+}
+
+/* ---- workflow commands ---- */
+
+static const char *
+severity_command(enum severity s)
+{
+	switch (s) {
+	case SEVERITY_FATAL:
+		return "error";
+	case SEVERITY_WARNING:
+		return "warning";
+	default:
+		return "notice";
+	}
+}
+
+static int
+type_index(enum severity s)
+{
+	return s == SEVERITY_FATAL ? 0 : s == SEVERITY_WARNING ? 1 : 2;
+}
+
+
+/*
+ * The one place a command line is formed. `title` and `message` are our
+ * text with sanitised pieces in it; newlines in them are ours, escaped.
+ */
+static void
+print_command(FILE *out, const char *type, const char *title,
+    const char *message)
+{
+	char	*t, *m, *bt, *bm, *et, *em;
+
+	xasprintf(&t, "breaker: %s", title);
+	m = xstrdup(message);
+	cap_utf8(t, ANNOTATE_MAX_TITLE);
+	cap_utf8(m, ANNOTATE_MAX_MESSAGE);
+	bt = break_all(t);
+	bm = break_all(m);
+	et = annotate_escape_property(bt);
+	em = annotate_escape_data(bm);
+	fprintf(out, "::%s title=%s::%s\n", type, et, em);
+	free(t);
+	free(m);
+	free(bt);
+	free(bm);
+	free(et);
+	free(em);
+}
+
+static int
+verdict_observed(const struct verdict *v, const struct annotate_job *job)
+{
+	return v->observe || (job != NULL && job->observe) ||
+	    (v->action != NULL && strcmp(v->action, "would-stop") == 0);
+}
+
+static int
+verdict_stopped(const struct verdict *v)
+{
+	return v->action != NULL && strcmp(v->action, "stop") == 0;
+}
+
+/* A wait status in words: "exit 130", "killed by SIGKILL". */
+static void
+describe_status(char *buf, size_t size, int status)
+{
+	const char	*name;
+
+	if (status == -1)
+		snprintf(buf, size, "exit status unknown");
+	else if (WIFEXITED(status))
+		snprintf(buf, size, "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status)) {
+		name = sigabbrev_np(WTERMSIG(status));
+		if (name != NULL)
+			snprintf(buf, size, "killed by SIG%s", name);
+		else
+			snprintf(buf, size, "killed by signal %d",
+			    WTERMSIG(status));
+	} else
+		snprintf(buf, size, "status %d", status);
+}
+
+/* What came of a verdict, from its action and stop fields. */
+enum outcome {
+	OUT_RECORDED,		/* warning/notice, or a rule without stop */
+	OUT_NONE,		/* the rule asked for nothing */
+	OUT_OBSERVED,		/* fatal, observe mode: would have stopped */
+	OUT_STOPPED,		/* the engine was signalled and exited */
+	OUT_TRIED,		/* signalled, not seen to exit */
+	OUT_FAILED,		/* nothing found, or no signal got through */
+};
+
+static enum outcome
+verdict_outcome(const struct verdict *v, const struct annotate_job *job)
+{
+	if (v->severity == SEVERITY_FATAL && verdict_observed(v, job))
+		return OUT_OBSERVED;
+	if (!verdict_stopped(v))
+		return v->action != NULL && strcmp(v->action, "none") == 0 ?
+		    OUT_NONE : OUT_RECORDED;
+	/* A target found but never signalled (EPERM…) was not stopped. */
+	if (v->stop_pid <= 0 || (v->stop_signal == NULL && v->stopped_at <= 0))
+		return OUT_FAILED;
+	return v->stopped_at > 0 || v->stop_exit != -1 ? OUT_STOPPED :
+	    OUT_TRIED;
+}
+
+/* "awf (pid 4242), last signal SIGINT, exit 130": sanitised, plain. */
+static char *
+describe_stop(const struct verdict *v)
+{
+	char	 st[64] = "", *target, *sig, *out;
+
+	target = sanitise_str(v->stop_target != NULL ? v->stop_target :
+	    "engine");
+	sig = sanitise_str(v->stop_signal != NULL ? v->stop_signal : "none");
+	if (v->stop_exit != -1) {
+		st[0] = ',';
+		st[1] = ' ';
+		describe_status(st + 2, sizeof st - 2, v->stop_exit);
+	}
+	xasprintf(&out, "%s (pid %d), last signal %s%s", target, v->stop_pid,
+	    sig, st);
+	free(target);
+	free(sig);
+	return out;
+}
+
+/* What was done, as one sentence. */
+static void
+write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
+{
+	char	*res = v->action_result != NULL ?
+	    sanitise_str(v->action_result) : NULL, *stop = describe_stop(v);
+
+	switch (verdict_outcome(v, job)) {
+	case OUT_OBSERVED:
+		fprintf(f, "Observe mode: breaker would have stopped the "
+		    "engine; it was left running.");
+		break;
+	case OUT_STOPPED:
+		fprintf(f, "breaker stopped the engine: %s.", stop);
+		break;
+	case OUT_TRIED:
+		fprintf(f, "breaker tried to stop the engine: %s; %s.", stop,
+		    res != NULL ? res : "it was not seen to exit");
+		break;
+	case OUT_FAILED:
+		fprintf(f, "breaker could not stop the engine: %s.",
+		    res != NULL ? res : "no engine process was found");
+		break;
+	case OUT_NONE:
+		fprintf(f, "No action was configured.");
+		break;
+	case OUT_RECORDED:
+		fprintf(f, "Recorded only (severity %s); the engine was left "
+		    "running.", severity_name(v->severity));
+		break;
+	}
+	free(stop);
+	free(res);
+}
+
+static char *
+verdict_message(const struct verdict *v, const struct annotate_job *job)
+{
+	char	*buf = NULL, *head, *id, *src, *ev, *api;
+	size_t	 size = 0;
+	FILE	*f;
+
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		fatal("open_memstream");
+	head = sanitise_str(v->message != NULL && *v->message != '\0' ?
+	    v->message : v->title != NULL ? v->title : v->rule_id);
+	id = sanitise_str(v->rule_id);
+	src = sanitise_str(v->source != NULL ? v->source : "?");
+	fprintf(f, "%s\nRule %s (%s) fired on %s line %llu", head, id,
+	    severity_name(v->severity), src, (unsigned long long)v->line_no);
+	if (v->count > 1)
+		fprintf(f, " after %llu events", (unsigned long long)v->count);
+	fprintf(f, ".\n");
+	write_action(f, v, job);
+	if (v->nevidence > 0) {
+		/* Evidence is stored sanitised; sanitising again is a no-op
+		 * for honest files and a guard against edited ones. */
+		ev = sanitise_str(v->evidence[v->nevidence - 1]);
+		fprintf(f, "\nEvidence: %s", ev);
+		free(ev);
+	}
+	if (v->api_result != NULL) {
+		api = sanitise_str(v->api_result);
+		fprintf(f, "\nGitHub API: %s", api);
+		free(api);
+	}
+	if (job != NULL && job->daemon_ended_early)
+		fprintf(f, "\n(breaker's daemon ended before the job did; this "
+		    "comes from its saved state.)");
+	fclose(f);
+	free(head);
+	free(id);
+	free(src);
+	return buf;
+}
+
+static char *
+verdict_title(const struct verdict *v)
+{
+	return sanitise_str(v->title != NULL && *v->title != '\0' ?
+	    v->title : v->rule_id);
+}
+
+/*
+ * The runner keeps the first 10 annotations of each type per step and
+ * drops the rest silently, so when a type overflows we print 9 and make
+ * the 10th the fold: it is then the one the job page shows.
+ */
+void
+annotate_print(FILE *out, const struct verdict_list *list,
+    const struct annotate_job *job)
+{
+	static const char	*types[] = { "error", "warning", "notice" };
+	const struct verdict	*v;
+	size_t			 total[3] = { 0, 0, 0 }, shown[3] = { 0, 0, 0 };
+	size_t			 limit, t;
+	char			*title, *msg, *fold;
+
+	TAILQ_FOREACH(v, list, entry)
+		total[type_index(v->severity)]++;
+	TAILQ_FOREACH(v, list, entry) {
+		t = type_index(v->severity);
+		limit = total[t] > ANNOTATE_MAX_PER_TYPE ?
+		    ANNOTATE_MAX_PER_TYPE - 1 : ANNOTATE_MAX_PER_TYPE;
+		if (shown[t] >= limit)
+			continue;
+		shown[t]++;
+		title = verdict_title(v);
+		msg = verdict_message(v, job);
+		print_command(out, severity_command(v->severity), title, msg);
+		free(title);
+		free(msg);
+	}
+	for (t = 0; t < 3; t++) {
+		if (total[t] <= shown[t])
+			continue;
+		xasprintf(&fold, ELLIPSIS " and %zu more breaker verdicts; "
+		    "see the job summary", total[t] - shown[t]);
+		xasprintf(&title, "%zu more %s verdicts", total[t] - shown[t],
+		    types[t]);
+		print_command(out, types[t], title, fold);
+		free(fold);
+		free(title);
+	}
+	fflush(out);
+}
+
+void
+annotate_warning(FILE *out, const char *title, const char *message)
+{
+	char	*t = sanitise_str(title), *m = sanitise_str(message);
+
+	print_command(out, "warning", t, m);
+	free(t);
+	free(m);
+	fflush(out);
+}
+
+/* ---- the Markdown job summary ---- */
+
+/*
+ * Inline Markdown: sanitised, capped (before escaping, so no escape is cut
+ * in half), and every active ASCII punctuation escaped.
+ */
+static char *
+md_capped(const char *s, size_t max)
+{
+	char	*clean = sanitise_str(s), *out, *o, *p;
+
+	cap_utf8(clean, max);
+	out = o = xmalloc(strlen(clean) * 2 + 1);
+	for (p = clean; *p != '\0'; p++) {
+		if (strchr("\\`*_{}[]<>()#+-!|~&@^=$", *p) != NULL)
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o = '\0';
+	free(clean);
+	return out;
+}
+
+static char *
+md_inline(const char *s)
+{
+	return md_capped(s, ANNOTATE_MAX_MESSAGE);
+}
+
+static char *
+md_cell(const char *s)
+{
+	return md_capped(s, ANNOTATE_MAX_TITLE);
+}
+
+static void
+fmt_dur(char *buf, size_t size, double s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 10)
+		snprintf(buf, size, "%.2f s", s);
+	else if (s < 120)
+		snprintf(buf, size, "%.1f s", s);
+	else
+		snprintf(buf, size, "%d min %02d s", (int)(s / 60),
+		    (int)s % 60);
+}
+
+/* "+41.2 s (12:00:41Z)", or only the clock when the job start is unknown. */
+static void
+fmt_when(char *buf, size_t size, double t, const struct annotate_job *job)
+{
+	char		 d[32], clock[16] = "?";
+	struct tm	 tm;
+	time_t		 sec = (time_t)t;
+
+	if (t > 0 && gmtime_r(&sec, &tm) != NULL)
+		strftime(clock, sizeof clock, "%H:%M:%SZ", &tm);
+	if (job != NULL && job->job_started > 0 && t > 0) {
+		fmt_dur(d, sizeof d, t - job->job_started);
+		snprintf(buf, size, "+%s (%s)", d, clock);
+	} else
+		snprintf(buf, size, "%s", clock);
+}
+
+/* The fence must be longer than any backtick run in the lines it holds. */
+static size_t
+fence_len(const struct verdict *v)
+{
+	size_t	i, longest = 0, cur;
+	const char *p;
+
+	for (i = 0; i < v->nevidence; i++) {
+		cur = 0;
+		for (p = v->evidence[i]; *p != '\0'; p++) {
+			cur = *p == '`' ? cur + 1 : 0;
+			if (cur > longest)
+				longest = cur;
+		}
+	}
+	return longest < 3 ? 3 : longest + 1;
+}
+
+static void
+md_evidence(FILE *f, const struct verdict *v)
+{
+	size_t	 i, flen = fence_len(v);
+	char	*line;
+
+	if (v->nevidence == 0)
+		return;
+	fprintf(f, "\nEvidence (%zu line%s", v->nevidence,
+	    v->nevidence == 1 ? "" : "s");
+	if (v->evidence_dropped > 0)
+		fprintf(f, "; %llu more not kept",
+		    (unsigned long long)v->evidence_dropped);
+	fprintf(f, "):\n\n");
+	for (i = 0; i < flen; i++)
+		fputc('`', f);
+	fprintf(f, "text\n");
+	for (i = 0; i < v->nevidence; i++) {
+		line = sanitise_str(v->evidence[i]);
+		fprintf(f, "%s\n", line);
+		free(line);
+	}
+	for (i = 0; i < flen; i++)
+		fputc('`', f);
+	fputc('\n', f);
+}
+
+static void
+md_stop(FILE *f, const struct verdict *v, const struct annotate_job *job)
+{
+	char	 d[32], *stop, *res, *plain;
+
+	res = v->action_result != NULL ? md_inline(v->action_result) : NULL;
+	stop = describe_stop(v);
+	switch (verdict_outcome(v, job)) {
+	case OUT_OBSERVED:
+		fprintf(f, "- **Action:** none (observe mode); breaker would "
+		    "have stopped the engine.\n");
+		break;
+	case OUT_RECORDED:
+	case OUT_NONE:
+		fprintf(f, "- **Action:** recorded only.\n");
+		break;
+	case OUT_FAILED:
+		fprintf(f, "- **Action:** breaker could not stop the engine: "
+		    "%s.\n", res != NULL ? res : "no engine process was found");
+		break;
+	case OUT_STOPPED:
+	case OUT_TRIED:
+		plain = stop;
+		stop = md_inline(plain);
+		free(plain);
+		fprintf(f, "- **%s:** %s.\n", verdict_outcome(v, job) ==
+		    OUT_STOPPED ? "Stopped" : "Signalled, not seen to exit",
+		    stop);
+		if (res != NULL)
+			fprintf(f, "- **Outcome:** %s\n", res);
+		if (v->stopped_at > 0 && v->first_seen > 0) {
+			fmt_dur(d, sizeof d, v->stopped_at - v->first_seen);
+			fprintf(f, "- **First sign to cut:** %s\n", d);
+		}
+		if (v->stopped_at > 0 && job != NULL && job->job_started > 0) {
+			fmt_dur(d, sizeof d, v->stopped_at - job->job_started);
+			fprintf(f, "- **Job start to cut:** %s\n", d);
+		}
+		break;
+	}
+	free(stop);
+	free(res);
+}
+
+static char *
+md_section(const struct verdict *v, const struct annotate_job *job)
+{
+	char	*buf = NULL, *id, *title, *msg, *api, when[64];
+	size_t	 size = 0;
+	FILE	*f;
+
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		fatal("open_memstream");
+	id = md_cell(v->rule_id);
+	title = md_cell(v->title != NULL ? v->title : "");
+	fprintf(f, "\n#### %u. %s — %s\n\n", v->seq, id, title);
+	if (v->message != NULL) {
+		msg = md_inline(v->message);
+		fprintf(f, "%s\n\n", msg);
+		free(msg);
+	}
+	fmt_when(when, sizeof when, v->first_seen, job);
+	fprintf(f, "- **Counted:** %llu event%s, first at %s\n",
+	    (unsigned long long)v->count, v->count == 1 ? "" : "s", when);
+	md_stop(f, v, job);
+	if (v->api_result != NULL) {
+		api = md_inline(v->api_result);
+		fprintf(f, "- **GitHub API:** %s\n", api);
+		free(api);
+	}
+	md_evidence(f, v);
+	fclose(f);
+	free(id);
+	free(title);
+	return buf;
+}
+
+static void
+md_table(FILE *f, const struct verdict_list *list,
+    const struct annotate_job *job)
+{
+	const struct verdict	*v;
+	char			*id, *title, *src, when[64];
+	size_t			 rows = 0;
+
+	fprintf(f, "\n| # | rule | severity | source | when |\n"
+	    "|---:|---|---|---|---|\n");
+	TAILQ_FOREACH(v, list, entry) {
+		if (rows++ == ANNOTATE_SUMMARY_ROWS) {
+			fprintf(f, "| " ELLIPSIS " | and more | | | |\n");
+			break;
+		}
+		id = md_cell(v->rule_id);
+		title = md_cell(v->title != NULL ? v->title : "");
+		src = md_cell(v->source != NULL ? v->source : "?");
+		fmt_when(when, sizeof when, v->fired_at, job);
+		fprintf(f, "| %u | **%s** %s | %s | %s line %llu | %s |\n",
+		    v->seq, id, title, severity_name(v->severity), src,
+		    (unsigned long long)v->line_no, when);
+		free(id);
+		free(title);
+		free(src);
+	}
+}
+
+/* The first verdict that stopped (or would have stopped) the engine. */
+static const struct verdict *
+first_cut(const struct verdict_list *list)
+{
+	const struct verdict	*v;
+
+	TAILQ_FOREACH(v, list, entry)
+		if (v->severity == SEVERITY_FATAL)
+			return v;
+	return NULL;
+}
+
+static void
+md_headline(FILE *f, const struct verdict_list *list,
+    const struct annotate_job *job, size_t n)
+{
+	const struct verdict	*cut = first_cut(list);
+	char			*title, d[32];
+	double			 at;
+
+	if (cut == NULL) {
+		fprintf(f, "### breaker: %zu verdict%s, nothing stopped\n", n,
+		    n == 1 ? "" : "s");
+		return;
+	}
+	title = md_cell(cut->title != NULL ? cut->title : cut->rule_id);
+	switch (verdict_outcome(cut, job)) {
+	case OUT_OBSERVED:
+		fprintf(f, "### breaker would have stopped the engine "
+		    "(observe mode): %s\n", title);
+		break;
+	case OUT_STOPPED:
+		fprintf(f, "### breaker stopped the engine: %s\n", title);
+		break;
+	case OUT_TRIED:
+		fprintf(f, "### breaker signalled the engine: %s\n", title);
+		break;
+	case OUT_FAILED:
+		fprintf(f, "### breaker could not stop the engine: %s\n",
+		    title);
+		break;
+	default:
+		fprintf(f, "### breaker recorded a fatal failure: %s\n", title);
+		break;
+	}
+	free(title);
+	at = cut->stopped_at > 0 ? cut->stopped_at : cut->fired_at;
+	fprintf(f, "\n");
+	if (job != NULL && job->job_started > 0 && at > 0) {
+		fmt_dur(d, sizeof d, at - job->job_started);
+		fprintf(f, "%s after the job started", d);
+	}
+	if (cut->first_seen > 0 && at > 0) {
+		fmt_dur(d, sizeof d, at - cut->first_seen);
+		fprintf(f, "%s%s after the first sign", job != NULL &&
+		    job->job_started > 0 ? "; " : "", d);
+	}
+	fprintf(f, ".");
+	if (job != NULL && job->saved > 0) {
+		fmt_dur(d, sizeof d, job->saved);
+		fprintf(f, " Time saved: about %s%s%s%s.", d,
+		    job->saved_basis ? " (" : "",
+		    job->saved_basis ? job->saved_basis : "",
+		    job->saved_basis ? ")" : "");
+	}
+	fprintf(f, "\n");
+}
+
+/* Sentences about the run itself; `sep` goes before each but the first. */
+static void
+md_notes(FILE *f, const struct annotate_job *job, int lead)
+{
+	const char	*sep = lead ? " " : "";
+	char		*note, *pol;
+
+	if (job == NULL)
+		return;
+	if (job->daemon_ended_early) {
+		fprintf(f, "%sThe breaker daemon ended before the job did; this "
+		    "report comes from its saved state.", sep);
+		sep = " ";
+	}
+	if (job->note != NULL) {
+		note = md_inline(job->note);
+		fprintf(f, "%s%s", sep, note);
+		free(note);
+		sep = " ";
+	}
+	if (job->policy != NULL) {
+		pol = md_inline(job->policy);
+		fprintf(f, "%sPolicy: %s.", sep, pol);
+		free(pol);
+	}
+}
+
+/* Render the whole summary into memory, within ANNOTATE_SUMMARY_MAX. */
+static char *
+md_render(const struct verdict_list *list, const struct annotate_job *job)
+{
+	const struct verdict	*v;
+	char			*buf = NULL, *sec;
+	size_t			 size = 0, n = 0, omitted = 0, used;
+	FILE			*f;
+
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		fatal("open_memstream");
+	TAILQ_FOREACH(v, list, entry)
+		n++;
+	if (n == 0) {
+		/* A quiet job: one line, so it is clear breaker watched. */
+		fprintf(f, "**breaker**: no failure detected.");
+		md_notes(f, job, 1);
+		fprintf(f, "\n");
+		fclose(f);
+		return buf;
+	}
+	md_headline(f, list, job, n);
+	if (job != NULL && (job->daemon_ended_early || job->note != NULL ||
+	    job->policy != NULL)) {
+		fprintf(f, "\n");
+		md_notes(f, job, 0);
+		fprintf(f, "\n");
+	}
+	md_table(f, list, job);
+	TAILQ_FOREACH(v, list, entry) {
+		sec = md_section(v, job);
+		fflush(f);
+		used = size;
+		/* Keep room for the closing note; never cut a code block. */
+		if (omitted > 0 || used + strlen(sec) + 1024 >
+		    ANNOTATE_SUMMARY_MAX)
+			omitted++;
+		else
+			fputs(sec, f);
+		free(sec);
+	}
+	if (omitted > 0)
+		fprintf(f, "\n_The details of %zu more verdict%s were left out "
+		    "to keep this summary under %d KiB (GitHub drops a step "
+		    "summary over 1 MiB); they are in breaker's state "
+		    "directory._\n", omitted, omitted == 1 ? "" : "s",
+		    ANNOTATE_SUMMARY_MAX / 1024);
+	fclose(f);
+	return buf;
+}
+
+static int
+append_file(const char *path, const char *text)
+{
+	size_t	len = strlen(text);
+	ssize_t	n;
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -1;
+	while (len > 0) {
+		if ((n = write(fd, text, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		text += n;
+		len -= (size_t)n;
+	}
+	return close(fd);
+}
+
+int
+annotate_summary(const char *path, const struct verdict_list *list,
+    const struct annotate_job *job)
+{
+	char	*md;
+	int	 rv = 0;
+
+	if (path == NULL || *path == '\0') {
+		log_debug("no step summary file; summary not written");
+		return 0;
+	}
+	md = md_render(list, job);
+	if (append_file(path, md) == -1) {
+		log_warn("job summary %s", path);
+		rv = -1;
+	}
+	free(md);
+	return rv;
+}

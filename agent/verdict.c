@@ -1,2 +1,560 @@
-/* verdict.c: under construction by its owner; see docs/architecture.md */
+/*
+ * A fired rule as a structured record, and its life on disk.
+ *
+ * A verdict is persisted before any action runs and rewritten when the
+ * action's outcome is known, so `breaker finish` can report from disk alone
+ * even when the daemon crashed. Every write goes to a temporary file in the
+ * state directory, is fsynced, renamed over the final name and the directory
+ * fsynced: a reader sees the old record or the new one, never half of one.
+ *
+ * Evidence lines are engine text, hostile by assumption: only a redacted,
+ * neutralised, capped copy is ever kept, so nothing downstream (JSON on
+ * disk, the annotation, the job summary, the log) can hold a secret or a
+ * workflow command that came from the engine.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "annotate.h"
 #include "log.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+#define VERDICT_FORMAT		1		/* "version" in the JSON */
+#define VERDICT_FILE_MAX	(4 << 20)	/* larger files are corrupt */
+#define VERDICT_U53		9007199254740992.0 /* 2^53: exact in a double */
+#define VERDICT_CUT_MARK	"\xe2\x80\xa6"	/* "…" marks a cut line */
+
+static const char *severity_names[] = {
+	[SEVERITY_NOTICE] = "notice",
+	[SEVERITY_WARNING] = "warning",
+	[SEVERITY_FATAL] = "fatal",
+};
+
+struct verdict *
+verdict_new(void)
+{
+	struct verdict	*v;
+
+	v = xcalloc(1, sizeof *v);
+	v->stop_exit = -1;
+	return v;
+}
+
+void
+verdict_free(struct verdict *v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	free(v->rule_id);
+	free(v->title);
+	free(v->source);
+	free(v->message);
+	for (i = 0; i < v->nevidence; i++)
+		free(v->evidence[i]);
+	free(v->action);
+	free(v->action_result);
+	free(v->stop_target);
+	free(v->stop_signal);
+	free(v->api_result);
+	free(v);
+}
+
+void
+verdict_list_free(struct verdict_list *list)
+{
+	struct verdict	*v;
+
+	while ((v = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, v, entry);
+		verdict_free(v);
+	}
+}
+
+void
+verdict_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL ? xstrdup(value) : NULL;
+}
+
+const char *
+severity_name(enum severity s)
+{
+	if ((unsigned)s >= sizeof severity_names / sizeof severity_names[0])
+		return "unknown";
+	return severity_names[s];
+}
+
+int
+severity_parse(const char *name)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < sizeof severity_names / sizeof severity_names[0]; i++)
+		if (strcmp(name, severity_names[i]) == 0)
+			return (int)i;
+	/* "error" is what the runner calls it; accept it as an alias. */
+	if (strcmp(name, "error") == 0)
+		return SEVERITY_FATAL;
+	return -1;
+}
+
+/* Cut `s` in place to at most `max` bytes, on a UTF-8 boundary, marked. */
+static void
+verdict_cap(char *s, size_t max)
+{
+	size_t	len = strlen(s), cut, marklen = strlen(VERDICT_CUT_MARK);
+
+	if (len <= max)
+		return;
+	cut = max - marklen;
+	/* Back up over continuation bytes so no character is split. */
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(s + cut, VERDICT_CUT_MARK, marklen + 1);
+}
+
+/*
+ * Keep the first line (the first sign of trouble) and the most recent
+ * ones (what finally fired): when full, the second-oldest line goes.
+ */
+void
+verdict_add_evidence(struct verdict *v, const char *line, size_t len)
+{
+	char	*red, *clean;
+
+	if (line == NULL)
+		return;
+	red = annotate_redact(line, len);
+	clean = annotate_neutralise(red, strlen(red));
+	free(red);
+	verdict_cap(clean, VERDICT_MAX_EVIDENCE_LEN);
+
+	if (v->nevidence == VERDICT_MAX_EVIDENCE) {
+		free(v->evidence[1]);
+		memmove(&v->evidence[1], &v->evidence[2],
+		    (VERDICT_MAX_EVIDENCE - 2) * sizeof v->evidence[0]);
+		v->nevidence--;
+		v->evidence_dropped++;
+	}
+	v->evidence[v->nevidence++] = clean;
+}
+
+/* JSON numbers are doubles: integers past 2^53 travel as strings. */
+static void
+json_add_u64(cJSON *o, const char *key, uint64_t n)
+{
+	char	buf[32];
+
+	if ((double)n < VERDICT_U53)
+		cJSON_AddNumberToObject(o, key, (double)n);
+	else {
+		snprintf(buf, sizeof buf, "%" PRIu64, n);
+		cJSON_AddStringToObject(o, key, buf);
+	}
+}
+
+static void
+json_add_str(cJSON *o, const char *key, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+cJSON *
+verdict_to_json(const struct verdict *v)
+{
+	cJSON	*o, *ev;
+	size_t	 i;
+
+	o = cJSON_CreateObject();
+	if (o == NULL)
+		fatalx("verdict_to_json: out of memory");
+	cJSON_AddNumberToObject(o, "version", VERDICT_FORMAT);
+	cJSON_AddNumberToObject(o, "seq", v->seq);
+	json_add_str(o, "rule_id", v->rule_id);
+	json_add_str(o, "title", v->title);
+	cJSON_AddStringToObject(o, "severity", severity_name(v->severity));
+	json_add_str(o, "source", v->source);
+	json_add_str(o, "message", v->message);
+	json_add_u64(o, "line_no", v->line_no);
+	json_add_u64(o, "count", v->count);
+	cJSON_AddNumberToObject(o, "first_seen", v->first_seen);
+	cJSON_AddNumberToObject(o, "fired_at", v->fired_at);
+	cJSON_AddBoolToObject(o, "observe", v->observe != 0);
+	ev = cJSON_AddArrayToObject(o, "evidence");
+	for (i = 0; i < v->nevidence; i++)
+		cJSON_AddItemToArray(ev, cJSON_CreateString(v->evidence[i]));
+	json_add_u64(o, "evidence_dropped", v->evidence_dropped);
+	json_add_str(o, "action", v->action);
+	json_add_str(o, "action_result", v->action_result);
+	json_add_str(o, "stop_target", v->stop_target);
+	cJSON_AddNumberToObject(o, "stop_pid", v->stop_pid);
+	json_add_str(o, "stop_signal", v->stop_signal);
+	cJSON_AddNumberToObject(o, "stopped_at", v->stopped_at);
+	cJSON_AddNumberToObject(o, "stop_exit", v->stop_exit);
+	json_add_str(o, "api_result", v->api_result);
+	return o;
+}
+
+/* Optional string: absent or null is NULL; another type is an error. */
+static int
+json_get_str(const cJSON *o, const char *key, char **out)
+{
+	const cJSON	*it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (it == NULL || cJSON_IsNull(it))
+		return 0;
+	if (!cJSON_IsString(it))
+		return -1;
+	verdict_set(out, it->valuestring);
+	return 0;
+}
+
+static int
+json_get_u64(const cJSON *o, const char *key, uint64_t *out)
+{
+	const cJSON	*it = cJSON_GetObjectItemCaseSensitive(o, key);
+	char		*end;
+
+	if (it == NULL)
+		return 0;
+	if (cJSON_IsNumber(it)) {
+		if (!(it->valuedouble >= 0 && it->valuedouble < VERDICT_U53) ||
+		    it->valuedouble != floor(it->valuedouble))
+			return -1;
+		*out = (uint64_t)it->valuedouble;
+		return 0;
+	}
+	if (!cJSON_IsString(it) || it->valuestring[0] < '0' ||
+	    it->valuestring[0] > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(it->valuestring, &end, 10);
+	return (errno != 0 || *end != '\0') ? -1 : 0;
+}
+
+static int
+json_get_double(const cJSON *o, const char *key, double *out)
+{
+	const cJSON	*it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsNumber(it))
+		return -1;
+	*out = it->valuedouble;
+	return 0;
+}
+
+static int
+json_get_int(const cJSON *o, const char *key, int *out)
+{
+	double	d = *out;
+
+	if (json_get_double(o, key, &d) == -1 || d != floor(d) ||
+	    d < -2147483648.0 || d > 2147483647.0)
+		return -1;
+	*out = (int)d;
+	return 0;
+}
+
+static int
+verdict_evidence_from_json(struct verdict *v, const cJSON *o)
+{
+	const cJSON	*ev = cJSON_GetObjectItemCaseSensitive(o, "evidence");
+	const cJSON	*it;
+
+	if (ev == NULL || cJSON_IsNull(ev))
+		return 0;
+	if (!cJSON_IsArray(ev))
+		return -1;
+	cJSON_ArrayForEach(it, ev) {
+		if (!cJSON_IsString(it))
+			return -1;
+		if (v->nevidence == VERDICT_MAX_EVIDENCE) {
+			v->evidence_dropped++;
+			continue;
+		}
+		v->evidence[v->nevidence] = xstrdup(it->valuestring);
+		verdict_cap(v->evidence[v->nevidence++],
+		    VERDICT_MAX_EVIDENCE_LEN);
+	}
+	return 0;
+}
+
+/* Required: seq >= 1, rule_id, a known severity. Unknown keys are ignored. */
+struct verdict *
+verdict_from_json(const cJSON *o)
+{
+	struct verdict	*v;
+	const cJSON	*it;
+	uint64_t	 seq = 0;
+	char		*sev = NULL;
+	int		 s, bad = 0;
+
+	if (!cJSON_IsObject(o))
+		return NULL;
+	v = verdict_new();
+	bad |= json_get_u64(o, "seq", &seq);
+	bad |= json_get_str(o, "rule_id", &v->rule_id);
+	bad |= json_get_str(o, "title", &v->title);
+	bad |= json_get_str(o, "severity", &sev);
+	bad |= json_get_str(o, "source", &v->source);
+	bad |= json_get_str(o, "message", &v->message);
+	bad |= json_get_u64(o, "line_no", &v->line_no);
+	bad |= json_get_u64(o, "count", &v->count);
+	bad |= json_get_double(o, "first_seen", &v->first_seen);
+	bad |= json_get_double(o, "fired_at", &v->fired_at);
+	if ((it = cJSON_GetObjectItemCaseSensitive(o, "observe")) != NULL) {
+		if (!cJSON_IsBool(it))
+			bad = -1;
+		v->observe = cJSON_IsTrue(it);
+	}
+	bad |= verdict_evidence_from_json(v, o);
+	bad |= json_get_u64(o, "evidence_dropped", &v->evidence_dropped);
+	bad |= json_get_str(o, "action", &v->action);
+	bad |= json_get_str(o, "action_result", &v->action_result);
+	bad |= json_get_str(o, "stop_target", &v->stop_target);
+	bad |= json_get_int(o, "stop_pid", &v->stop_pid);
+	bad |= json_get_str(o, "stop_signal", &v->stop_signal);
+	bad |= json_get_double(o, "stopped_at", &v->stopped_at);
+	bad |= json_get_int(o, "stop_exit", &v->stop_exit);
+	bad |= json_get_str(o, "api_result", &v->api_result);
+
+	s = severity_parse(sev);
+	free(sev);
+	if (bad || s == -1 || seq < 1 || seq > UINT32_MAX ||
+	    v->rule_id == NULL) {
+		verdict_free(v);
+		return NULL;
+	}
+	v->severity = (enum severity)s;
+	v->seq = (unsigned)seq;
+	return v;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync the directory so the rename itself survives a crash. */
+static int
+fsync_dir(const char *dir)
+{
+	int	fd, rv;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rv = fsync(fd);
+	close(fd);
+	return rv;
+}
+
+/*
+ * The temporary name is fixed per seq and pid (no mkstemp: it needs no
+ * randomness, which keeps the sandbox's allow-list short); O_NOFOLLOW
+ * refuses a planted symlink, and a stale file of a crashed writer is
+ * simply truncated.
+ */
+int
+verdict_persist(const struct verdict *v, const char *state_dir)
+{
+	char	*path = NULL, *tmp = NULL, *text = NULL;
+	cJSON	*o;
+	int	 fd = -1, rv = -1;
+
+	xasprintf(&path, "%s/verdict-%04u.json", state_dir, v->seq);
+	xasprintf(&tmp, "%s/.verdict-%04u.json.%ld.tmp", state_dir, v->seq,
+	    (long)getpid());
+	o = verdict_to_json(v);
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (text == NULL) {
+		log_warnx("verdict %u: cannot render JSON", v->seq);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		log_warn("verdict %u: %s", v->seq, tmp);
+		goto out;
+	}
+	if (fchmod(fd, 0600) == -1 || write_all(fd, text, strlen(text)) == -1 ||
+	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+		log_warn("verdict %u: writing %s", v->seq, tmp);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		log_warn("verdict %u: closing %s", v->seq, tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		log_warn("verdict %u: rename to %s", v->seq, path);
+		goto out;
+	}
+	if (fsync_dir(state_dir) == -1)
+		log_warn("verdict %u: fsync %s", v->seq, state_dir);
+	rv = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (rv == -1)
+		unlink(tmp);
+	free(text);
+	free(tmp);
+	free(path);
+	return rv;
+}
+
+/* "verdict-<digits>.json" exactly; anything else (temp files) is not ours. */
+static int
+verdict_file_name(const char *name)
+{
+	const char	*p;
+
+	if (strncmp(name, "verdict-", 8) != 0)
+		return 0;
+	for (p = name + 8; *p >= '0' && *p <= '9'; p++)
+		;
+	return p > name + 8 && strcmp(p, ".json") == 0;
+}
+
+static char *
+read_small_file(const char *path)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd;
+
+	/* O_NONBLOCK: a FIFO planted under a verdict's name must not hang
+	 * `breaker finish`; it is then refused as not a regular file. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > VERDICT_FILE_MAX) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ?
+		    EINVAL : EFBIG;
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return buf;
+}
+
+static struct verdict *
+verdict_load_one(const char *dir, const char *name)
+{
+	struct verdict	*v = NULL;
+	char		*path, *text;
+	cJSON		*o;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	if ((text = read_small_file(path)) == NULL)
+		log_warn("skipping verdict file %s", path);
+	else if ((o = cJSON_Parse(text)) == NULL)
+		log_warnx("skipping verdict file %s: not JSON", path);
+	else {
+		if ((v = verdict_from_json(o)) == NULL)
+			log_warnx("skipping verdict file %s: not a verdict",
+			    path);
+		cJSON_Delete(o);
+	}
+	free(text);
+	free(path);
+	return v;
+}
+
+static int
+verdict_cmp(const void *a, const void *b)
+{
+	const struct verdict	*va = *(struct verdict * const *)a;
+	const struct verdict	*vb = *(struct verdict * const *)b;
+
+	return (va->seq > vb->seq) - (va->seq < vb->seq);
+}
+
+/*
+ * Returns the number of verdicts appended to `list`, 0 when the directory
+ * does not exist (nothing was ever persisted), -1 when it cannot be read.
+ */
+int
+verdict_load_all(const char *state_dir, struct verdict_list *list)
+{
+	struct verdict	**all = NULL, *v;
+	struct dirent	 *de;
+	DIR		 *d;
+	size_t		  n = 0, cap = 0, i;
+
+	if ((d = opendir(state_dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("verdicts: %s", state_dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!verdict_file_name(de->d_name))
+			continue;
+		if ((v = verdict_load_one(state_dir, de->d_name)) == NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			all = xreallocarray(all, cap, sizeof *all);
+		}
+		all[n++] = v;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(all, n, sizeof *all, verdict_cmp);
+	for (i = 0; i < n; i++)
+		TAILQ_INSERT_TAIL(list, all[i], entry);
+	free(all);
+	return (int)n;
+}

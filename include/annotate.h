@@ -23,6 +23,8 @@ char	*annotate_escape_data(const char *);
 char	*annotate_redact(const char *, size_t);
 /* Make text inert as workflow-command input: "::" and "##[" broken, CR/LF. */
 char	*annotate_neutralise(const char *, size_t);
+/* Both, in the only safe order: redact, then neutralise. */
+char	*annotate_sanitise(const char *, size_t);
 
 /* Facts about the job for the summary's time line. */
 struct annotate_job {
@@ -32,17 +34,30 @@ struct annotate_job {
 	int		 daemon_ended_early; /* daemon gone before finish */
 	const char	*policy;	/* policy_describe() */
 	const char	*note;		/* extra line (e.g. config warning) */
+	double		 saved;		/* seconds the cut saved, 0 unknown */
+	const char	*saved_basis;	/* how `saved` was estimated, or NULL */
 };
 
+#define ANNOTATE_MAX_TITLE	200		/* bytes of a title property */
+#define ANNOTATE_SUMMARY_MAX	(256 * 1024)	/* the runner drops > 1 MiB */
+
 /*
- * Print the verdicts as workflow commands to `out`: at most 10 per type,
- * the overflow folded into one summary annotation of that type.
+ * Print the verdicts as workflow commands to `out`: at most 10 per type
+ * (the runner keeps only the first 10 of each type per step), so when a
+ * type overflows 9 are printed and the 10th folds the rest: "… and N more
+ * breaker verdicts; see the job summary". Observe mode says "would have
+ * stopped the engine". See docs/annotations.md.
  */
 void	annotate_print(FILE *out, const struct verdict_list *,
 	    const struct annotate_job *);
 /* Print one warning annotation (configuration problem etc.). */
 void	annotate_warning(FILE *out, const char *title, const char *message);
-/* Append the Markdown job summary to `path`; -1 on error (logged). */
+/*
+ * Append the Markdown job summary to `path` (one write, at most
+ * ANNOTATE_SUMMARY_MAX bytes; a quiet job gets one line). A NULL or empty
+ * path is not an error (no step summary outside a job): 0. -1 on error
+ * (logged).
+ */
 int	annotate_summary(const char *path, const struct verdict_list *,
 	    const struct annotate_job *);
 

@@ -58,7 +58,12 @@ TAILQ_HEAD(verdict_list, verdict);
 struct verdict	*verdict_new(void);
 void		 verdict_free(struct verdict *);
 void		 verdict_list_free(struct verdict_list *);
-/* Keep a copy of one evidence line, sanitised and capped. */
+/*
+ * Keep a copy of one evidence line, redacted and neutralised
+ * (annotate_sanitise) and capped at VERDICT_MAX_EVIDENCE_LEN bytes on a
+ * UTF-8 boundary ("…" marks a cut). When full, the first line (the first
+ * sign) stays, the second-oldest goes and evidence_dropped counts it.
+ */
 void		 verdict_add_evidence(struct verdict *, const char *, size_t);
 void		 verdict_set(char **field, const char *value);
 const char	*severity_name(enum severity);
@@ -68,7 +73,11 @@ struct cJSON	*verdict_to_json(const struct verdict *);
 struct verdict	*verdict_from_json(const struct cJSON *);
 /* Write <state_dir>/verdict-<seq>.json atomically; -1 on error (logged). */
 int		 verdict_persist(const struct verdict *, const char *state_dir);
-/* Load every verdict file of a state directory, ordered by seq. */
+/*
+ * Append every verdict file of a state directory to the list, ordered by
+ * seq; a corrupt file is logged and skipped. Returns the number loaded,
+ * 0 if the directory does not exist, -1 if it cannot be read (logged).
+ */
 int		 verdict_load_all(const char *state_dir, struct verdict_list *);
 
 #endif

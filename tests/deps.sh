@@ -12,6 +12,7 @@ APT_PACKAGES=(
 	valgrind cppcheck clang-tidy
 	procps psmisc curl openssl ca-certificates
 	squid fail2ban
+	mandoc
 )
 # The machines ship Node.js with npm; Debian's own packages only if absent.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
