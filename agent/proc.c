@@ -1,2 +1,1314 @@
-/* proc.c: under construction by its owner; see docs/architecture.md */
+/*
+ * Finding the job's processes in /proc and stopping the engine through
+ * pidfds with the runner's ladder.
+ *
+ * /proc is a moving target: a process may vanish between readdir and every
+ * read (ESRCH, ENOENT), or keep its environ from us (EACCES when it runs as
+ * another user). Each of those is normal and only makes that process
+ * invisible or "unreadable"; nothing here fails on it.
+ *
+ * Why pidfds: between finding a pid and signalling it the process can exit
+ * and its pid be reused by something unrelated. A pidfd names one process for
+ * good, pidfd_send_signal on it can never reach another, and it turns
+ * readable when the process exits, for any process, not only our children
+ * (checked on Linux 6.x; since 5.3). Only when pidfd_open says ENOSYS (a
+ * kernel older than 5.3, or a seccomp filter that denies it) do we fall back
+ * to kill() and polling, and then that race is back, narrowed to one poll
+ * interval: the pid is re-checked for existence right before each kill().
+ *
+ * The two calls go through syscall(2) rather than glibc's wrappers: those
+ * arrived in glibc 2.36, and the official runner image (Ubuntu 22.04) has
+ * 2.35. The kernel interface is the same.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
 #include "log.h"
+#include "proc.h"
+#include "xalloc.h"
+
+static int
+proc_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int
+proc_pidfd_send_signal(int pidfd, int signo)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
+}
+
+#ifndef P_PIDFD
+#define P_PIDFD		3
+#endif
+
+#define PROC_ROOT		"/proc"
+#define PROC_CMDLINE_MAX	4096
+#define PROC_ENVIRON_MAX	(4 * 1024 * 1024)
+#define PROC_ARGV_MAX		16
+#define PROC_FINAL_WAIT_MS	2000
+#define PROC_POLL_MS		50
+#define TRACKING_VAR		"RUNNER_TRACKING_ID="
+
+static const char *const proc_default_targets[] = {
+	"awf", "codex", "claude", "copilot", "gemini", "node",
+};
+
+static int	proc_no_pidfd;
+
+enum proc_env {
+	ENV_OTHER = 0,		/* readable, not this job's (or no id asked) */
+	ENV_MATCH,
+	ENV_UNREADABLE,
+};
+
+struct proc_ent {
+	pid_t		 pid;
+	pid_t		 ppid;
+	unsigned long long start;	/* with pid: one process, ever */
+	char		 state;
+	char		 comm[17];
+	char		*cmdline;
+	const char	*argv[PROC_ARGV_MAX];
+	int		 argc;
+	enum proc_env	 env;
+	int		 job;
+	int		 inherited;
+};
+
+struct proc_snap {
+	struct proc_ent	*v;
+	size_t		 n;
+};
+
+/* ---- reading /proc ---------------------------------------------------- */
+
+/*
+ * Read a whole /proc file (they report size 0, so read until EOF) into a
+ * NUL-terminated buffer of at most `max` bytes. NULL with errno set.
+ */
+static char *
+proc_read(pid_t pid, const char *what, size_t max, size_t *lenp)
+{
+	char	 path[64], *buf;
+	size_t	 len = 0, cap = 4096;
+	ssize_t	 r;
+	int	 fd, saved;
+
+	snprintf(path, sizeof(path), PROC_ROOT "/%d/%s", (int)pid, what);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max)
+				break;
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xreallocarray(buf, cap + 1, 1);
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			saved = errno;
+			close(fd);
+			free(buf);
+			errno = saved;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}
+
+/* comm may hold spaces and ')': it ends at the LAST ')'. */
+static int
+proc_parse_stat(struct proc_ent *e)
+{
+	char	*buf, *open_p, *close_p;
+	size_t	 n;
+	int	 ppid;
+
+	if ((buf = proc_read(e->pid, "stat", 4096, NULL)) == NULL)
+		return -1;
+	open_p = strchr(buf, '(');
+	close_p = strrchr(buf, ')');
+	if (open_p == NULL || close_p == NULL || close_p < open_p ||
+	    sscanf(close_p + 1, " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	    "%*s %*s %*s %*s %*s %*s %*s %llu", &e->state, &ppid,
+	    &e->start) != 3) {
+		free(buf);
+		errno = EINVAL;
+		return -1;
+	}
+	n = (size_t)(close_p - open_p - 1);
+	if (n >= sizeof(e->comm))
+		n = sizeof(e->comm) - 1;
+	memcpy(e->comm, open_p + 1, n);
+	e->comm[n] = '\0';
+	e->ppid = ppid;
+	free(buf);
+	return 0;
+}
+
+static void
+proc_parse_cmdline(struct proc_ent *e)
+{
+	size_t	 len, i;
+	char	*p;
+
+	e->argc = 0;
+	if ((e->cmdline = proc_read(e->pid, "cmdline", PROC_CMDLINE_MAX,
+	    &len)) == NULL || len == 0)
+		return;
+	p = e->cmdline;
+	for (i = 0; i < len && e->argc < PROC_ARGV_MAX; ) {
+		e->argv[e->argc++] = p + i;
+		i += strlen(p + i) + 1;
+	}
+}
+
+/* Does the NUL-separated environ hold exactly RUNNER_TRACKING_ID=id? */
+static int
+proc_env_has(const char *env, size_t len, const char *id)
+{
+	size_t	vlen = strlen(TRACKING_VAR), ilen = strlen(id), i, n;
+
+	for (i = 0; i < len; i += n + 1) {
+		n = strnlen(env + i, len - i);
+		if (n == vlen + ilen &&
+		    memcmp(env + i, TRACKING_VAR, vlen) == 0 &&
+		    memcmp(env + i + vlen, id, ilen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+proc_read_env(struct proc_ent *e, const char *id)
+{
+	char	*env;
+	size_t	 len;
+
+	e->env = ENV_OTHER;
+	if ((env = proc_read(e->pid, "environ", PROC_ENVIRON_MAX,
+	    &len)) == NULL) {
+		if (errno == EACCES || errno == EPERM)
+			e->env = ENV_UNREADABLE;
+		return;
+	}
+	if (proc_env_has(env, len, id))
+		e->env = ENV_MATCH;
+	free(env);
+}
+
+static int
+proc_ent_cmp(const void *a, const void *b)
+{
+	const struct proc_ent *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int
+proc_numeric(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/*
+ * Every process now (threads are not listed in /proc's top level); with an
+ * id, each one's environ is checked for it.
+ */
+static int
+proc_snap_take(struct proc_snap *s, const char *id)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct proc_ent	*e;
+	size_t		 cap = 0;
+
+	memset(s, 0, sizeof(*s));
+	if ((d = opendir(PROC_ROOT)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!proc_numeric(de->d_name))
+			continue;
+		if (s->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			s->v = xreallocarray(s->v, cap, sizeof(*s->v));
+		}
+		e = &s->v[s->n];
+		memset(e, 0, sizeof(*e));
+		e->pid = (pid_t)strtol(de->d_name, NULL, 10);
+		if (proc_parse_stat(e) == -1)
+			continue;	/* vanished: normal */
+		/*
+		 * argv only matters for the job's processes: skip it for the
+		 * rest (a scan reads three files per process on the machine).
+		 * An ancestor such as the Worker is then known by comm alone.
+		 */
+		if (id != NULL) {
+			proc_read_env(e, id);
+			if (e->env != ENV_OTHER)
+				proc_parse_cmdline(e);
+		}
+		s->n++;
+	}
+	closedir(d);
+	qsort(s->v, s->n, sizeof(*s->v), proc_ent_cmp);
+	return 0;
+}
+
+static void
+proc_snap_free(struct proc_snap *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].cmdline);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct proc_ent *
+proc_snap_get(const struct proc_snap *s, pid_t pid)
+{
+	struct proc_ent	key;
+
+	if (pid <= 0)
+		return NULL;
+	key.pid = pid;
+	return bsearch(&key, s->v, s->n, sizeof(*s->v), proc_ent_cmp);
+}
+
+static struct proc_ent *
+proc_snap_parent(const struct proc_snap *s, const struct proc_ent *e)
+{
+	if (e->ppid == e->pid)
+		return NULL;
+	return proc_snap_get(s, e->ppid);
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *
+proc_base(const char *s)
+{
+	const char	*p = strrchr(s, '/');
+
+	return p != NULL ? p + 1 : s;
+}
+
+/* comm is cut at 15 bytes by the kernel: compare that much. */
+static int
+proc_comm_is(const char *comm, const char *name)
+{
+	if (strlen(name) > 15)
+		return strncmp(comm, name, 15) == 0 && strlen(comm) == 15;
+	return strcmp(comm, name) == 0;
+}
+
+static int
+proc_is_named(const struct proc_ent *e, const char *name)
+{
+	if (proc_comm_is(e->comm, name))
+		return 1;
+	return e->argc > 0 && strcmp(proc_base(e->argv[0]), name) == 0;
+}
+
+static const char *
+proc_worker_name(const struct proc_find_opts *o)
+{
+	if (o == NULL || o->worker == NULL || *o->worker == '\0')
+		return PROC_WORKER_NAME;
+	return o->worker;
+}
+
+/* Nearest strict ancestor named `worker`, bounded against cycles. */
+static const struct proc_ent *
+proc_snap_worker(const struct proc_snap *s, const struct proc_ent *e,
+    const char *worker)
+{
+	size_t	hops;
+
+	for (hops = 0; hops < s->n; hops++) {
+		if ((e = proc_snap_parent(s, e)) == NULL)
+			return NULL;
+		if (proc_is_named(e, worker))
+			return e;
+	}
+	return NULL;
+}
+
+/* ---- the job ---------------------------------------------------------- */
+
+/*
+ * An unreadable process is the job's when the nearest readable ancestor is:
+ * that is how a root `awf` under `sudo` stays visible to a non-root breaker.
+ */
+static int
+proc_inherits(const struct proc_snap *s, const struct proc_ent *e)
+{
+	size_t	hops;
+
+	for (hops = 0; hops < s->n; hops++) {
+		if ((e = proc_snap_parent(s, e)) == NULL)
+			return 0;
+		if (e->env != ENV_UNREADABLE)
+			return e->env == ENV_MATCH;
+	}
+	return 0;
+}
+
+static void
+proc_mark_job(struct proc_snap *s, const struct proc_find_opts *o)
+{
+	const char	*worker = proc_worker_name(o);
+	enum proc_ancestry anc = o != NULL ? o->ancestry : PROC_ANCESTRY_AUTO;
+	struct proc_ent	*e;
+	size_t		 i;
+	int		 any_worker = 0;
+
+	for (i = 0; i < s->n; i++) {
+		e = &s->v[i];
+		if (e->pid == getpid() || e->state == 'Z')
+			continue;
+		if (e->env == ENV_MATCH)
+			e->job = 1;
+		else if (e->env == ENV_UNREADABLE && proc_inherits(s, e))
+			e->job = e->inherited = 1;
+		if (e->job && proc_snap_worker(s, e, worker) != NULL)
+			any_worker = 1;
+	}
+	if (anc == PROC_ANCESTRY_NONE ||
+	    (anc == PROC_ANCESTRY_AUTO && !any_worker))
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].job &&
+		    proc_snap_worker(s, &s->v[i], worker) == NULL)
+			s->v[i].job = 0;
+}
+
+static void
+proc_fill_info(const struct proc_ent *e, const char *name, int sudo,
+    struct proc_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->pid = e->pid;
+	out->ppid = e->ppid;
+	out->start = e->start;
+	snprintf(out->comm, sizeof(out->comm), "%s", e->comm);
+	if (name != NULL)
+		snprintf(out->name, sizeof(out->name), "%s", name);
+	out->via_sudo = sudo;
+	out->inherited = e->inherited;
+}
+
+ssize_t
+proc_find_job(const char *tracking_id, const struct proc_find_opts *o,
+    struct proc_info **out)
+{
+	struct proc_snap	s;
+	size_t			i, n = 0;
+
+	*out = NULL;
+	if (tracking_id == NULL || *tracking_id == '\0')
+		return 0;
+	if (proc_snap_take(&s, tracking_id) == -1)
+		return -1;
+	proc_mark_job(&s, o);
+	for (i = 0; i < s.n; i++) {
+		if (!s.v[i].job)
+			continue;
+		*out = xreallocarray(*out, n + 1, sizeof(**out));
+		proc_fill_info(&s.v[i], NULL, 0, &(*out)[n++]);
+	}
+	proc_snap_free(&s);
+	return (ssize_t)n;
+}
+
+/* ---- choosing the engine ---------------------------------------------- */
+
+/* sudo options that take a separate value (sudo(8)). */
+static int
+proc_sudo_optarg(const char *a)
+{
+	static const char *const with_arg[] = {
+		"-u", "-g", "-h", "-p", "-r", "-t", "-C", "-D", "-U", "-T",
+		"-R",
+		"--user", "--group", "--host", "--prompt", "--role", "--type",
+		"--close-from", "--chdir", "--other-user", "--command-timeout",
+		"--chroot",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(with_arg) / sizeof(with_arg[0]); i++)
+		if (strcmp(a, with_arg[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The command sudo runs: the first word not an option nor VAR=value. */
+static const char *
+proc_sudo_command(const struct proc_ent *e)
+{
+	const char	*a, *eq;
+	int		 i;
+
+	for (i = 1; i < e->argc; i++) {
+		a = e->argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1 < e->argc ? e->argv[i + 1] : NULL;
+		if (a[0] == '-') {
+			if (proc_sudo_optarg(a))
+				i++;
+			continue;
+		}
+		if ((eq = strchr(a, '=')) != NULL && memchr(a, '/',
+		    (size_t)(eq - a)) == NULL)
+			continue;
+		return a;
+	}
+	return NULL;
+}
+
+enum proc_match {
+	MATCH_NONE = 0,
+	MATCH_DIRECT,
+	MATCH_SUDO,
+};
+
+static enum proc_match
+proc_match(const struct proc_ent *e, const char *name)
+{
+	const char	*cmd;
+
+	if (proc_is_named(e, "sudo")) {
+		if ((cmd = proc_sudo_command(e)) != NULL &&
+		    strcmp(proc_base(cmd), name) == 0)
+			return MATCH_SUDO;
+		return MATCH_NONE;
+	}
+	if (proc_is_named(e, name))
+		return MATCH_DIRECT;
+	/* `node /path/to/codex`, `bash /usr/local/bin/awf` */
+	if (e->argc > 1 && e->argv[1][0] != '-' &&
+	    strcmp(proc_base(e->argv[1]), name) == 0)
+		return MATCH_DIRECT;
+	return MATCH_NONE;
+}
+
+/*
+ * Never the runner's own processes, nor the step's entry process (the
+ * Worker's child, or a bash started the way the runner starts steps).
+ */
+static int
+proc_excluded(const struct proc_snap *s, const struct proc_ent *e,
+    const char *worker)
+{
+	const struct proc_ent	*p;
+	int			 i, noprofile = 0, norc = 0;
+
+	if (e->pid == getpid() || proc_is_named(e, worker) ||
+	    proc_is_named(e, PROC_WORKER_NAME) ||
+	    proc_is_named(e, "Runner.Listener"))
+		return 1;
+	if ((p = proc_snap_parent(s, e)) != NULL &&
+	    (proc_is_named(p, worker) || proc_is_named(p, PROC_WORKER_NAME)))
+		return 1;
+	for (i = 1; i < e->argc; i++) {
+		noprofile |= strcmp(e->argv[i], "--noprofile") == 0;
+		norc |= strcmp(e->argv[i], "--norc") == 0;
+	}
+	return noprofile && norc;
+}
+
+/*
+ * An eligible ancestor also matches `name` the same way: `e` is not the top
+ * one (`node /usr/bin/codex` above the native `codex` it starts).
+ */
+static int
+proc_has_matching_ancestor(const struct proc_snap *s,
+    const struct proc_ent *e, const char *name, enum proc_match kind,
+    const char *worker)
+{
+	size_t	hops;
+
+	for (hops = 0; hops < s->n; hops++) {
+		if ((e = proc_snap_parent(s, e)) == NULL || !e->job)
+			return 0;
+		if (!proc_excluded(s, e, worker) && proc_match(e, name) == kind)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * For one name: a direct match beats `sudo … name` (signal awf itself,
+ * sudo only relays); among equals the topmost, then the lowest pid.
+ */
+static struct proc_ent *
+proc_pick(const struct proc_snap *s, const char *name, const char *worker,
+    enum proc_match *kindp)
+{
+	enum proc_match	 kind, want;
+	size_t		 i;
+
+	for (want = MATCH_DIRECT; want <= MATCH_SUDO; want++) {
+		for (i = 0; i < s->n; i++) {
+			if (!s->v[i].job || proc_excluded(s, &s->v[i], worker))
+				continue;
+			kind = proc_match(&s->v[i], name);
+			if (kind != want || proc_has_matching_ancestor(s,
+			    &s->v[i], name, kind, worker))
+				continue;
+			*kindp = kind;
+			return &s->v[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+proc_choose(struct proc_snap *s, const char *const *names, size_t n,
+    const struct proc_find_opts *o, struct proc_info *out)
+{
+	const char	*worker = proc_worker_name(o);
+	struct proc_ent	*e;
+	enum proc_match	 kind = MATCH_NONE;
+	size_t		 i;
+
+	if (names == NULL || n == 0) {
+		names = proc_default_targets;
+		n = sizeof(proc_default_targets) / sizeof(*names);
+	}
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL || *names[i] == '\0')
+			continue;
+		if ((e = proc_pick(s, names[i], worker, &kind)) != NULL) {
+			proc_fill_info(e, names[i], kind == MATCH_SUDO, out);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+proc_find_engine_opts(const char *tracking_id, const char *const *names,
+    size_t n, const struct proc_find_opts *o, struct proc_info *out)
+{
+	struct proc_snap	s;
+	int			rv;
+
+	memset(out, 0, sizeof(*out));
+	if (tracking_id == NULL || *tracking_id == '\0')
+		return -1;
+	if (proc_snap_take(&s, tracking_id) == -1)
+		return -1;
+	proc_mark_job(&s, o);
+	rv = proc_choose(&s, names, n, o, out);
+	proc_snap_free(&s);
+	return rv;
+}
+
+int
+proc_find_engine(const char *tracking_id, const char *const *names,
+    size_t n, struct proc_info *out)
+{
+	return proc_find_engine_opts(tracking_id, names, n, NULL, out);
+}
+
+void
+proc_default_stop(struct policy_stop *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->targets = proc_default_targets;
+	ps->ntargets = sizeof(proc_default_targets) /
+	    sizeof(proc_default_targets[0]);
+	ps->ladder[0] = (struct policy_signal_step){ SIGINT, 7500 };
+	ps->ladder[1] = (struct policy_signal_step){ SIGTERM, 2500 };
+	ps->ladder[2] = (struct policy_signal_step){ SIGKILL, 0 };
+	ps->nladder = 3;
+}
+
+/* ---- single-process helpers ------------------------------------------- */
+
+int
+proc_exists(pid_t pid)
+{
+	struct proc_ent	e;
+
+	if (pid <= 0)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.pid = pid;
+	if (proc_parse_stat(&e) == -1)
+		return 0;
+	return e.state != 'Z' && e.state != 'X';
+}
+
+pid_t
+proc_find_worker(pid_t from)
+{
+	struct proc_ent	e;
+	int		hops;
+
+	for (hops = 0; hops < 4096 && from > 0; hops++) {
+		memset(&e, 0, sizeof(e));
+		e.pid = from;
+		if (proc_parse_stat(&e) == -1)
+			return 0;
+		proc_parse_cmdline(&e);
+		if (proc_is_named(&e, PROC_WORKER_NAME)) {
+			free(e.cmdline);
+			return from;
+		}
+		free(e.cmdline);
+		if (e.ppid == from)
+			return 0;
+		from = e.ppid;
+	}
+	return 0;
+}
+
+const char *
+proc_signame(int signo)
+{
+	switch (signo) {
+	case SIGINT:	return "SIGINT";
+	case SIGTERM:	return "SIGTERM";
+	case SIGKILL:	return "SIGKILL";
+	case SIGHUP:	return "SIGHUP";
+	case SIGQUIT:	return "SIGQUIT";
+	case SIGUSR1:	return "SIGUSR1";
+	case SIGUSR2:	return "SIGUSR2";
+	case 0:		return "none";
+	default:	return "SIG?";
+	}
+}
+
+void
+proc_test_no_pidfd(int on)
+{
+	proc_no_pidfd = on;
+}
+
+/* ---- stopping --------------------------------------------------------- */
+
+struct proc_member {
+	struct proc_stop	*ps;
+	pid_t			 pid;
+	int			 pidfd;		/* -1: kill() and polling */
+	int			 is_target;
+	int			 gone;
+	struct event		*ev;
+	TAILQ_ENTRY(proc_member) entry;
+};
+TAILQ_HEAD(proc_members, proc_member);
+
+enum proc_phase {
+	PHASE_TARGET = 0,
+	PHASE_SUBTREE,		/* the target is gone, its leftovers are not */
+	PHASE_DONE,
+};
+
+struct proc_stop {
+	struct event_base	*base;
+	proc_stop_cb		 cb;
+	void			*arg;
+	struct policy_signal_step ladder[POLICY_MAX_LADDER];
+	size_t			 nladder;
+	size_t			 step;		/* the next step to take */
+	unsigned		 final_wait_ms;
+	int			 subtree;
+	enum proc_phase		 phase;
+	struct proc_member	*target;
+	struct proc_members	 desc;
+	struct event		*timer;
+	struct event		*done;
+	double			 last_mono;	/* last signal to the target */
+	int			 subtree_signo;
+	struct proc_stop_result	 res;
+	struct proc_stop_sent	 sent[PROC_STOP_MAX_SENT];
+	char			 name[PROC_NAME_MAX];
+	char			 message[512];
+};
+
+static void	proc_member_cb(evutil_socket_t, short, void *);
+static void	proc_finish(struct proc_stop *);
+
+static double
+proc_clock(clockid_t id)
+{
+	struct timespec	ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+proc_member_arm(struct proc_member *m)
+{
+	struct timeval	tv = { 0, PROC_POLL_MS * 1000 };
+
+	if (m->pidfd != -1) {
+		m->ev = event_new(m->ps->base, m->pidfd, EV_READ,
+		    proc_member_cb, m);
+		event_add(m->ev, NULL);
+	} else {
+		m->ev = event_new(m->ps->base, -1, EV_PERSIST, proc_member_cb,
+		    m);
+		event_add(m->ev, &tv);
+	}
+}
+
+/*
+ * NULL when the process is already gone (*errp 0) or cannot be pinned
+ * (*errp set): kill() stands in for pidfds only when the kernel has none.
+ */
+static struct proc_member *
+proc_member_new(struct proc_stop *ps, pid_t pid, unsigned long long start,
+    int is_target, int *errp)
+{
+	struct proc_member	*m;
+	struct proc_ent		 now;
+	int			 fd = -1;
+
+	*errp = 0;
+	if (!proc_no_pidfd && (fd = proc_pidfd_open(pid)) == -1) {
+		if (errno == ESRCH)
+			return NULL;
+		if (errno != ENOSYS) {
+			*errp = errno;
+			return NULL;
+		}
+	}
+	/*
+	 * The pid was read from a scan: if that process exited since and the
+	 * pid was reused, the pidfd pins a stranger. Its start time tells.
+	 */
+	memset(&now, 0, sizeof(now));
+	now.pid = pid;
+	if (proc_parse_stat(&now) == -1 || now.state == 'Z' ||
+	    (start != 0 && now.start != start)) {
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->ps = ps;
+	m->pid = pid;
+	m->pidfd = fd;
+	m->is_target = is_target;
+	proc_member_arm(m);
+	return m;
+}
+
+static void
+proc_member_free(struct proc_member *m)
+{
+	if (m == NULL)
+		return;
+	if (m->ev != NULL)
+		event_free(m->ev);
+	if (m->pidfd != -1)
+		close(m->pidfd);
+	free(m);
+}
+
+static int
+proc_member_alive(struct proc_member *m)
+{
+	struct pollfd	pfd;
+
+	if (m->gone)
+		return 0;
+	if (m->pidfd == -1)
+		return proc_exists(m->pid);
+	pfd.fd = m->pidfd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/*
+ * One process, never a group: pid is always > 1 here, so kill() cannot
+ * reach a group or everything.
+ */
+static int
+proc_member_signal(struct proc_member *m, int signo)
+{
+	if (m->pid <= 1)
+		return EINVAL;
+	if (m->pidfd != -1) {
+		if (proc_pidfd_send_signal(m->pidfd, signo) == -1)
+			return errno;
+		return 0;
+	}
+	/* The pid-reuse race of the fallback is narrowed, not closed. */
+	if (!proc_exists(m->pid))
+		return ESRCH;
+	if (kill(m->pid, signo) == -1)
+		return errno;
+	return 0;
+}
+
+/* The wait status, when the target is our child (the demo, tests). */
+static int
+proc_member_status(struct proc_member *m)
+{
+	siginfo_t	si;
+	int		rv;
+
+	memset(&si, 0, sizeof(si));
+	if (m->pidfd != -1)
+		rv = waitid((idtype_t)P_PIDFD, (id_t)m->pidfd, &si,
+		    WEXITED | WNOHANG | WNOWAIT);
+	else
+		rv = waitid(P_PID, (id_t)m->pid, &si,
+		    WEXITED | WNOHANG | WNOWAIT);
+	if (rv == -1 || si.si_pid == 0)
+		return -1;
+	if (si.si_code == CLD_EXITED)
+		return (si.si_status & 0xff) << 8;
+	return (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+}
+
+static void
+proc_record(struct proc_stop *ps, int signo, int subtree)
+{
+	struct proc_stop_sent	*s;
+
+	if (ps->res.nsent >= PROC_STOP_MAX_SENT)
+		return;
+	s = &ps->sent[ps->res.nsent++];
+	s->signo = signo;
+	s->subtree = subtree;
+	s->mono = proc_clock(CLOCK_MONOTONIC);
+}
+
+static int
+proc_is_collected(struct proc_stop *ps, pid_t pid)
+{
+	struct proc_member	*m;
+
+	TAILQ_FOREACH(m, &ps->desc, entry)
+		if (m->pid == pid)
+			return 1;
+	return 0;
+}
+
+static int
+proc_descends(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
+{
+	size_t	hops;
+
+	for (hops = 0; hops < s->n; hops++) {
+		if ((e = proc_snap_parent(s, e)) == NULL)
+			return 0;
+		if (e->pid == top)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The target's descendants, pinned by pidfds now: once the target exits
+ * they are reparented and can no longer be told apart by ancestry.
+ */
+static void
+proc_collect_desc(struct proc_stop *ps)
+{
+	struct proc_snap	 s;
+	struct proc_member	*m;
+	struct proc_ent		*e;
+	size_t			 i;
+	int			 err;
+
+	if (!ps->subtree || proc_snap_take(&s, NULL) == -1)
+		return;
+	for (i = 0; i < s.n; i++) {
+		e = &s.v[i];
+		if (e->state == 'Z' || e->pid == getpid() || e->pid <= 1 ||
+		    proc_is_collected(ps, e->pid) ||
+		    !proc_descends(&s, e, ps->target->pid))
+			continue;
+		m = proc_member_new(ps, e->pid, e->start, 0, &err);
+		if (m != NULL)
+			TAILQ_INSERT_TAIL(&ps->desc, m, entry);
+		else if (err != 0)
+			log_warnx("pidfd_open %d: %s; descendant left alone",
+			    (int)e->pid, strerror(err));
+	}
+	proc_snap_free(&s);
+}
+
+static void
+proc_arm_timer(struct proc_stop *ps, unsigned wait_ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = wait_ms / 1000;
+	tv.tv_usec = (wait_ms % 1000) * 1000;
+	/*
+	 * libevent counts from the time cached when the loop woke up; a /proc
+	 * scan since then would shorten the wait. Count from the signal.
+	 */
+	event_base_update_cache_time(ps->base);
+	evtimer_add(ps->timer, &tv);
+}
+
+static void
+proc_fail(struct proc_stop *ps, int err)
+{
+	ps->res.error = err;
+	if (err == EPERM)
+		snprintf(ps->message, sizeof(ps->message),
+		    "cannot signal %s (pid %d): permission denied (breaker "
+		    "runs as uid %u); the engine was not stopped", ps->name,
+		    (int)ps->res.pid, (unsigned)geteuid());
+	else
+		snprintf(ps->message, sizeof(ps->message),
+		    "cannot signal %s (pid %d): %s; the engine was not stopped",
+		    ps->name, (int)ps->res.pid, strerror(err));
+	proc_finish(ps);
+}
+
+/* Take ladder step ps->step, then wait for the exit or the next step. */
+static void
+proc_step(struct proc_stop *ps)
+{
+	const struct policy_signal_step	*st = &ps->ladder[ps->step++];
+	struct proc_member		*m;
+	unsigned			 wait_ms = st->wait_ms;
+	int				 err;
+
+	if (ps->phase == PHASE_TARGET) {
+		err = proc_member_signal(ps->target, st->signo);
+		if (err != 0 && err != ESRCH) {
+			proc_fail(ps, err);
+			return;
+		}
+		proc_record(ps, st->signo, 0);
+		ps->res.last_signal = st->signo;
+		ps->last_mono = proc_clock(CLOCK_MONOTONIC);
+		log_info("sent %s to %s (pid %d)", proc_signame(st->signo),
+		    ps->name, (int)ps->res.pid);
+	} else {
+		TAILQ_FOREACH(m, &ps->desc, entry)
+			if (proc_member_alive(m) &&
+			    (err = proc_member_signal(m, st->signo)) != 0 &&
+			    err != ESRCH)
+				log_warnx("cannot signal pid %d: %s",
+				    (int)m->pid, strerror(err));
+		proc_record(ps, st->signo, 1);
+		ps->subtree_signo = st->signo;
+	}
+	if (ps->step == ps->nladder && wait_ms == 0)
+		wait_ms = ps->final_wait_ms;
+	proc_arm_timer(ps, wait_ms);
+}
+
+static void
+proc_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc_stop	*ps = arg;
+
+	if (ps->step >= ps->nladder) {
+		proc_finish(ps);	/* the ladder is spent */
+		return;
+	}
+	if (ps->phase == PHASE_TARGET)
+		proc_collect_desc(ps);	/* children born since */
+	proc_step(ps);
+}
+
+static size_t
+proc_desc_alive(struct proc_stop *ps)
+{
+	struct proc_member	*m;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(m, &ps->desc, entry)
+		n += proc_member_alive(m);
+	return n;
+}
+
+static void
+proc_target_gone(struct proc_stop *ps)
+{
+	ps->res.exited = 1;
+	ps->res.exited_at = proc_clock(CLOCK_REALTIME);
+	if (ps->res.nsent > 0)
+		ps->res.elapsed = proc_clock(CLOCK_MONOTONIC) - ps->last_mono;
+	ps->res.status = proc_member_status(ps->target);
+	evtimer_del(ps->timer);
+	if ((ps->res.nsubtree = proc_desc_alive(ps)) == 0) {
+		proc_finish(ps);
+		return;
+	}
+	log_info("%s (pid %d) exited, %zu descendant(s) left: stopping them",
+	    ps->name, (int)ps->res.pid, ps->res.nsubtree);
+	ps->phase = PHASE_SUBTREE;
+	ps->step = 0;
+	proc_step(ps);
+}
+
+static void
+proc_member_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc_member	*m = arg;
+	struct proc_stop	*ps = m->ps;
+
+	if (m->pidfd == -1 && proc_exists(m->pid))
+		return;
+	m->gone = 1;
+	event_del(m->ev);
+	if (ps->phase == PHASE_DONE)
+		return;
+	if (m->is_target) {
+		if (ps->phase == PHASE_TARGET)
+			proc_target_gone(ps);
+	} else if (ps->phase == PHASE_SUBTREE && proc_desc_alive(ps) == 0)
+		proc_finish(ps);
+}
+
+static void
+proc_message(struct proc_stop *ps)
+{
+	struct proc_stop_result	*r = &ps->res;
+	size_t			 len;
+
+	if (ps->message[0] != '\0')
+		return;
+	if (r->exited && r->nsent == 0)
+		snprintf(ps->message, sizeof(ps->message),
+		    "%s (pid %d) had already exited", ps->name, (int)r->pid);
+	else if (r->exited)
+		snprintf(ps->message, sizeof(ps->message),
+		    "%s (pid %d) exited %.2f s after %s", ps->name, (int)r->pid,
+		    r->elapsed, proc_signame(r->last_signal));
+	else
+		snprintf(ps->message, sizeof(ps->message),
+		    "%s (pid %d) was still running %.1f s after %s", ps->name,
+		    (int)r->pid, proc_clock(CLOCK_MONOTONIC) - ps->last_mono,
+		    proc_signame(r->last_signal));
+	if (r->nsubtree == 0)
+		return;
+	len = strlen(ps->message);
+	snprintf(ps->message + len, sizeof(ps->message) - len,
+	    "; %zu leftover descendant%s stopped with up to %s, %s",
+	    r->nsubtree, r->nsubtree == 1 ? "" : "s",
+	    proc_signame(ps->subtree_signo), r->nsubtree_left == 0 ?
+	    "all gone" : "some still alive");
+}
+
+static void
+proc_finish(struct proc_stop *ps)
+{
+	if (ps->phase == PHASE_DONE)
+		return;
+	if (ps->phase == PHASE_SUBTREE)
+		ps->res.nsubtree_left = proc_desc_alive(ps);
+	ps->phase = PHASE_DONE;
+	evtimer_del(ps->timer);
+	proc_message(ps);
+	event_active(ps->done, EV_TIMEOUT, 0);
+}
+
+static void
+proc_stop_free(struct proc_stop *ps)
+{
+	struct proc_member	*m;
+
+	while ((m = TAILQ_FIRST(&ps->desc)) != NULL) {
+		TAILQ_REMOVE(&ps->desc, m, entry);
+		proc_member_free(m);
+	}
+	proc_member_free(ps->target);
+	event_free(ps->timer);
+	event_free(ps->done);
+	free(ps);
+}
+
+static void
+proc_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc_stop	*ps = arg;
+
+	ps->cb(&ps->res, ps->arg);
+	proc_stop_free(ps);
+}
+
+static void
+proc_nothing(struct proc_stop *ps, const char *id,
+    const struct policy_stop *stop, const struct proc_find_opts *o)
+{
+	struct proc_info	*jobs;
+	ssize_t			 n;
+	size_t			 i, len;
+	int			 docker;
+
+	n = proc_find_job(id, o, &jobs);
+	for (i = 0, docker = 0; n > 0 && i < (size_t)n; i++)
+		docker |= strcmp(jobs[i].comm, "docker") == 0;
+	free(jobs);
+	if (n < 0)
+		snprintf(ps->message, sizeof(ps->message), "cannot read "
+		    PROC_ROOT ": %s; nothing was stopped", strerror(errno));
+	else if (n == 0)
+		snprintf(ps->message, sizeof(ps->message), "no process of "
+		    "this job was found (RUNNER_TRACKING_ID %.64s): the engine "
+		    "may run in a container job, in another pod, or as a user "
+		    "breaker cannot see; nothing was stopped", id);
+	else {
+		snprintf(ps->message, sizeof(ps->message), "none of the job's "
+		    "%zd processes is an engine (", n);
+		for (i = 0; i < stop->ntargets; i++) {
+			len = strlen(ps->message);
+			snprintf(ps->message + len, sizeof(ps->message) - len,
+			    "%s%.32s", i ? ", " : "", stop->targets[i]);
+		}
+		len = strlen(ps->message);
+		snprintf(ps->message + len, sizeof(ps->message) - len,
+		    ")%s; nothing was stopped", docker ? ": the step runs in "
+		    "a container (docker exec), out of breaker's reach" : "");
+	}
+	proc_finish(ps);
+}
+
+/* The named pid, when the caller already knows it. */
+static int
+proc_by_pid(struct proc_stop *ps, pid_t pid, unsigned long long *startp)
+{
+	struct proc_ent	e;
+
+	memset(&e, 0, sizeof(e));
+	e.pid = pid;
+	if (pid <= 1 || proc_parse_stat(&e) == -1 || e.state == 'Z') {
+		snprintf(ps->message, sizeof(ps->message),
+		    "process %d does not exist; nothing was stopped", (int)pid);
+		proc_finish(ps);
+		return -1;
+	}
+	snprintf(ps->name, sizeof(ps->name), "%s", e.comm);
+	*startp = e.start;
+	return 0;
+}
+
+static void
+proc_stop_setup(struct proc_stop *ps, const struct proc_stop_args *a,
+    struct policy_stop *stop)
+{
+	if (a->stop != NULL)
+		*stop = *a->stop;
+	else
+		proc_default_stop(stop);
+	if (stop->nladder == 0 || stop->ntargets == 0) {
+		struct policy_stop	def;
+
+		proc_default_stop(&def);
+		if (stop->nladder == 0) {
+			memcpy(stop->ladder, def.ladder, sizeof(def.ladder));
+			stop->nladder = def.nladder;
+		}
+		if (stop->ntargets == 0) {
+			stop->targets = def.targets;
+			stop->ntargets = def.ntargets;
+		}
+	}
+	ps->nladder = stop->nladder > POLICY_MAX_LADDER ? POLICY_MAX_LADDER :
+	    stop->nladder;
+	memcpy(ps->ladder, stop->ladder, ps->nladder * sizeof(ps->ladder[0]));
+	ps->final_wait_ms = a->final_wait_ms ? a->final_wait_ms :
+	    PROC_FINAL_WAIT_MS;
+	ps->subtree = !a->no_subtree;
+}
+
+struct proc_stop *
+proc_stop_start(struct event_base *base, const struct proc_stop_args *a,
+    proc_stop_cb cb, void *arg)
+{
+	struct proc_stop	*ps;
+	struct policy_stop	 stop;
+	struct proc_info	 info;
+	pid_t			 pid = a->pid;
+	unsigned long long	 start = 0;
+	int			 err;
+
+	ps = xcalloc(1, sizeof(*ps));
+	ps->base = base;
+	ps->cb = cb;
+	ps->arg = arg;
+	TAILQ_INIT(&ps->desc);
+	ps->timer = evtimer_new(base, proc_timer_cb, ps);
+	ps->done = event_new(base, -1, 0, proc_done_cb, ps);
+	ps->res.status = -1;
+	ps->res.target = ps->name;
+	ps->res.sent = ps->sent;
+	ps->res.message = ps->message;
+	proc_stop_setup(ps, a, &stop);
+
+	if (a->tracking_id != NULL) {
+		if (proc_find_engine_opts(a->tracking_id, stop.targets,
+		    stop.ntargets, &a->find, &info) == -1) {
+			proc_nothing(ps, a->tracking_id, &stop, &a->find);
+			return ps;
+		}
+		pid = info.pid;
+		start = info.start;
+		snprintf(ps->name, sizeof(ps->name), "%s", info.name);
+	} else if (proc_by_pid(ps, pid, &start) == -1)
+		return ps;
+	ps->res.found = 1;
+	ps->res.pid = pid;
+	if ((ps->target = proc_member_new(ps, pid, start, 1, &err)) == NULL) {
+		if (err != 0) {
+			proc_fail(ps, err);
+			return ps;
+		}
+		ps->res.exited = 1;
+		ps->res.exited_at = proc_clock(CLOCK_REALTIME);
+		proc_finish(ps);
+		return ps;
+	}
+	proc_collect_desc(ps);	/* before any signal: see proc_collect_desc */
+	proc_step(ps);
+	return ps;
+}
+
+void
+proc_stop_cancel(struct proc_stop *ps)
+{
+	if (ps != NULL)
+		proc_stop_free(ps);
+}

@@ -1,0 +1,144 @@
+/*
+ * Finding the job's processes and stopping the engine.
+ *
+ * A job's processes are those whose /proc/PID/environ carries the job's
+ * RUNNER_TRACKING_ID (the runner sets it for everything a step starts). A
+ * process whose environ we may not read (a root `awf` behind `sudo` when
+ * breaker is not root) belongs to the job when its nearest readable ancestor
+ * does. Ancestry under Runner.Worker is then checked as configured: by
+ * default (AUTO) it is required as soon as one job process has a Worker
+ * ancestor, and waived when none has (tests, `breaker demo`, runners whose
+ * Worker is named otherwise); the name is configurable.
+ *
+ * The engine is the first name of an ordered list that matches a job process
+ * by comm, by basename of argv[0], or by basename of argv[1] (`node
+ * /path/to/codex`); `sudo … awf …` matches through sudo's command word, but
+ * the awf child itself is preferred when visible (sudo only relays). For one
+ * name the topmost match wins. Never breaker itself, Runner.Worker,
+ * Runner.Listener, nor the step's entry process (the Worker's child, or a
+ * `bash --noprofile --norc …`).
+ *
+ * It is stopped through a pidfd (no pid-reuse race) with a ladder of
+ * {signal, wait} steps, escalating only while it lives; never a process
+ * group (Listener and Worker share one). Its descendants are pinned by
+ * pidfds before the first signal (orphans are reparented and lose their
+ * ancestry); those still alive once it has exited (a tool child holding the
+ * step's output pipe) get the same ladder from its first step.
+ */
+#ifndef BREAKER_PROC_H
+#define BREAKER_PROC_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include "policy.h"
+
+struct event_base;
+struct proc_stop;
+
+#define PROC_WORKER_NAME	"Runner.Worker"
+#define PROC_NAME_MAX		64
+
+/* How strictly a job process must descend from the Worker. */
+enum proc_ancestry {
+	PROC_ANCESTRY_AUTO = 0,	/* required once any job process has one */
+	PROC_ANCESTRY_REQUIRE,	/* no Worker ancestor: not the job's */
+	PROC_ANCESTRY_NONE,	/* environ alone decides */
+};
+
+struct proc_find_opts {
+	const char		*worker;	/* NULL: Runner.Worker */
+	enum proc_ancestry	 ancestry;
+};
+
+struct proc_info {
+	pid_t	pid;
+	pid_t	ppid;
+	unsigned long long start;	/* start ticks; with pid: identity */
+	char	comm[17];
+	char	name[PROC_NAME_MAX];	/* the target name that matched */
+	int	via_sudo;		/* matched as `sudo … name` */
+	int	inherited;		/* environ unreadable, parent's is */
+};
+
+/*
+ * The job's processes (without breaker itself), in pid order; *out is
+ * allocated (caller frees), NULL when none. Returns the count, -1 on error
+ * (no /proc).
+ */
+ssize_t	proc_find_job(const char *tracking_id, const struct proc_find_opts *,
+	    struct proc_info **out);
+/*
+ * The engine: 0 and *out filled, or -1 when no job process matches any of
+ * `names` (NULL, 0: the default list). opts NULL: PROC_ANCESTRY_AUTO.
+ */
+int	proc_find_engine(const char *tracking_id, const char *const *names,
+	    size_t n, struct proc_info *out);
+int	proc_find_engine_opts(const char *tracking_id,
+	    const char *const *names, size_t n, const struct proc_find_opts *,
+	    struct proc_info *out);
+
+/* The default target list and ladder (the runner's own cancel ladder). */
+void	proc_default_stop(struct policy_stop *);
+
+/* The process exists and is not a zombie. */
+int	proc_exists(pid_t);
+/*
+ * `from` itself or its nearest ancestor named Runner.Worker (comm or argv[0]
+ * basename), by walking PPid; 0 when there is none.
+ */
+pid_t	proc_find_worker(pid_t from);
+
+struct proc_stop_args {
+	const char		*tracking_id;	/* find the engine by this id */
+	pid_t			 pid;		/* or, id NULL: stop this pid */
+	const struct policy_stop *stop;		/* NULL: proc_default_stop() */
+	struct proc_find_opts	 find;
+	int			 no_subtree;	/* leave descendants be */
+	unsigned		 final_wait_ms;	/* after the last; 0: 2000 */
+};
+
+#define PROC_STOP_MAX_SENT	(POLICY_MAX_LADDER * 2)
+
+struct proc_stop_sent {
+	int	signo;
+	int	subtree;	/* to leftover descendants */
+	double	mono;		/* CLOCK_MONOTONIC seconds when sent */
+};
+
+struct proc_stop_result {
+	const char	*target;	/* matched name ("awf"); "" if none */
+	pid_t		 pid;		/* 0 when none */
+	int		 last_signal;	/* last one sent to the target; 0 */
+	int		 exited;	/* the target exited */
+	double		 exited_at;	/* epoch s it was seen gone; 0 */
+	double		 elapsed;	/* s from last signal to exit */
+	int		 status;	/* wait status if our child; -1 */
+	int		 error;		/* errno of a failure (EPERM…); 0 */
+	int		 found;		/* a target was found */
+	size_t		 nsubtree;	/* leftover descendants signalled */
+	size_t		 nsubtree_left;	/* of which alive at the end */
+	const struct proc_stop_sent *sent;	/* every signal, in order */
+	size_t		 nsent;
+	const char	*message;	/* one sentence for humans */
+};
+
+/*
+ * Called once, from the event loop, when the stop is over (or was
+ * impossible). The result and the proc_stop are freed after it returns.
+ */
+typedef void (*proc_stop_cb)(const struct proc_stop_result *, void *arg);
+
+/* Never NULL; the callback always runs later, from the loop. */
+struct proc_stop *proc_stop_start(struct event_base *,
+		    const struct proc_stop_args *, proc_stop_cb, void *arg);
+/* Stop escalating and free without calling back (before the callback). */
+void		 proc_stop_cancel(struct proc_stop *);
+
+/* "SIGINT" for SIGINT; "SIG?" for unknown. */
+const char	*proc_signame(int);
+
+/* Tests: behave as if pidfd_open returned ENOSYS (kill() fallback). */
+void		 proc_test_no_pidfd(int);
+
+#endif
