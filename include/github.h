@@ -4,9 +4,16 @@
  * from a file; cancel the run; publish a check run with the verdicts as
  * annotations. Credentials come from the runner's configuration, never from
  * the job, and never reach a log, a verdict or a summary.
+ *
+ * Everything is asynchronous on the caller's event_base. Each action's
+ * callback runs exactly once, never from inside the call that started the
+ * action; github_free() runs the callbacks of unfinished actions with ok = 0.
+ * See docs/github.md.
  */
 #ifndef BREAKER_GITHUB_H
 #define BREAKER_GITHUB_H
+
+#include <stdio.h>
 
 struct event_base;
 struct policy_github;
@@ -23,11 +30,28 @@ struct github_job {
 	const char	*runner_name;
 };
 
+/* Bounds of one REST request (all of its attempts). */
+struct github_limits {
+	unsigned	connect_timeout_ms;	/* connect + TLS, idle gaps */
+	unsigned	request_timeout_ms;	/* one attempt, end to end */
+	unsigned	max_attempts;		/* first attempt included */
+	unsigned	max_total_ms;		/* all attempts and waits */
+	unsigned	backoff_ms;		/* first wait: 5xx, network */
+};
+
 /* NULL (with the reason logged) when no usable credentials are configured. */
 struct github	*github_new(struct event_base *, const struct policy_github *,
 		    const struct github_job *);
 void		 github_free(struct github *);
+/* Defaults: 5 s connect, 15 s per attempt, 4 attempts, 30 s, 1 s backoff. */
+void		 github_limits_default(struct github_limits *);
+void		 github_set_limits(struct github *,
+		    const struct github_limits *);
 
+/*
+ * `result` is one line for the verdict's api_result and the log: it never
+ * holds a token or key. It is only valid during the call.
+ */
 typedef void (*github_done_cb)(int ok, const char *result, void *arg);
 
 /* POST …/actions/runs/{id}/cancel; 202 and 409 are both success. */
@@ -35,5 +59,12 @@ void		 github_cancel_run(struct github *, github_done_cb, void *);
 /* Create (or update) the "breaker" check run with these verdicts. */
 void		 github_check_run(struct github *, const struct verdict_list *,
 		    github_done_cb, void *);
+
+/*
+ * For hooks that handle a token themselves: print "::add-mask::<token>"
+ * (escaped as the runner parses it) so the job log masks it. breaker itself
+ * never hands a token to a hook.
+ */
+void		 github_mask_line(const char *token, FILE *);
 
 #endif
