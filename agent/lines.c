@@ -1,2 +1,198 @@
-/* lines.c: under construction by its owner; see docs/architecture.md */
-#include "log.h"
+/*
+ * Turning byte chunks into complete lines.
+ *
+ * The buffer holds at most max_len + 1 bytes of one partial line: the extra
+ * byte lets a line of exactly max_len bytes keep the CR of its CRLF until the
+ * LF arrives. A line that grows beyond that is delivered at once, cut to
+ * max_len bytes, and the rest is skipped up to its newline: a writer that
+ * never ends a line can cost us neither memory nor the file (Fluent Bit's
+ * old default dropped the whole file on one long line).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lines.h"
+#include "xalloc.h"
+
+struct lines {
+	size_t			 max;
+	char			*buf;	/* max + 1 bytes */
+	size_t			 len;
+	int			 skipping;	/* inside an over-long line */
+	int			 continued;	/* a flushed line is not yet
+						   ended by its newline */
+	struct lines_stats	 st;
+};
+
+struct lines *
+lines_new(size_t max_len)
+{
+	struct lines	*l;
+
+	if (max_len == 0)
+		max_len = LINES_DEFAULT_MAX;
+	l = xcalloc(1, sizeof *l);
+	l->max = max_len;
+	l->buf = xmalloc(max_len + 1);
+	return l;
+}
+
+void
+lines_free(struct lines *l)
+{
+	if (l == NULL)
+		return;
+	free(l->buf);
+	free(l);
+}
+
+static void
+lines_deliver(struct lines *l, const char *s, size_t n, int flags,
+    lines_cb cb, void *arg)
+{
+	if (l->continued) {
+		l->continued = 0;
+		/* Only the newline of a flushed line: nothing new to say. */
+		if (n == 0 && !(flags & LINES_TRUNCATED))
+			return;
+		flags |= LINES_CONTINUATION;
+	}
+	l->st.lines++;
+	cb(s, n, flags, arg);
+}
+
+/* A whole line (without its LF) is in s[0..n). */
+static void
+lines_complete(struct lines *l, const char *s, size_t n, lines_cb cb,
+    void *arg)
+{
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	if (n > l->max) {
+		l->st.truncated++;
+		l->st.skipped_bytes += n - l->max;
+		lines_deliver(l, s, l->max, LINES_TRUNCATED, cb, arg);
+		return;
+	}
+	lines_deliver(l, s, n, 0, cb, arg);
+}
+
+/*
+ * The held line has overflowed with `extra` more bytes before its end:
+ * deliver the head now and skip the rest up to the newline.
+ */
+static void
+lines_overflow(struct lines *l, size_t extra, lines_cb cb, void *arg)
+{
+	l->st.truncated++;
+	l->st.skipped_bytes += l->len - l->max + extra;
+	l->len = 0;
+	lines_deliver(l, l->buf, l->max, LINES_TRUNCATED, cb, arg);
+}
+
+/* Consume bytes of an over-long line; returns how many were used. */
+static size_t
+lines_skip(struct lines *l, const char *p, size_t n)
+{
+	const char	*nl;
+
+	if ((nl = memchr(p, '\n', n)) == NULL) {
+		l->st.skipped_bytes += n;
+		return n;
+	}
+	l->st.skipped_bytes += (size_t)(nl - p);
+	l->skipping = 0;
+	return (size_t)(nl - p) + 1;
+}
+
+/* Consume one segment (up to and including a newline); returns its size. */
+static size_t
+lines_segment(struct lines *l, const char *p, size_t n, lines_cb cb,
+    void *arg)
+{
+	const char	*nl;
+	size_t		 seg, room;
+
+	nl = memchr(p, '\n', n);
+	seg = nl != NULL ? (size_t)(nl - p) : n;
+	if (l->len == 0 && nl != NULL) {
+		/* The common case: a whole line inside the chunk, no copy. */
+		lines_complete(l, p, seg, cb, arg);
+		return seg + 1;
+	}
+	room = l->max + 1 - l->len;
+	if (seg > room) {
+		memcpy(l->buf + l->len, p, room);
+		l->len += room;
+		lines_overflow(l, seg - room, cb, arg);
+		if (nl == NULL)
+			l->skipping = 1;
+		return nl != NULL ? seg + 1 : n;
+	}
+	memcpy(l->buf + l->len, p, seg);
+	l->len += seg;
+	if (nl == NULL)
+		return n;
+	lines_complete(l, l->buf, l->len, cb, arg);
+	l->len = 0;
+	return seg + 1;
+}
+
+void
+lines_feed(struct lines *l, const char *p, size_t n, lines_cb cb, void *arg)
+{
+	size_t	used;
+
+	while (n > 0) {
+		if (l->skipping)
+			used = lines_skip(l, p, n);
+		else
+			used = lines_segment(l, p, n, cb, arg);
+		p += used;
+		n -= used;
+	}
+}
+
+void
+lines_flush(struct lines *l, lines_cb cb, void *arg)
+{
+	size_t	n = l->len;
+
+	if (n == 0)
+		return;
+	/* A CR held for a CRLF that never came is still not content. */
+	if (l->buf[n - 1] == '\r')
+		n--;
+	l->len = 0;
+	l->st.unterminated++;
+	if (n > l->max) {
+		l->st.truncated++;
+		l->st.skipped_bytes += n - l->max;
+		n = l->max;
+		lines_deliver(l, l->buf, n, LINES_TRUNCATED |
+		    LINES_UNTERMINATED, cb, arg);
+	} else
+		lines_deliver(l, l->buf, n, LINES_UNTERMINATED, cb, arg);
+	/* Whatever arrives before the next newline completes this line. */
+	l->continued = 1;
+}
+
+void
+lines_reset(struct lines *l)
+{
+	l->len = 0;
+	l->skipping = 0;
+	l->continued = 0;
+}
+
+size_t
+lines_pending(const struct lines *l)
+{
+	return l->len;
+}
+
+void
+lines_get_stats(const struct lines *l, struct lines_stats *st)
+{
+	*st = l->st;
+}

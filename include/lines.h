@@ -3,7 +3,9 @@
  * its newline arrives (or until the caller flushes it); CRLF loses its CR;
  * a line longer than the limit is delivered as its first `max_len` bytes with
  * LINES_TRUNCATED set, and the rest is skipped up to the next newline.
- * No line is ever delivered twice and no byte is ever lost silently.
+ * No line is ever delivered twice and no byte is ever lost silently: after a
+ * flush, the bytes that complete the line arrive as a LINES_CONTINUATION
+ * line (none at all if only the newline was missing).
  */
 #ifndef BREAKER_LINES_H
 #define BREAKER_LINES_H
@@ -15,6 +17,7 @@
 
 #define LINES_TRUNCATED		0x1	/* only the first max_len bytes */
 #define LINES_UNTERMINATED	0x2	/* flushed without its newline */
+#define LINES_CONTINUATION	0x4	/* the rest of a line flushed earlier */
 
 struct lines;
 

@@ -17,14 +17,15 @@ struct tail_file;
 
 enum tail_backend {
 	TAIL_BACKEND_AUTO = 0,	/* inotify, falling back to polling */
-	TAIL_BACKEND_INOTIFY,
+	TAIL_BACKEND_INOTIFY,	/* as AUTO: polling beats losing lines */
 	TAIL_BACKEND_POLL,	/* network filesystems, or no inotify */
 };
 
 struct tail_options {
 	size_t		 max_line;	  /* 0: LINES_DEFAULT_MAX */
 	enum tail_backend backend;
-	unsigned	 reconcile_ms;	  /* 0: default (1000) */
+	unsigned	 reconcile_ms;	  /* 0: default (1000); at least 1000;
+					     backs off to 16 s while quiet */
 	unsigned	 poll_ms;	  /* poll backend interval, 0: default */
 	unsigned	 partial_flush_ms; /* 0: default (500) */
 	size_t		 read_budget;	  /* bytes per file per wakeup, 0: default */
@@ -56,7 +57,9 @@ struct tail_file_stats {
 	uint64_t	bytes;
 	uint64_t	rotations;
 	uint64_t	truncations;
-	uint64_t	lost_bytes;	/* could not be read (truncated away) */
+	uint64_t	lost_bytes;	/* could not be read (truncated away),
+					   including dropped partial lines */
+	uint64_t	lost_lines;	/* partial lines dropped by a loss */
 	uint64_t	long_lines;
 	uint64_t	skipped_bytes;
 	uint64_t	nul_bytes;	/* NUL run after truncation, skipped */
@@ -64,7 +67,12 @@ struct tail_file_stats {
 };
 void		 tail_file_get_stats(const struct tail_file *,
 		    struct tail_file_stats *);
-/* Read everything available now on every file (used before shutdown). */
+/*
+ * Read everything available now on every file and deliver any held partial
+ * line (flagged LINES_UNTERMINATED): used before shutdown.
+ */
 void		 tail_drain(struct tail *);
+/* The backend in use now (INOTIFY, or POLL after a fallback). */
+enum tail_backend tail_backend(const struct tail *);
 
 #endif
