@@ -1,2 +1,516 @@
-/* pipeline.c: under construction by its owner; see docs/architecture.md */
+/*
+ * The one detection pipeline, shared by the live daemon and replay. Per
+ * line: count it, take its time, and offer it to the rules of its source;
+ * a rule whose predicate holds (and no exception does) records the event
+ * in its correlation state, and fires at most once per group per job.
+ *
+ * The hot path (a line no rule matches) allocates nothing: the event is on
+ * the stack, parsing is lazy, the regex match data is shared, and a rule
+ * with a required literal is skipped by memmem before its regex runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotate.h"
+#include "correlate.h"
 #include "log.h"
+#include "match.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+#define VALUE_MAX	256	/* bytes of one value in a message */
+
+struct prule {
+	const struct policy_rule	*r;
+	struct correlate		*state;
+	int				*lit;	/* gate literal ids, or NULL */
+	size_t				 nlit;
+	uint64_t			 hits;
+	uint64_t			 verdicts;
+};
+
+struct psource {
+	uint64_t	 lines;
+	uint64_t	 malformed;
+	size_t		*rules;
+	size_t		 nrules;
+	struct match_gate *gate;	/* NULL: no rule has literals */
+	size_t		 ungated;	/* rules that must always run */
+};
+
+struct pipeline {
+	const struct policy	*policy;
+	pipeline_verdict_cb	 cb;
+	void			*arg;
+	struct prule		*rules;
+	size_t			 nrules;
+	struct psource		*src;
+	size_t			 nsrc;
+	struct match_ctx	 ctx;
+	double			 clock;		/* last time seen */
+	int			 prefilter;
+	pipeline_hit_cb		 hit_cb;
+	void			*hit_arg;
+};
+
+/* Keep the last `ring` times: enough for the rule's own threshold and for
+ * every sequence that counts this rule's events. */
+static unsigned
+ring_size(const struct policy *p, size_t idx)
+{
+	const struct policy_rule	*r = policy_rule(p, idx), *o;
+	unsigned			 ring = 1;
+	size_t				 i;
+
+	if (r->kind == CORRELATE_COUNT)
+		ring = r->threshold;
+	for (i = 0; i < policy_nrules(p); i++) {
+		o = policy_rule(p, i);
+		/* a few more than the threshold, so {count} can say how
+		 * many came before */
+		if (o->kind == CORRELATE_SEQUENCE && o->after_idx == idx &&
+		    o->threshold + CORRELATE_EVIDENCE > ring)
+			ring = o->threshold + CORRELATE_EVIDENCE;
+	}
+	return ring;
+}
+
+/* Register a rule's literal set with its source's gate, if it has one. */
+static void
+gate_rule(struct psource *s, struct prule *pr, enum source_format f)
+{
+	struct match_litset	ls;
+	size_t			i;
+	int			id;
+
+	if (match_literals(pr->r->match, f, &ls) == -1)
+		return;
+	if (s->gate == NULL)
+		s->gate = match_gate_new();
+	pr->lit = xcalloc(ls.n, sizeof *pr->lit);
+	for (i = 0; i < ls.n; i++) {
+		if ((id = match_gate_add(s->gate, ls.lits[i], ls.lens[i])) ==
+		    -1) {
+			free(pr->lit);	/* gate full: always run it */
+			pr->lit = NULL;
+			pr->nlit = 0;
+			break;
+		}
+		pr->lit[pr->nlit++] = id;
+		log_debug("pipeline: rule %s gate literal \"%.*s\"", pr->r->id,
+		    (int)ls.lens[i], ls.lits[i]);
+	}
+	match_litset_free(&ls);
+}
+
+static int
+gate_open(const struct prule *pr, const uint64_t *found)
+{
+	size_t	i;
+
+	for (i = 0; i < pr->nlit; i++)
+		if (found[pr->lit[i] / 64] & (1ULL << (pr->lit[i] % 64)))
+			return 1;
+	return 0;
+}
+
+struct pipeline *
+pipeline_new(const struct policy *policy, pipeline_verdict_cb cb, void *arg)
+{
+	struct pipeline			*pl;
+	const struct policy_rule	*r;
+	struct psource			*s;
+	unsigned			 groups = 1, g;
+	size_t				 i;
+	const char			*env;
+
+	pl = xcalloc(1, sizeof *pl);
+	pl->policy = policy;
+	pl->cb = cb;
+	pl->arg = arg;
+	env = getenv("BREAKER_PREFILTER");
+	pl->prefilter = env == NULL || strcmp(env, "0") != 0;
+	pl->nsrc = policy_nsources(policy);
+	pl->src = xcalloc(pl->nsrc + 1, sizeof *pl->src);
+	pl->nrules = policy_nrules(policy);
+	pl->rules = xcalloc(pl->nrules + 1, sizeof *pl->rules);
+	for (i = 0; i < pl->nrules; i++) {
+		r = policy_rule(policy, i);
+		pl->rules[i].r = r;
+		pl->rules[i].state = correlate_new(ring_size(policy, i), 0, 0);
+		s = &pl->src[r->source_idx];
+		if (pl->prefilter)
+			gate_rule(s, &pl->rules[i],
+			    policy_source(policy, r->source_idx)->format);
+		if (pl->rules[i].lit == NULL) {
+			s->ungated++;
+			log_debug("pipeline: rule %s has no literal to gate on; "
+			    "it runs on every line", r->id);
+		}
+		if ((g = match_max_groups(r->match)) > groups)
+			groups = g;
+		s->rules = xreallocarray(s->rules, s->nrules + 1,
+		    sizeof *s->rules);
+		s->rules[s->nrules++] = i;
+	}
+	for (i = 0; i < pl->nrules; i++) {
+		r = pl->rules[i].r;
+		for (size_t k = 0; k < r->nexcept; k++)
+			if ((g = match_max_groups(r->except[k])) > groups)
+				groups = g;
+	}
+	match_ctx_init(&pl->ctx, groups);
+	return pl;
+}
+
+void
+pipeline_free(struct pipeline *pl)
+{
+	size_t	i;
+
+	if (pl == NULL)
+		return;
+	for (i = 0; i < pl->nrules; i++) {
+		correlate_free(pl->rules[i].state);
+		free(pl->rules[i].lit);
+	}
+	for (i = 0; i < pl->nsrc; i++) {
+		free(pl->src[i].rules);
+		match_gate_free(pl->src[i].gate);
+	}
+	free(pl->src);
+	free(pl->rules);
+	match_ctx_free(&pl->ctx);
+	free(pl);
+}
+
+/* One value for a message: redacted, control characters gone, capped. */
+static void
+append_value(char **out, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	char	*red;
+	size_t	 i, m;
+
+	if (n > VALUE_MAX)
+		n = VALUE_MAX;
+	red = annotate_redact(s, n);
+	m = strlen(red);
+	if (*len + m + 1 > *cap) {
+		*cap = (*len + m + 1) * 2;
+		*out = xreallocarray(*out, *cap, 1);
+	}
+	for (i = 0; i < m; i++)
+		(*out)[(*len)++] = (unsigned char)red[i] < 0x20 ||
+		    red[i] == 0x7f ? ' ' : red[i];
+	(*out)[*len] = '\0';
+	free(red);
+}
+
+static char *
+render(struct pipeline *pl, const struct policy_rule *r,
+    struct source_event *ev, uint64_t count)
+{
+	const char	*t = r->message != NULL ? r->message : r->title, *e;
+	const char	*val;
+	char		*out, name[128], num[32];
+	size_t		 len = 0, cap = 256, n, vlen;
+
+	out = xmalloc(cap);
+	out[0] = '\0';
+	while (*t != '\0') {
+		e = t;
+		if (*t == '{' && t[1] == '{')
+			e = t + 1;
+		else if (*t == '}' && t[1] == '}')
+			e = t + 1;
+		else if (*t == '{' && (e = strchr(t, '}')) != NULL &&
+		    (n = e - t - 1) < sizeof name) {
+			memcpy(name, t + 1, n);
+			name[n] = '\0';
+			val = NULL;
+			vlen = 0;
+			if (strcmp(name, "count") == 0) {
+				snprintf(num, sizeof num, "%llu",
+				    (unsigned long long)count);
+				val = num;
+			} else if (strcmp(name, "window") == 0)
+				val = r->window_text ? r->window_text : "";
+			else if (strcmp(name, "rule") == 0)
+				val = r->id;
+			else if (strcmp(name, "source") == 0)
+				val = r->source;
+			else if (!match_lookup(&pl->ctx, ev, name, &val, &vlen))
+				val = "?";
+			else if (vlen == 0)	/* empty: not NUL-terminated */
+				val = "";
+			if (vlen == 0 && val != NULL)
+				vlen = strlen(val);
+			append_value(&out, &len, &cap, val, vlen);
+			t = e + 1;
+			continue;
+		} else
+			e = t;
+		append_value(&out, &len, &cap, e, 1);
+		t = e + 1;
+	}
+	return out;
+}
+
+/* The group's newest `room` evidence lines, oldest first. */
+static void
+add_evidence(struct verdict *v, const struct correlate_group *g, size_t room)
+{
+	const char	*lines[CORRELATE_EVIDENCE];
+	size_t		 lens[CORRELATE_EVIDENCE], n, i;
+
+	n = correlate_evidence(g, lines, lens, CORRELATE_EVIDENCE);
+	for (i = n > room ? n - room : 0; i < n; i++)
+		verdict_add_evidence(v, lines[i], lens[i]);
+}
+
+static size_t
+evidence_count(const struct correlate_group *g)
+{
+	const char	*lines[CORRELATE_EVIDENCE];
+	size_t		 lens[CORRELATE_EVIDENCE];
+
+	return correlate_evidence(g, lines, lens, CORRELATE_EVIDENCE);
+}
+
+static void
+fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
+    struct correlate_group *g, const struct correlate_group *after,
+    uint64_t line_no, uint64_t count, double first, double now)
+{
+	const struct policy_rule	*r = pr->r;
+	const struct policy_source	*src;
+	struct verdict			*v;
+	char				*msg;
+	size_t				 own;
+
+	correlate_set_fired(g);
+	if (r->severity == POLICY_SEVERITY_NONE)
+		return;		/* counted, never a verdict */
+	pr->verdicts++;
+	src = policy_source(pl->policy, r->source_idx);
+	v = verdict_new();
+	verdict_set(&v->rule_id, r->id);
+	verdict_set(&v->title, r->title);
+	v->severity = r->severity;
+	verdict_set(&v->source, src->name);
+	msg = render(pl, r, ev, count);
+	verdict_set(&v->message, msg);
+	free(msg);
+	v->line_no = line_no;
+	v->count = count;
+	v->first_seen = first;
+	v->fired_at = now;
+	v->observe = r->observe;
+	/* the firing line is the group's newest: never crowd it out */
+	own = evidence_count(g);
+	if (after != NULL && own < VERDICT_MAX_EVIDENCE)
+		add_evidence(v, after, VERDICT_MAX_EVIDENCE - own);
+	add_evidence(v, g, VERDICT_MAX_EVIDENCE);
+	verdict_set(&v->action, policy_rule_allows(pl->policy, r,
+	    POLICY_ACTION_STOP) ? "stop" : "record");
+	pl->cb(v, pl->arg);
+}
+
+static void
+lookup(struct pipeline *pl, struct source_event *ev, const char *name,
+    const char **s, size_t *len)
+{
+	*s = "";
+	*len = 0;
+	if (name != NULL && !match_lookup(&pl->ctx, ev, name, s, len)) {
+		*s = "";
+		*len = 0;
+	}
+}
+
+/* The group of the `after` rule that this event continues. */
+static const struct correlate_group *
+after_group(struct pipeline *pl, const struct policy_rule *r,
+    struct source_event *ev)
+{
+	const struct prule	*a = &pl->rules[r->after_idx];
+	const char		*k;
+	size_t			 klen;
+
+	lookup(pl, ev, a->r->group_by, &k, &klen);
+	return correlate_find(a->state, k, klen);
+}
+
+static void
+hit(struct pipeline *pl, struct prule *pr, struct source_event *ev,
+    uint64_t line_no, double now)
+{
+	const struct policy_rule	*r = pr->r;
+	const struct correlate_group	*ag = NULL;
+	struct correlate_group		*g;
+	const char			*k, *val = NULL;
+	size_t				 klen, vlen = 0;
+	unsigned			 n = 1;
+	double				 first = now;
+
+	pr->hits++;
+	if (pl->hit_cb != NULL)
+		pl->hit_cb(pr - pl->rules, ev->line, ev->len, line_no,
+		    pl->hit_arg);
+	lookup(pl, ev, r->group_by, &k, &klen);
+	if (r->kind == CORRELATE_DISTINCT) {
+		if (!match_lookup(&pl->ctx, ev, r->field, &val, &vlen))
+			return;		/* nothing to count */
+	}
+	g = correlate_group(pr->state, k, klen);
+	correlate_record(pr->state, g, now, ev->line, ev->len, val, vlen);
+	if (correlate_fired(g))
+		return;
+	switch (r->kind) {
+	case CORRELATE_NONE:
+		break;
+	case CORRELATE_COUNT:
+		n = correlate_count(g, now, r->window, &first);
+		break;
+	case CORRELATE_DISTINCT:
+		n = correlate_distinct(pr->state, g, now, r->window, &first);
+		break;
+	case CORRELATE_SEQUENCE:
+		ag = after_group(pl, r, ev);
+		n = correlate_count(ag, now, r->window, &first);
+		if (n < r->threshold)
+			return;
+		n++;	/* and this event */
+		break;
+	}
+	if (r->kind != CORRELATE_SEQUENCE && n < r->threshold)
+		return;
+	fire(pl, pr, ev, g, ag, line_no, n, first, now);
+}
+
+static int
+excepted(struct pipeline *pl, const struct policy_rule *r,
+    struct source_event *ev)
+{
+	size_t	i, saved = pl->ctx.ncap;
+	int	yes = 0;
+
+	for (i = 0; i < r->nexcept && !yes; i++)
+		yes = match_eval(r->except[i], ev, &pl->ctx);
+	pl->ctx.ncap = saved;
+	return yes;
+}
+
+void
+pipeline_feed(struct pipeline *pl, size_t source, const char *line,
+    size_t len, int flags, double now)
+{
+	struct psource		*s;
+	struct prule		*pr;
+	struct source_event	 ev;
+	uint64_t		 found[MATCH_GATE_WORDS];
+	double			 t;
+	size_t			 i;
+	int			 lazy = 0;
+
+	(void)flags;
+	if (source >= pl->nsrc)
+		return;
+	s = &pl->src[source];
+	s->lines++;
+	source_event_init(&ev, policy_source(pl->policy, source)->format,
+	    line, len);
+	if (now < 0) {
+		/* A JSON line's "timestamp" costs a search: look for it only
+		 * if a rule counts the line. Other times are at the start. */
+		if (ev.format == SOURCE_JSONL && len > 0 && line[0] == '{')
+			lazy = 1;
+		else if ((t = source_event_time(&ev)) >= 0)
+			pl->clock = t;
+		now = pl->clock;
+	} else
+		pl->clock = now;
+	if (s->gate != NULL && !match_gate_scan(s->gate, line, len, found) &&
+	    s->ungated == 0)
+		goto done;	/* the common case: nothing here for anyone */
+	for (i = 0; i < s->nrules; i++) {
+		pr = &pl->rules[s->rules[i]];
+		if (pr->lit != NULL && !gate_open(pr, found))
+			continue;
+		pl->ctx.ncap = 0;
+		if (!match_eval(pr->r->match, &ev, &pl->ctx) ||
+		    excepted(pl, pr->r, &ev))
+			continue;
+		if (lazy) {
+			lazy = 0;
+			if ((t = source_event_time(&ev)) >= 0)
+				pl->clock = now = t;
+		}
+		hit(pl, pr, &ev, s->lines, now);
+	}
+done:
+	if (ev.malformed)
+		s->malformed++;
+	source_event_clear(&ev);
+}
+
+void
+pipeline_tick(struct pipeline *pl, double now)
+{
+	/* Windows are evaluated lazily when an event arrives, so expiry
+	 * needs no timer work; only the clock advances. */
+	if (now >= 0)
+		pl->clock = now;
+}
+
+size_t
+pipeline_nrules(const struct pipeline *pl)
+{
+	return pl->nrules;
+}
+
+void
+pipeline_rule_stats(const struct pipeline *pl, size_t i,
+    struct pipeline_rule_stats *st)
+{
+	const struct policy_rule	*r;
+
+	memset(st, 0, sizeof *st);
+	if (i >= pl->nrules)
+		return;
+	r = pl->rules[i].r;
+	st->id = r->id;
+	st->title = r->title;
+	st->source = r->source;
+	st->severity = r->severity;
+	st->hits = pl->rules[i].hits;
+	st->verdicts = pl->rules[i].verdicts;
+}
+
+uint64_t
+pipeline_lines(const struct pipeline *pl, size_t source)
+{
+	return source < pl->nsrc ? pl->src[source].lines : 0;
+}
+
+uint64_t
+pipeline_malformed(const struct pipeline *pl, size_t source)
+{
+	return source < pl->nsrc ? pl->src[source].malformed : 0;
+}
+
+void
+pipeline_set_hit_cb(struct pipeline *pl, pipeline_hit_cb cb, void *arg)
+{
+	pl->hit_cb = cb;
+	pl->hit_arg = arg;
+}
+
+double
+pipeline_clock(const struct pipeline *pl)
+{
+	return pl->clock;
+}

@@ -1,4 +1,513 @@
-/* replay.c: under construction by its owner; see docs/architecture.md */
-#include "log.h"
+/*
+ * `breaker replay`: the detection pipeline run offline over whole files,
+ * with the same code the daemon runs live, and a report in the spirit of
+ * fail2ban-regex: lines read, hits per rule, each rule's first matching
+ * lines, and the verdicts in the order they would have fired. Files are read
+ * in large chunks and split by lines.c, exactly as the tailer does.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "annotate.h"
 #include "cmd.h"
-int cmd_replay(int argc, char **argv) { (void)argc; (void)argv; log_warnx("replay: not built yet"); return 2; }
+#include "lines.h"
+#include "log.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+#define CHUNK		(1024 * 1024)
+#define EXAMPLE_LEN	200
+
+struct example {
+	uint64_t	 line_no;
+	char		*text;		/* redacted, neutralised, capped */
+};
+
+struct rrule {
+	struct example	*ex;
+	size_t		 nex;
+};
+
+struct rsource {
+	const char	*name;
+	const char	*path;
+	size_t		 idx;		/* policy source index */
+	uint64_t	 bytes;
+	struct lines_stats st;
+	int		 read_error;
+};
+
+struct replay {
+	struct policy		*policy;
+	struct pipeline		*pl;
+	struct rsource		*src;
+	size_t			 nsrc;
+	struct rrule		*rules;
+	size_t			 nrules;
+	size_t			 max_examples;
+	struct verdict_list	 verdicts;
+	unsigned		 seq;
+	size_t			 cur;		/* source being read */
+	int			 fatal;
+};
+
+static void
+on_verdict(struct verdict *v, void *arg)
+{
+	struct replay	*r = arg;
+
+	v->seq = ++r->seq;
+	if (v->severity == SEVERITY_FATAL)
+		r->fatal = 1;
+	TAILQ_INSERT_TAIL(&r->verdicts, v, entry);
+}
+
+static char *
+clean(const char *s, size_t len)
+{
+	char	*red, *neu;
+	size_t	 n;
+
+	if (len > EXAMPLE_LEN)
+		len = EXAMPLE_LEN;
+	red = annotate_redact(s, len);
+	n = strlen(red);
+	neu = annotate_neutralise(red, n);
+	free(red);
+	return neu;
+}
+
+static void
+on_hit(size_t rule, const char *line, size_t len, uint64_t line_no,
+    void *arg)
+{
+	struct replay	*r = arg;
+	struct rrule	*rr = &r->rules[rule];
+
+	if (rr->nex >= r->max_examples)
+		return;
+	rr->ex = xreallocarray(rr->ex, rr->nex + 1, sizeof *rr->ex);
+	rr->ex[rr->nex].line_no = line_no;
+	rr->ex[rr->nex].text = clean(line, len);
+	rr->nex++;
+}
+
+static void
+on_line(const char *line, size_t len, int flags, void *arg)
+{
+	struct replay	*r = arg;
+
+	pipeline_feed(r->pl, r->src[r->cur].idx, line, len, flags, -1);
+}
+
+static int
+replay_file(struct replay *r, size_t i, size_t max_line)
+{
+	struct rsource	*s = &r->src[i];
+	struct lines	*l;
+	char		*buf;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "breaker replay: %s: %s\n", s->path,
+		    strerror(errno));
+		return -1;
+	}
+	r->cur = i;
+	l = lines_new(max_line);
+	buf = xmalloc(CHUNK);
+	while ((n = read(fd, buf, CHUNK)) > 0) {
+		s->bytes += n;
+		lines_feed(l, buf, n, on_line, r);
+	}
+	if (n == -1) {
+		s->read_error = errno;
+		fprintf(stderr, "breaker replay: %s: %s\n", s->path,
+		    strerror(errno));
+	}
+	lines_flush(l, on_line, r);
+	lines_get_stats(l, &s->st);
+	lines_free(l);
+	free(buf);
+	close(fd);
+	return n == -1 ? -1 : 0;
+}
+
+static const char *
+sev_name(int sev)
+{
+	return sev == POLICY_SEVERITY_NONE ? "none" : severity_name(sev);
+}
+
+static void
+fmt_time(double t, char *buf, size_t sz)
+{
+	struct tm	tm;
+	time_t		s = (time_t)t;
+
+	if (t < 1e8) {		/* synthetic: no timestamps in the lines */
+		snprintf(buf, sz, "-");
+		return;
+	}
+	gmtime_r(&s, &tm);
+	snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%06.3fZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec + (t - (double)s));
+}
+
+static double
+now_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+report_text(struct replay *r, double elapsed)
+{
+	struct pipeline_rule_stats	 st;
+	struct verdict			*v;
+	uint64_t			 lines = 0, bytes = 0;
+	size_t				 i, k, silent = 0;
+	char				 t[64], *msg;
+
+	printf("policy: %s\n\nsources:\n", policy_describe(r->policy));
+	for (i = 0; i < r->nsrc; i++) {
+		printf("  %-10s %s: %llu lines, %llu bytes",
+		    r->src[i].name, r->src[i].path,
+		    (unsigned long long)r->src[i].st.lines,
+		    (unsigned long long)r->src[i].bytes);
+		if (r->src[i].st.truncated)
+			printf(", %llu over-long lines cut",
+			    (unsigned long long)r->src[i].st.truncated);
+		if (pipeline_malformed(r->pl, r->src[i].idx))
+			printf(", %llu not parsable as %s",
+			    (unsigned long long)pipeline_malformed(r->pl,
+			    r->src[i].idx), source_format_name(policy_source(
+			    r->policy, r->src[i].idx)->format));
+		printf("\n");
+		lines += r->src[i].st.lines;
+		bytes += r->src[i].bytes;
+	}
+	printf("\nrules with hits:\n  %8s %8s  %-8s %s\n", "hits", "verdicts",
+	    "severity", "rule");
+	for (i = 0; i < r->nrules; i++) {
+		pipeline_rule_stats(r->pl, i, &st);
+		if (st.hits == 0) {
+			silent++;
+			continue;
+		}
+		printf("  %8llu %8llu  %-8s %s\n", (unsigned long long)st.hits,
+		    (unsigned long long)st.verdicts, sev_name(st.severity),
+		    st.id);
+	}
+	printf("  (%zu rule%s without hits)\n", silent, silent == 1 ? "" : "s");
+	for (i = 0; i < r->nrules; i++) {
+		if (r->rules[i].nex == 0)
+			continue;
+		pipeline_rule_stats(r->pl, i, &st);
+		printf("\n%s, first lines:\n", st.id);
+		for (k = 0; k < r->rules[i].nex; k++)
+			printf("  %s:%llu: %s\n", st.source,
+			    (unsigned long long)r->rules[i].ex[k].line_no,
+			    r->rules[i].ex[k].text);
+	}
+	printf("\nverdicts, in order:\n");
+	TAILQ_FOREACH(v, &r->verdicts, entry) {
+		fmt_time(v->fired_at, t, sizeof t);
+		msg = clean(v->message ? v->message : "", strlen(v->message ?
+		    v->message : ""));
+		printf("  %u. %-7s %s at %s:%llu (time %s): %s%s\n", v->seq,
+		    severity_name(v->severity), v->rule_id, v->source,
+		    (unsigned long long)v->line_no, t, msg,
+		    v->observe ? " [observe]" : "");
+		free(msg);
+	}
+	if (r->seq == 0)
+		printf("  none\n");
+	printf("\n%llu lines, %.1f MB in %.3f s (%.1f MB/s)\n",
+	    (unsigned long long)lines, bytes / 1e6, elapsed,
+	    elapsed > 0 ? bytes / 1e6 / elapsed : 0.0);
+	printf("result: %s\n", r->fatal ? "a fatal verdict would have "
+	    "stopped the engine" : "no fatal verdict");
+}
+
+static cJSON *
+json_sources(struct replay *r)
+{
+	cJSON	*a = cJSON_CreateArray(), *o;
+	size_t	 i;
+
+	for (i = 0; i < r->nsrc; i++) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", r->src[i].name);
+		cJSON_AddStringToObject(o, "path", r->src[i].path);
+		cJSON_AddStringToObject(o, "format", source_format_name(
+		    policy_source(r->policy, r->src[i].idx)->format));
+		cJSON_AddNumberToObject(o, "lines", r->src[i].st.lines);
+		cJSON_AddNumberToObject(o, "bytes", r->src[i].bytes);
+		cJSON_AddNumberToObject(o, "truncated", r->src[i].st.truncated);
+		cJSON_AddNumberToObject(o, "unparsable",
+		    pipeline_malformed(r->pl, r->src[i].idx));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *
+json_rules(struct replay *r)
+{
+	struct pipeline_rule_stats	 st;
+	cJSON				*a = cJSON_CreateArray(), *o, *ex, *e;
+	size_t				 i, k;
+
+	for (i = 0; i < r->nrules; i++) {
+		pipeline_rule_stats(r->pl, i, &st);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", st.id);
+		cJSON_AddStringToObject(o, "source", st.source);
+		cJSON_AddStringToObject(o, "severity", sev_name(st.severity));
+		cJSON_AddNumberToObject(o, "hits", st.hits);
+		cJSON_AddNumberToObject(o, "verdicts", st.verdicts);
+		ex = cJSON_AddArrayToObject(o, "examples");
+		for (k = 0; k < r->rules[i].nex; k++) {
+			e = cJSON_CreateObject();
+			cJSON_AddNumberToObject(e, "line",
+			    r->rules[i].ex[k].line_no);
+			cJSON_AddStringToObject(e, "text",
+			    r->rules[i].ex[k].text);
+			cJSON_AddItemToArray(ex, e);
+		}
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static void
+report_json(struct replay *r, double elapsed)
+{
+	struct verdict	*v;
+	cJSON		*root = cJSON_CreateObject(), *a, *o;
+	char		*s, *msg;
+	uint64_t	 lines = 0, bytes = 0;
+	size_t		 i;
+
+	for (i = 0; i < r->nsrc; i++) {
+		lines += r->src[i].st.lines;
+		bytes += r->src[i].bytes;
+	}
+	cJSON_AddStringToObject(root, "policy", policy_describe(r->policy));
+	cJSON_AddItemToObject(root, "sources", json_sources(r));
+	cJSON_AddItemToObject(root, "rules", json_rules(r));
+	a = cJSON_AddArrayToObject(root, "verdicts");
+	TAILQ_FOREACH(v, &r->verdicts, entry) {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "seq", v->seq);
+		cJSON_AddStringToObject(o, "rule", v->rule_id);
+		cJSON_AddStringToObject(o, "severity",
+		    severity_name(v->severity));
+		cJSON_AddStringToObject(o, "source", v->source);
+		cJSON_AddNumberToObject(o, "line", v->line_no);
+		cJSON_AddNumberToObject(o, "time", v->fired_at);
+		cJSON_AddNumberToObject(o, "first_seen", v->first_seen);
+		cJSON_AddNumberToObject(o, "count", v->count);
+		msg = clean(v->message ? v->message : "",
+		    strlen(v->message ? v->message : ""));
+		cJSON_AddStringToObject(o, "message", msg);
+		free(msg);
+		cJSON_AddStringToObject(o, "title", v->title ? v->title : "");
+		cJSON_AddBoolToObject(o, "observe", v->observe);
+		cJSON_AddStringToObject(o, "action", v->action ? v->action :
+		    "record");
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON_AddNumberToObject(root, "lines", lines);
+	cJSON_AddNumberToObject(root, "bytes", bytes);
+	cJSON_AddNumberToObject(root, "elapsed", elapsed);
+	cJSON_AddBoolToObject(root, "fatal", r->fatal);
+	s = cJSON_PrintUnformatted(root);
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(root);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: breaker replay --source NAME=FILE... "
+	    "[--policy FILE]... [--config FILE]\n"
+	    "                      [--no-defaults] [--examples N] [--json]\n");
+}
+
+static int
+add_source(struct replay *r, const char *arg)
+{
+	const char	*eq = strchr(arg, '=');
+	char		*name;
+	int		 idx;
+	size_t		 i;
+
+	if (eq == NULL || eq == arg || eq[1] == '\0') {
+		fprintf(stderr, "breaker replay: --source wants NAME=FILE, "
+		    "got \"%s\"\n", arg);
+		return -1;
+	}
+	name = xstrndup(arg, eq - arg);
+	if ((idx = policy_source_index(r->policy, name)) == -1) {
+		fprintf(stderr, "breaker replay: unknown source \"%s\"; the "
+		    "policy's sources:", name);
+		for (i = 0; i < policy_nsources(r->policy); i++)
+			fprintf(stderr, " %s", policy_source(r->policy, i)->name);
+		fprintf(stderr, "\n");
+		free(name);
+		return -1;
+	}
+	free(name);
+	r->src = xreallocarray(r->src, r->nsrc + 1, sizeof *r->src);
+	memset(&r->src[r->nsrc], 0, sizeof r->src[0]);
+	r->src[r->nsrc].name = policy_source(r->policy, idx)->name;
+	r->src[r->nsrc].path = eq + 1;
+	r->src[r->nsrc].idx = idx;
+	r->nsrc++;
+	return 0;
+}
+
+static void
+replay_free(struct replay *r)
+{
+	size_t	i, k;
+
+	for (i = 0; i < r->nrules; i++) {
+		for (k = 0; k < r->rules[i].nex; k++)
+			free(r->rules[i].ex[k].text);
+		free(r->rules[i].ex);
+	}
+	free(r->rules);
+	free(r->src);
+	verdict_list_free(&r->verdicts);
+	pipeline_free(r->pl);
+	policy_free(r->policy);
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "source",	required_argument,	NULL, 's' },
+		{ "policy",	required_argument,	NULL, 'p' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "no-defaults", no_argument,		NULL, 'n' },
+		{ "examples",	required_argument,	NULL, 'e' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct policy_load_args	 a;
+	struct tail_options	 to;
+	struct replay		 r;
+	const char		**files = NULL, **srcargs = NULL;
+	char			*errors = NULL, *end;
+	size_t			 nfiles = 0, nsrcargs = 0, i;
+	double			 t0;
+	int			 ch, json = 0, rc = 0;
+
+	memset(&a, 0, sizeof a);
+	memset(&r, 0, sizeof r);
+	TAILQ_INIT(&r.verdicts);
+	r.max_examples = 3;
+	while ((ch = getopt_long(argc, argv, "s:p:c:ne:jh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			srcargs = xreallocarray(srcargs, nsrcargs + 1,
+			    sizeof *srcargs);
+			srcargs[nsrcargs++] = optarg;
+			break;
+		case 'p':
+			files = xreallocarray(files, nfiles + 1, sizeof *files);
+			files[nfiles++] = optarg;
+			break;
+		case 'c':
+			a.config = optarg;
+			break;
+		case 'n':
+			a.no_defaults = 1;
+			break;
+		case 'e':
+			r.max_examples = strtoul(optarg, &end, 10);
+			if (*end != '\0' || r.max_examples > 1000) {
+				usage();
+				rc = 2;
+				goto out;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage();
+			goto out;
+		default:
+			usage();
+			rc = 2;
+			goto out;
+		}
+	}
+	if (optind != argc || nsrcargs == 0) {
+		usage();
+		rc = 2;
+		goto out;
+	}
+	a.rule_files = files;
+	a.nrule_files = nfiles;
+	if ((r.policy = policy_load(&a, &errors)) == NULL) {
+		fprintf(stderr, "breaker replay: the policy is not valid:\n%s",
+		    errors ? errors : "");
+		rc = 2;
+		goto out;
+	}
+	for (i = 0; i < nsrcargs; i++)
+		if (add_source(&r, srcargs[i]) == -1) {
+			rc = 2;
+			goto out;
+		}
+	r.nrules = policy_nrules(r.policy);
+	r.rules = xcalloc(r.nrules + 1, sizeof *r.rules);
+	r.pl = pipeline_new(r.policy, on_verdict, &r);
+	pipeline_set_hit_cb(r.pl, on_hit, &r);
+	policy_tail_options(r.policy, &to);
+	t0 = now_mono();
+	for (i = 0; i < r.nsrc; i++)
+		if (replay_file(&r, i, to.max_line ? to.max_line :
+		    LINES_DEFAULT_MAX) == -1) {
+			rc = 2;
+			goto out;
+		}
+	if (json)
+		report_json(&r, now_mono() - t0);
+	else
+		report_text(&r, now_mono() - t0);
+	rc = r.fatal ? 1 : 0;
+out:
+	free(errors);
+	free(files);
+	free(srcargs);
+	replay_free(&r);
+	return rc;
+}

@@ -31,6 +31,16 @@ void		 pipeline_free(struct pipeline *);
  */
 void		 pipeline_feed(struct pipeline *, size_t source,
 		    const char *line, size_t len, int flags, double now);
+/*
+ * Called on every event a rule counts (matched, not excepted), before its
+ * correlation decides; replay uses it to show each rule's first lines.
+ */
+typedef void (*pipeline_hit_cb)(size_t rule, const char *line, size_t len,
+    uint64_t line_no, void *arg);
+void		 pipeline_set_hit_cb(struct pipeline *, pipeline_hit_cb,
+		    void *arg);
+/* The time the pipeline last saw (a line's own, or the driver's). */
+double		 pipeline_clock(const struct pipeline *);
 /* Let time-based state expire up to `now` (live driver's timer). */
 void		 pipeline_tick(struct pipeline *, double now);
 
@@ -46,5 +56,7 @@ size_t		 pipeline_nrules(const struct pipeline *);
 void		 pipeline_rule_stats(const struct pipeline *, size_t,
 		    struct pipeline_rule_stats *);
 uint64_t	 pipeline_lines(const struct pipeline *, size_t source);
+/* Lines a jsonl/squid parser could not read (still matched as text). */
+uint64_t	 pipeline_malformed(const struct pipeline *, size_t source);
 
 #endif

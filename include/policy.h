@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "correlate.h"
 #include "source.h"
 #include "tail.h"
 
@@ -39,6 +40,7 @@ struct policy_stop {
 	size_t			 ntargets;
 	struct policy_signal_step ladder[POLICY_MAX_LADDER];
 	size_t			 nladder;
+	const char		*worker;	/* "Runner.Worker" */
 };
 
 /* Credentials and options for the optional GitHub REST actions. */
@@ -89,6 +91,61 @@ void		 policy_tail_options(const struct policy *,
 		    struct tail_options *);
 /* One line for humans: "embedded default (31 rules) + /etc/breaker/x.json". */
 const char	*policy_describe(const struct policy *);
+
+/* The configured sandbox mode (enum sandbox_mode from sandbox.h). */
+int		 policy_sandbox(const struct policy *);
+
+/* Actions, as a bit set: allowed by the configuration, asked by a rule. */
+#define POLICY_ACTION_STOP		0x1
+#define POLICY_ACTION_CANCEL_RUN	0x2
+#define POLICY_ACTION_CHECK_RUN		0x4
+unsigned	 policy_actions(const struct policy *);
+
+/* A rule's severity: enum severity (verdict.h), or this for `none`. */
+#define POLICY_SEVERITY_NONE	(-1)
+
+struct match_pred;
+struct cJSON;
+
+/* A loaded rule, as the pipeline and `breaker check` see it. */
+struct policy_rule {
+	char			 *id;
+	char			 *title;
+	char			 *message;	/* template; NULL: the title */
+	char			 *source;
+	size_t			  source_idx;
+	int			  severity;	/* SEVERITY_* or _NONE */
+	struct match_pred	 *match;
+	struct match_pred	**except;
+	size_t			  nexcept;
+	enum correlate_kind	  kind;
+	unsigned		  threshold;
+	double			  window;	/* seconds */
+	char			 *window_text;	/* as written, "10m" */
+	char			 *group_by;	/* capture or field, or NULL */
+	char			 *field;	/* distinct: capture or field */
+	char			 *after;	/* sequence: rule id */
+	size_t			  after_idx;
+	unsigned		  actions;	/* POLICY_ACTION_*, as asked */
+	int			  observe;
+	struct cJSON		 *samples;	/* kept for `breaker check` */
+	char			 *file;		/* where it was defined */
+	char			 *path;		/* "rules[3]" in that file */
+	char			 *where;	/* "file:line:col" of the rule */
+	char			 *after_where;	/* "file:line:col" of `after` */
+	int			  disabled;	/* by a later file's `disable` */
+};
+/* Active rules (disabled ones are gone), in load order. */
+const struct policy_rule *policy_rule(const struct policy *, size_t);
+/* Index of an active rule by id, or -1. */
+int		 policy_rule_index(const struct policy *, const char *);
+/* Is a rule's action both asked for and allowed by the configuration? */
+int		 policy_rule_allows(const struct policy *,
+		    const struct policy_rule *, unsigned action);
+
+/* Durations ("250ms", "7.5s", "10m", "1h") and sizes ("64KiB"); -1 bad. */
+double		 policy_parse_duration(const char *);
+long long	 policy_parse_size(const char *);
 
 /* The embedded default rule file, as compiled in. */
 extern const char	policy_default_json[];

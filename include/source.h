@@ -3,11 +3,17 @@
  * JSON value per line, fields by dotted path; a non-JSON line in the same
  * file is still matched as text), `squid` (the firewall's firewall_detailed
  * access-log fields by name).
+ *
+ * An event is one line seen through its source's parser. Parsing is lazy:
+ * a text-only rule never pays for JSON, and squid fields are split (without
+ * allocating) only when a rule asks for one.
  */
 #ifndef BREAKER_SOURCE_H
 #define BREAKER_SOURCE_H
 
 #include <stddef.h>
+
+struct cJSON;
 
 enum source_format {
 	SOURCE_TEXT = 0,
@@ -18,5 +24,90 @@ enum source_format {
 /* "text", "jsonl", "squid" <-> enum; -1 for an unknown name. */
 int		 source_format_parse(const char *);
 const char	*source_format_name(enum source_format);
+
+/* The squid firewall_detailed fields, in the order they are addressed. */
+enum source_squid_field {
+	SQUID_TIME = 0,
+	SQUID_CLIENT,
+	SQUID_CLIENT_PORT,
+	SQUID_HOST,
+	SQUID_PORT,
+	SQUID_DEST,
+	SQUID_VERSION,
+	SQUID_METHOD,
+	SQUID_STATUS,
+	SQUID_RESULT,
+	SQUID_HIERARCHY,
+	SQUID_URL,
+	SQUID_USER_AGENT,
+	SQUID_NFIELDS,
+};
+/* Field name -> index, or -1. */
+int		 source_squid_field(const char *);
+const char	*source_squid_field_name(int);
+
+/* A compiled field path: dotted JSON path, or a squid field index. */
+struct source_path {
+	char		**seg;		/* jsonl: the path's segments */
+	size_t		  nseg;
+	int		  squid;	/* squid: field index */
+	char		 *text;		/* the path as written */
+};
+/* NULL and *err set (static string) when the path is not valid. */
+struct source_path *source_path_compile(enum source_format, const char *,
+		    const char **err);
+void		 source_path_free(struct source_path *);
+
+enum source_vtype {
+	SOURCE_V_ABSENT = 0,
+	SOURCE_V_STRING,
+	SOURCE_V_NUMBER,
+	SOURCE_V_BOOL,
+	SOURCE_V_NULL,
+	SOURCE_V_OTHER,		/* object or array */
+};
+
+/* A field's value; `s`/`len` is its text (numbers and bools too). */
+struct source_value {
+	enum source_vtype	 type;
+	const char		*s;
+	size_t			 len;
+	double			 num;	/* NUMBER, or a numeric-looking string */
+	int			 isnum;	/* num is meaningful */
+};
+
+struct source_event {
+	const char		*line;
+	size_t			 len;
+	enum source_format	 format;
+	int			 parsed;	/* fields looked at already */
+	struct cJSON		*json;		/* jsonl: the object, or NULL */
+	int			 squid_ok;	/* squid: fields split */
+	const char		*sq[SQUID_NFIELDS];
+	size_t			 sqlen[SQUID_NFIELDS];
+	int			 malformed;	/* not JSON / not a squid row */
+	char			 numbuf[4][40];	/* text of numeric fields */
+	unsigned		 nnum;
+};
+
+void		 source_event_init(struct source_event *, enum source_format,
+		    const char *, size_t);
+/* Release what parsing allocated (the JSON tree). */
+void		 source_event_clear(struct source_event *);
+/* 1 and *v filled when the field is present, else 0. */
+int		 source_event_field(struct source_event *,
+		    const struct source_path *, struct source_value *);
+/* The same by a path written as text ("error.message", "host"), no
+ * allocation: for templates and group_by, which name fields at run time. */
+int		 source_event_field_text(struct source_event *, const char *,
+		    struct source_value *);
+/*
+ * The time written in the line, epoch seconds, or -1: squid's first field,
+ * a JSON "timestamp" (ISO 8601 or number), or a leading ISO 8601 stamp on a
+ * text line ("2026-02-27T14:06:41.886993Z  INFO …").
+ */
+double		 source_event_time(struct source_event *);
+/* Parse "2026-04-24T00:00:00.000Z" (or +hh:mm); -1 if it is not one. */
+double		 source_parse_iso8601(const char *, size_t);
 
 #endif

@@ -1,0 +1,106 @@
+/*
+ * Compiled predicates: PCRE2 regexes (JIT, one compiled pattern per regex,
+ * match data shared and reused), field comparisons, named lists, and their
+ * combinations. Compiling reports problems through a callback that knows
+ * the key path; matching never allocates.
+ */
+#ifndef BREAKER_MATCH_H
+#define BREAKER_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "source.h"
+
+struct cJSON;
+struct match_pred;
+
+/* A named list of strings; "*.example.com" matches any subdomain. */
+struct match_list {
+	char		 *name;
+	char		**items;
+	size_t		  nitems;
+	int		  defined;	/* by a `lists` key (else only used) */
+	char		 *ref_file;	/* first use, for the error */
+	char		 *ref_path;
+};
+int	match_list_contains(const struct match_list *, const char *, size_t);
+
+/* What the compiler needs from its caller. */
+struct match_env {
+	enum source_format	 format;
+	/* report an error at a key path ("rules[3].match.regex") */
+	void			(*error)(void *, const char *path,
+				    const char *msg, const char *hint);
+	/* find or create a list by name (creation marks the first use) */
+	struct match_list	*(*list)(void *, const char *name,
+				    const char *path);
+	void			*arg;
+};
+
+/* The closest of `known` to a misspelt key, or NULL. */
+const char	*match_suggest(const char *, const char *const *, size_t);
+
+/* NULL after reporting through env->error. */
+struct match_pred *match_compile(const struct cJSON *, const char *path,
+		    const struct match_env *);
+void		 match_free(struct match_pred *);
+/* Does some regex of this predicate define this named capture? */
+int		 match_has_capture(const struct match_pred *, const char *);
+/* Append the named captures' names, comma-separated, to a hint. */
+void		 match_capture_names(const struct match_pred *, char *, size_t);
+/* Largest ovector any regex of this predicate needs (pairs). */
+unsigned	 match_max_groups(const struct match_pred *);
+/*
+ * The prefilter. A literal set is texts of which every line the predicate
+ * matches contains at least one (derived from regexes, split at top-level
+ * alternatives, and from string comparisons on squid and plain JSON
+ * fields); -1 when the predicate admits no such set.
+ */
+struct match_litset {
+	char		**lits;
+	size_t		 *lens;
+	size_t		  n;
+};
+int		 match_literals(const struct match_pred *, enum source_format,
+		    struct match_litset *);
+void		 match_litset_free(struct match_litset *);
+
+/* A multi-literal gate: one pass over a line finds which literals occur. */
+#define MATCH_GATE_MAX		256
+#define MATCH_GATE_WORDS	(MATCH_GATE_MAX / 64)
+struct match_gate;
+struct match_gate *match_gate_new(void);
+void		 match_gate_free(struct match_gate *);
+/* The literal's id, or -1 when the gate is full. */
+int		 match_gate_add(struct match_gate *, const char *, size_t);
+/* Set bit `id` of found[] for each literal present; 1 if any is. */
+int		 match_gate_scan(const struct match_gate *, const char *, size_t,
+		    uint64_t *found);
+
+#define MATCH_MAX_CAPTURES	16
+
+struct match_capture {
+	const char	*name;
+	const char	*s;
+	size_t		 len;
+};
+
+/* Per-pipeline scratch: the reused match data and the captures found. */
+struct match_ctx {
+	void			*md;	/* pcre2_match_data */
+	struct match_capture	 cap[MATCH_MAX_CAPTURES];
+	size_t			 ncap;
+	int			 warned;	/* a match error was logged */
+};
+
+void		 match_ctx_init(struct match_ctx *, unsigned max_groups);
+void		 match_ctx_free(struct match_ctx *);
+/* 1 when the event satisfies the predicate; captures are appended. */
+int		 match_eval(const struct match_pred *, struct source_event *,
+		    struct match_ctx *);
+/* A capture's value by name, else a field's (by path text), else NULL. */
+int		 match_lookup(struct match_ctx *, struct source_event *,
+		    const char *name, const char **s, size_t *len);
+
+#endif

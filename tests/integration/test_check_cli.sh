@@ -1,0 +1,79 @@
+#!/bin/bash
+# `breaker check`: validation with file:line:col: key.path errors, exit 0/2,
+# the rules' samples, and the effective policy when no file is named.
+set -u
+B=${BREAKER_BIN:?}
+SRC=${BREAKER_SOURCE_ROOT:?}
+T=$(mktemp -d /tmp/breaker-check-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+failed=0
+pass() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; failed=1; }
+
+out=$(BREAKER_CONFIG= "$B" check 2>&1); rc=$?
+[ $rc = 0 ] && pass "the embedded default policy is valid and its samples behave" ||
+	fail "default policy: exit $rc: $out"
+echo "$out" | grep -q "^ok: embedded default" && pass "says ok" || fail "$out"
+
+out=$("$B" check --no-defaults "$SRC/tests/unit/policies/codex401.json" 2>&1); rc=$?
+[ $rc = 0 ] && pass "a valid rule file" || fail "exit $rc: $out"
+
+cat > "$T/bad.json" <<'J'
+{
+  "version": 1,
+  "rules": [
+    { "id": "a.b", "title": "A", "severity": "fatal",
+      "match": { "regx": "x" } }
+  ]
+}
+J
+out=$("$B" check "$T/bad.json" 2>&1); rc=$?
+[ $rc = 2 ] && pass "invalid: exit 2" || fail "exit $rc: $out"
+echo "$out" | grep -qF "$T/bad.json:5:18: rules[0].match.regx: unknown key (did you mean \"regex\"?)" &&
+	pass "error names file:line:col: path, with a hint" || fail "$out"
+
+# A sample that does not behave fails the check, and says which.
+cat > "$T/s.json" <<'J'
+{"version": 1, "rules": [
+ {"id": "s.one", "title": "S", "severity": "fatal",
+  "match": {"regex": "^boom$"},
+  "samples": {"fire": ["boom", "not boom"], "silent": ["boom"]}}
+]}
+J
+out=$("$B" check --no-defaults "$T/s.json" 2>&1); rc=$?
+[ $rc = 2 ] && pass "misbehaving samples: exit 2" || fail "exit $rc: $out"
+echo "$out" | grep -q "rules\[0\].samples.fire\[1\]: rule s.one did not fire" &&
+	pass "names the sample that did not fire" || fail "$out"
+echo "$out" | grep -q "rules\[0\].samples.silent\[0\]: rule s.one fired on line 1" &&
+	pass "names the silent sample that fired" || fail "$out"
+
+# A configuration is recognised and checked with its rule files.
+cat > "$T/c.json" <<J
+{"version": 1, "mode": "observe", "rules": ["s2.json"], "defaults": false,
+ "sources": {"engine": {"path": "/tmp/x.log", "format": "text"}}}
+J
+echo '{"version": 1, "rules": [{"id": "l.x", "title": "X", "severity": "warning", "match": {"regex": "x"}}]}' > "$T/s2.json"
+out=$("$B" check "$T/c.json" 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "config $T/c.json" &&
+	pass "a configuration and its relative rule files" || fail "exit $rc: $out"
+echo '{"version": 1, "mode": "loud"}' > "$T/c2.json"
+out=$("$B" check "$T/c2.json" 2>&1); rc=$?
+[ $rc = 2 ] && echo "$out" | grep -q "c2.json:1:16: mode: unknown mode" &&
+	pass "a bad configuration" || fail "exit $rc: $out"
+
+# BREAKER_CONFIG is what `check` with no file checks.
+out=$(BREAKER_CONFIG="$T/c2.json" "$B" check 2>&1); rc=$?
+[ $rc = 2 ] && pass "no file: checks \$BREAKER_CONFIG" || fail "exit $rc: $out"
+
+# Not JSON, missing file: errors, never a crash.
+printf '{"version": 1, "rules": [' > "$T/trunc.json"
+out=$("$B" check "$T/trunc.json" 2>&1); rc=$?
+[ $rc = 2 ] && echo "$out" | grep -q "trunc.json:1:.*not valid JSON" &&
+	pass "truncated JSON located" || fail "exit $rc: $out"
+out=$("$B" check /nonexistent/x.json 2>&1); rc=$?
+[ $rc = 2 ] && pass "missing file: exit 2" || fail "exit $rc: $out"
+
+out=$("$B" check --sandbox 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(echo "$out" | wc -l)" -gt 3 ] && pass "--sandbox prints the allow-list" ||
+	fail "--sandbox: exit $rc: $out"
+exit $failed

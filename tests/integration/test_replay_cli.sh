@@ -1,0 +1,106 @@
+#!/bin/bash
+# `breaker replay`: the offline pipeline and its report, text and --json,
+# and its exit codes (1 fatal, 0 none, 2 usage or policy error).
+set -u
+B=${BREAKER_BIN:?}
+SRC=${BREAKER_SOURCE_ROOT:?}
+FX=/work/shared/fixtures
+[ -d "$FX" ] || FX=$SRC/tests/fixtures/shared
+T=$(mktemp -d /tmp/breaker-replay-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+failed=0
+pass() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; failed=1; }
+P=$SRC/tests/unit/policies/codex401.json
+
+# A fatal sequence: exit 1, the verdict with its line, hits per rule.
+out=$("$B" replay --no-defaults --policy "$P" \
+	--source engine="$FX/codex-401-missing-bearer.log" 2>&1)
+rc=$?
+[ $rc = 1 ] && pass "fatal verdict: exit 1" || fail "exit $rc: $out"
+echo "$out" | grep -q "engine .*: 19 lines" && pass "lines read" ||
+	fail "no line count: $out"
+echo "$out" | grep -qE '^ +5 +0 +none +t\.codex\.reconnect$' &&
+	pass "hits per rule" || fail "hits: $out"
+echo "$out" | grep -q "1\. fatal   t.codex.401 at engine:18" &&
+	pass "verdict at line 18" || fail "verdict: $out"
+echo "$out" | grep -q "engine:13: ERROR: Reconnecting... 1/5" &&
+	pass "first matching lines shown" || fail "examples: $out"
+echo "$out" | grep -qE "^[0-9]+ lines, .* MB/s\)$" && pass "time taken" ||
+	fail "no timing: $out"
+
+# --json: one object with sources, rules, verdicts.
+"$B" replay --json --no-defaults --policy "$P" \
+	--source engine="$FX/codex-401-seed-issue.log" > "$T/r.json"
+rc=$?
+[ $rc = 1 ] && pass "--json exit 1" || fail "--json exit $rc"
+python3 - "$T/r.json" <<'PY' && pass "--json report" || fail "--json: $(cat "$T/r.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["sources"][0]["name"] == "engine" and r["sources"][0]["lines"] == 7
+hits = {x["id"]: x["hits"] for x in r["rules"]}
+assert hits == {"t.codex.reconnect": 6, "t.codex.401": 1}, hits
+v = r["verdicts"]
+assert len(v) == 1
+assert v[0]["rule"] == "t.codex.401" and v[0]["severity"] == "fatal"
+assert v[0]["source"] == "engine" and v[0]["line"] == 7
+assert "Missing bearer" in v[0]["message"]
+assert r["fatal"] is True
+PY
+
+# A lone reconnect that recovers: no verdict, exit 0.
+printf 'ERROR: Reconnecting... 1/5\nthinking\nHello!\n' > "$T/ok.log"
+"$B" replay --no-defaults --policy "$P" --source engine="$T/ok.log" > "$T/o" 2>&1
+rc=$?
+[ $rc = 0 ] && pass "no verdict: exit 0" || fail "exit $rc: $(cat "$T/o")"
+grep -q "^  none$" "$T/o" && pass "says none" || fail "$(cat "$T/o")"
+
+# Squid timestamps give the verdict its time.
+cat > "$T/fw.json" <<'J'
+{"version": 1, "rules": [{"id": "t.denied", "title": "denied",
+ "source": "firewall", "severity": "warning",
+ "match": {"field": "result", "equals": "TCP_DENIED"}}]}
+J
+"$B" replay --json --no-defaults --policy "$T/fw.json" \
+	--source firewall="$FX/squid-access.log" > "$T/fw.out"
+rc=$?
+[ $rc = 0 ] && pass "warning only: exit 0" || fail "exit $rc"
+python3 -c "
+import json,sys; r=json.load(open('$T/fw.out'))
+v=r['verdicts'][0]; assert v['line']==3 and abs(v['time']-1774290909.186)<1e-6, v
+" && pass "verdict time from the squid line" || fail "$(cat "$T/fw.out")"
+
+# Hostile lines never print as workflow commands; secrets are redacted.
+printf '::error::pwned sk-abcdefghijklmnopqrstuvwxyz012345\n' > "$T/h.log"
+cat > "$T/h.json" <<'J'
+{"version": 1, "rules": [{"id": "t.h", "title": "h", "severity": "notice",
+ "match": {"regex": "pwned (?<k>.*)"}, "message": "key {k}"}]}
+J
+"$B" replay --no-defaults --policy "$T/h.json" --source engine="$T/h.log" > "$T/h.out" 2>&1
+grep -q '^::' "$T/h.out" && fail "a workflow command leaked: $(cat "$T/h.out")" ||
+	pass "no workflow command in the report"
+grep -q 'abcdefghijklmnopqrstuvwxyz012345' "$T/h.out" &&
+	fail "secret printed: $(cat "$T/h.out")" || pass "secret redacted"
+
+# Usage and policy errors: exit 2.
+"$B" replay --no-defaults --policy "$P" >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] && pass "no --source: exit 2" || fail "exit $rc"
+"$B" replay --source nosuch="$T/ok.log" >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] && pass "unknown source: exit 2" || fail "exit $rc"
+"$B" replay --source engine=/nonexistent >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] && pass "missing file: exit 2" || fail "exit $rc"
+echo '{"version": 1, "rules": [{"id": "x"}]}' > "$T/bad.json"
+"$B" replay --policy "$T/bad.json" --source engine="$T/ok.log" > "$T/b" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "bad.json:1:" "$T/b" && pass "bad policy: exit 2, located" ||
+	fail "exit $rc: $(cat "$T/b")"
+
+# Garbage: random bytes, a 10 MB line, no trailing newline: no crash.
+head -c 3000000 /dev/urandom > "$T/g.log"
+python3 -c "import sys; sys.stdout.write('x'*(10*1024*1024)+'\nUnauthorized tail')" >> "$T/g.log"
+"$B" replay --source engine="$T/g.log" --source firewall="$T/g.log" > "$T/g.out" 2>&1; rc=$?
+[ $rc = 0 ] || [ $rc = 1 ] && pass "garbage replayed (exit $rc)" ||
+	fail "garbage: exit $rc: $(tail -5 "$T/g.out")"
+grep -q "over-long lines cut" "$T/g.out" && pass "over-long line counted" ||
+	fail "no over-long count: $(head -8 "$T/g.out")"
+
+exit $failed

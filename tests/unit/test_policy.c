@@ -1,0 +1,505 @@
+/*
+ * Loading, layering and strict validation of configuration and rule files:
+ * every error names file:line:col: key.path.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "policy.h"
+#include "sandbox.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+static char	*tmpfiles[512];
+static int	 ntmp;
+
+static const char *
+tmp(const char *name, const char *content)
+{
+	char	*p;
+	FILE	*f;
+
+	xasprintf(&p, "/tmp/breaker-test-policy-%d-%s", (int)getpid(), name);
+	assert_non_null(f = fopen(p, "w"));
+	fputs(content, f);
+	fclose(f);
+	tmpfiles[ntmp++] = p;
+	return p;
+}
+
+static int
+cleanup(void **state)
+{
+	(void)state;
+	while (ntmp > 0) {
+		unlink(tmpfiles[--ntmp]);
+		free(tmpfiles[ntmp]);
+	}
+	return 0;
+}
+
+/* Load; on failure return the errors (caller frees), else NULL. */
+static char *
+try_load(const char *config, int defaults, const char **files, size_t n,
+    struct policy **out)
+{
+	struct policy_load_args	 a;
+	char			*err = NULL;
+
+	memset(&a, 0, sizeof a);
+	a.config = config;
+	a.rule_files = files;
+	a.nrule_files = n;
+	a.no_defaults = !defaults;
+	*out = policy_load(&a, &err);
+	if (*out != NULL)
+		assert_null(err);
+	else
+		assert_non_null(err);
+	return err;
+}
+
+static struct policy *
+must_load(const char *config, int defaults, const char **files, size_t n)
+{
+	struct policy	*p;
+	char		*err = try_load(config, defaults, files, n, &p);
+
+	if (err != NULL)
+		fprintf(stderr, "%s", err);
+	assert_null(err);
+	return p;
+}
+
+/* The errors of one rule file loaded alone. */
+static char *
+errors_of(const char *text)
+{
+	struct policy	*p;
+	const char	*f = tmp("e.json", text);
+	char		*err = try_load(NULL, 0, &f, 1, &p);
+
+	if (p != NULL)
+		fail_msg("loaded without error: %s", text);
+	return err;
+}
+
+static void
+expect_error(const char *text, const char *want)
+{
+	char	*err = errors_of(text);
+
+	if (getenv("SHOW_ERRORS") && strstr(err, want) == NULL) {
+		fprintf(stderr, "WANT %s\nGOT  %s", want, err);
+		free(err);
+		return;
+	}
+	if (strstr(err, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, err);
+	free(err);
+}
+
+static void
+test_builtin_defaults(void **state)
+{
+	struct policy			*p;
+	const struct policy_stop	*st;
+	const struct policy_source	*s;
+	struct tail_options		 to;
+
+	(void)state;
+	p = must_load(NULL, 1, NULL, 0);
+	assert_int_equal(policy_mode(p), POLICY_ENFORCE);
+	assert_null(policy_state_dir(p));
+	assert_int_equal(policy_nsources(p), 2);
+	s = policy_source(p, policy_source_index(p, "engine"));
+	assert_string_equal(s->path, "/tmp/gh-aw/agent-stdio.log");
+	assert_int_equal(s->format, SOURCE_JSONL);
+	s = policy_source(p, policy_source_index(p, "firewall"));
+	assert_string_equal(s->path,
+	    "/tmp/gh-aw/sandbox/firewall/logs/access.log");
+	assert_int_equal(s->format, SOURCE_SQUID);
+	assert_int_equal(policy_source_index(p, "nope"), -1);
+	st = policy_stop(p);
+	assert_int_equal(st->ntargets, 6);
+	assert_string_equal(st->targets[0], "awf");
+	assert_string_equal(st->targets[5], "node");
+	assert_int_equal(st->nladder, 3);
+	assert_int_equal(st->ladder[0].signo, SIGINT);
+	assert_int_equal(st->ladder[0].wait_ms, 7500);
+	assert_int_equal(st->ladder[1].signo, SIGTERM);
+	assert_int_equal(st->ladder[1].wait_ms, 2500);
+	assert_int_equal(st->ladder[2].signo, SIGKILL);
+	assert_string_equal(st->worker, "Runner.Worker");
+	assert_int_equal(policy_actions(p), POLICY_ACTION_STOP);
+	assert_int_equal(policy_sandbox(p), SANDBOX_ENFORCE);
+	assert_false(policy_github(p)->cancel_run);
+	policy_tail_options(p, &to);
+	assert_int_equal(to.max_line, 0);
+	assert_non_null(strstr(policy_describe(p), "embedded default"));
+	/* the embedded rules load and are there */
+	assert_true(policy_nrules(p) > 0);
+	policy_set_mode(p, POLICY_OBSERVE);
+	assert_int_equal(policy_mode(p), POLICY_OBSERVE);
+	policy_set_source_path(p, 0, "/x/y.log");
+	assert_string_equal(policy_source(p, 0)->path, "/x/y.log");
+	policy_free(p);
+}
+
+static void
+test_config_file(void **state)
+{
+	struct policy			*p;
+	const struct policy_stop	*st;
+	struct tail_options		 to;
+	const char			*rules;
+	char				 conf[1024];
+
+	(void)state;
+	rules = tmp("r.json", "{\"version\": 1, \"rules\": [{\"id\": \"a.b\", "
+	    "\"title\": \"A\", \"source\": \"mine\", \"severity\": "
+	    "\"warning\", \"match\": {\"regex\": \"boom\"}}]}");
+	snprintf(conf, sizeof conf, "{\"version\": 1, \"mode\": \"observe\", "
+	    "\"state_dir\": \"/var/lib/x\", \"defaults\": false, "
+	    "\"rules\": [\"%s\"], \"sources\": {\"mine\": {\"path\": "
+	    "\"/tmp/m.log\"}, \"engine\": {\"path\": \"/tmp/e.log\", "
+	    "\"format\": \"text\"}}, \"actions\": [\"stop\", \"cancel-run\"], "
+	    "\"stop\": {\"targets\": [\"codex\"], \"ladder\": [{\"signal\": "
+	    "\"SIGTERM\", \"wait\": \"250ms\"}, {\"signal\": \"KILL\"}], "
+	    "\"worker\": \"W\"}, \"tail\": {\"max_line\": \"1MiB\", "
+	    "\"backend\": \"poll\", \"reconcile\": \"2s\"}, \"github\": "
+	    "{\"app_id\": \"1\", \"token_file\": null}, \"sandbox\": \"log\"}",
+	    rules);
+	p = must_load(tmp("c.json", conf), 1, NULL, 0);
+	assert_int_equal(policy_mode(p), POLICY_OBSERVE);
+	assert_string_equal(policy_state_dir(p), "/var/lib/x");
+	assert_int_equal(policy_nsources(p), 3);
+	assert_string_equal(policy_source(p, policy_source_index(p,
+	    "engine"))->path, "/tmp/e.log");
+	assert_int_equal(policy_source(p, policy_source_index(p,
+	    "engine"))->format, SOURCE_TEXT);
+	assert_int_equal(policy_source(p, policy_source_index(p,
+	    "mine"))->format, SOURCE_TEXT);
+	assert_int_equal(policy_nrules(p), 1);	/* defaults: false */
+	assert_string_equal(policy_rule(p, 0)->id, "a.b");
+	assert_int_equal(policy_rule(p, 0)->severity, SEVERITY_WARNING);
+	assert_int_equal(policy_actions(p), POLICY_ACTION_STOP |
+	    POLICY_ACTION_CANCEL_RUN);
+	assert_true(policy_github(p)->cancel_run);
+	assert_false(policy_github(p)->check_run);
+	assert_string_equal(policy_github(p)->app_id, "1");
+	assert_null(policy_github(p)->token_file);
+	st = policy_stop(p);
+	assert_int_equal(st->ntargets, 1);
+	assert_string_equal(st->targets[0], "codex");
+	assert_int_equal(st->nladder, 2);
+	assert_int_equal(st->ladder[0].signo, SIGTERM);
+	assert_int_equal(st->ladder[0].wait_ms, 250);
+	assert_int_equal(st->ladder[1].signo, SIGKILL);
+	assert_string_equal(st->worker, "W");
+	policy_tail_options(p, &to);
+	assert_int_equal(to.max_line, 1024 * 1024);
+	assert_int_equal(to.backend, TAIL_BACKEND_POLL);
+	assert_int_equal(to.reconcile_ms, 2000);
+	assert_int_equal(policy_sandbox(p), SANDBOX_LOG);
+	policy_free(p);
+}
+
+static void
+test_durations_sizes(void **state)
+{
+	(void)state;
+	assert_true(policy_parse_duration("250ms") == 0.25);
+	assert_true(policy_parse_duration("7.5s") == 7.5);
+	assert_true(policy_parse_duration("10m") == 600);
+	assert_true(policy_parse_duration("1h") == 3600);
+	assert_true(policy_parse_duration("10") < 0);
+	assert_true(policy_parse_duration("-1s") < 0);
+	assert_true(policy_parse_duration("s") < 0);
+	assert_true(policy_parse_duration("1d") < 0);
+	assert_int_equal(policy_parse_size("512"), 512);
+	assert_int_equal(policy_parse_size("64KiB"), 65536);
+	assert_int_equal(policy_parse_size("1MiB"), 1048576);
+	assert_true(policy_parse_size("1MB") < 0);
+	assert_true(policy_parse_size("x") < 0);
+}
+
+static const char base[] =
+    "{\"version\": 1, \"lists\": {\"hosts\": [\"a.com\"]}, \"rules\": [\n"
+    "{\"id\": \"r.one\", \"title\": \"One\", \"severity\": \"fatal\", "
+    "\"match\": {\"regex\": \"one\"}},\n"
+    "{\"id\": \"r.two\", \"title\": \"Two\", \"severity\": \"warning\", "
+    "\"match\": {\"regex\": \"two\"}}\n]}\n";
+
+static void
+test_layering(void **state)
+{
+	struct policy	*p;
+	const char	*files[2];
+
+	(void)state;
+	files[0] = tmp("base.json", base);
+	files[1] = tmp("local.json", "{\"version\": 1,\n"
+	    " \"extend_lists\": {\"hosts\": [\"b.com\"]},\n"
+	    " \"disable\": [\"r.two\"],\n"
+	    " \"rules\": [{\"id\": \"r.one\", \"override\": true, \"title\": "
+	    "\"One again\", \"severity\": \"notice\", \"match\": {\"regex\": "
+	    "\"uno\"}},\n"
+	    " {\"id\": \"r.three\", \"title\": \"Three\", \"severity\": "
+	    "\"none\", \"source\": \"firewall\", \"match\": {\"field\": "
+	    "\"host\", \"in_list\": \"hosts\"}}]}\n");
+	p = must_load(NULL, 0, files, 2);
+	assert_int_equal(policy_nrules(p), 2);
+	/* an override keeps the rule's place */
+	assert_string_equal(policy_rule(p, 0)->id, "r.one");
+	assert_string_equal(policy_rule(p, 0)->title, "One again");
+	assert_int_equal(policy_rule(p, 0)->severity, SEVERITY_NOTICE);
+	assert_int_equal(policy_rule(p, 0)->actions, 0);
+	assert_string_equal(policy_rule(p, 1)->id, "r.three");
+	assert_int_equal(policy_rule(p, 1)->severity, POLICY_SEVERITY_NONE);
+	assert_int_equal(policy_rule_index(p, "r.two"), -1);
+	assert_int_equal(policy_rule_index(p, "r.three"), 1);
+	policy_free(p);
+}
+
+static void
+expect_layer_error(const char *second, const char *want)
+{
+	struct policy	*p;
+	const char	*files[2];
+	char		*err;
+
+	files[0] = tmp("base.json", base);
+	files[1] = tmp("second.json", second);
+	err = try_load(NULL, 0, files, 2, &p);
+	assert_null(p);
+	if (getenv("SHOW_ERRORS") && strstr(err, want) == NULL) {
+		fprintf(stderr, "WANT %s\nGOT  %s", want, err);
+		free(err);
+		return;
+	}
+	if (strstr(err, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, err);
+	free(err);
+}
+
+static void
+test_layering_errors(void **state)
+{
+	(void)state;
+	expect_layer_error("{\"version\": 1, \"rules\": [\n  {\"id\": "
+	    "\"r.one\", \"title\": \"x\", \"severity\": \"fatal\", \"match\": "
+	    "{\"regex\": \"x\"}}]}",
+	    "second.json:2:4: rules[0].id: duplicate rule id \"r.one\" "
+	    "(first defined at /tmp/");
+	expect_layer_error("{\"version\": 1, \"rules\": [\n  {\"id\": "
+	    "\"r.nine\", \"override\": true, \"title\": \"x\", \"severity\": "
+	    "\"fatal\", \"match\": {\"regex\": \"x\"}}]}",
+	    "second.json:2:4: rules[0].id: no rule \"r.nine\" to override");
+	expect_layer_error("{\"version\": 1,\n \"disable\": [\"r.nine\"]}",
+	    "second.json:2:14: disable[0]: unknown rule \"r.nine\"");
+	expect_layer_error("{\"version\": 1,\n \"lists\": {\"hosts\": "
+	    "[\"c.com\"]}}", "second.json:2:12: lists.hosts: list already "
+	    "defined by an earlier file (use \"extend_lists\" to add to it)");
+	expect_layer_error("{\"version\": 1,\n \"extend_lists\": {\"nope\": "
+	    "[\"c.com\"]}}", "second.json:2:19: extend_lists.nope: unknown "
+	    "list");
+	/* a dangling `after`, and a rule following a disabled one */
+	expect_layer_error("{\"version\": 1, \"disable\": [\"r.two\"], "
+	    "\"rules\": [\n{\"id\": \"s.q\", \"title\": \"q\", \"severity\": "
+	    "\"fatal\", \"match\": {\"regex\": \"q\"}, \"correlate\": "
+	    "{\"kind\": \"sequence\", \"after\": \"r.two\", \"window\": "
+	    "\"1m\"}}]}", "rules[0].correlate.after: unknown rule \"r.two\" "
+	    "(it was disabled)");
+}
+
+static void
+test_validation_errors(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\",\n"
+	    "   \"match\": {\"regx\": \"x\"}}]}",
+	    "e.json:3:14: rules[0].match.regx: unknown key (did you mean "
+	    "\"regex\"?)");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": 7, \"severity\": \"fatal\", "
+	    "\"match\": {\"regex\": \"x\"}}]}",
+	    "e.json:2:15: rules[0].title: must be a string");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\",\n"
+	    "   \"match\": {\"regex\": \"(x\"}}]}",
+	    "e.json:3:14: rules[0].match.regex: regex does not compile "
+	    "(at offset 2 of the pattern: missing closing parenthesis)");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\",\n"
+	    "   \"source\": \"firewall\", \"match\": {\"field\": \"host\", "
+	    "\"in_list\": \"nolist\"}}]}",
+	    "e.json:3:53: rules[0].match.in_list: unknown list \"nolist\"");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\",\n"
+	    "   \"match\": {\"regex\": \"x\"}, \"correlate\": {\"kind\": "
+	    "\"sequence\", \"after\": \"zz\", \"window\": \"1m\"}}]}",
+	    "e.json:3:63: rules[0].correlate.after: unknown rule \"zz\"");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\", "
+	    "\"source\": \"nope\", \"match\": {\"regex\": \"x\"}}]}",
+	    "e.json:2:50: rules[0].source: unknown source \"nope\" (sources: "
+	    "engine firewall)");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"grave\", "
+	    "\"match\": {\"regex\": \"x\"}}]}",
+	    "e.json:2:29: rules[0].severity: unknown severity");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\", "
+	    "\"source\": \"firewall\", \"match\": {\"regex\": \"x\"}, "
+	    "\"message\": \"{who}\"}]}",
+	    "rules[0].message: unknown capture or field \"who\"");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\", "
+	    "\"match\": {\"regex\": \"x\"}, \"correlate\": {\"kind\": "
+	    "\"count\", \"threshold\": 2}}]}",
+	    "e.json:2:75: rules[0].correlate: \"window\" is required");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\", "
+	    "\"match\": {\"regex\": \"x\"}, \"correlate\": {\"kind\": "
+	    "\"count\", \"threshold\": 2, \"window\": \"3 days\"}}]}",
+	    "rules[0].correlate.window: bad duration");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\", "
+	    "\"match\": {\"regex\": \"x\", \"equals\": 1}}]}",
+	    "rules[0].match: more than one operator");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\", "
+	    "\"source\": \"firewall\", \"match\": {\"field\": \"x\", "
+	    "\"equals\": 1}}]}",
+	    "rules[0].match.field: unknown squid field");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"title\": \"A\", \"severity\": \"fatal\", \"match\": "
+	    "{\"regex\": \"x\"}}]}", "e.json:2:3: rules[0]: \"id\" is "
+	    "required");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"A B\", \"title\": \"A\", \"severity\": \"fatal\", "
+	    "\"match\": {\"regex\": \"x\"}}]}", "rules[0].id: bad rule id");
+	expect_error("{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"id\": \"b\", \"title\": \"A\", \"severity\": "
+	    "\"fatal\", \"match\": {\"regex\": \"x\"}}]}",
+	    "e.json:2:15: rules[0].id: duplicate key");
+	expect_error("{\"rules\": []}", "e.json:1:1: \"version\" is required");
+	expect_error("{\"version\": 2}", "e.json:1:2: version: unsupported "
+	    "version");
+	expect_error("{\"version\": 1, \"rules\": [\n  {\"id\": \"a\", }\n]}",
+	    "e.json:2:16: not valid JSON");
+	expect_error("[1]", "e.json:1:1: the top level must be an object");
+	expect_error("{\"version\": 1, \"rulez\": []}", "e.json:1:16: rulez: "
+	    "unknown key (did you mean \"rules\"?)");
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", \"title\": "
+	    "\"A\", \"severity\": \"fatal\", \"match\": {\"regex\": \"x\"}, "
+	    "\"samples\": {\"fire\": [3]}}]}",
+	    "rules[0].samples.fire[0]: must be a line or a non-empty array");
+}
+
+static void
+test_config_errors(void **state)
+{
+	struct policy	*p;
+	char		*err;
+
+	(void)state;
+	err = try_load(tmp("c.json", "{\"version\": 1,\n \"mode\": \"observ\","
+	    "\n \"sources\": {\"engine\": {\"path\": \"/x\", \"format\": "
+	    "\"xml\"}},\n \"stop\": {\"ladder\": [{\"signal\": \"SIGFOO\"}]},"
+	    "\n \"tail\": {\"max_line\": \"1\"}, \"sandbox\": \"x\", "
+	    "\"colour\": 1}"), 1, NULL, 0, &p);
+	assert_null(p);
+	if (getenv("SHOW_ERRORS"))
+		fprintf(stderr, "%s", err);
+	assert_non_null(strstr(err, "c.json:2:2: mode: unknown mode"));
+	assert_non_null(strstr(err, "c.json:3:39: sources.engine.format: "
+	    "unknown format"));
+	assert_non_null(strstr(err, "c.json:4:22: stop.ladder[0]: unknown "
+	    "signal \"SIGFOO\""));
+	assert_non_null(strstr(err, "c.json:5:11: tail.max_line: bad size"));
+	assert_non_null(strstr(err, "sandbox: unknown sandbox mode"));
+	assert_non_null(strstr(err, "colour: unknown key"));
+	free(err);
+	err = try_load("/nonexistent/breaker.json", 1, NULL, 0, &p);
+	assert_null(p);
+	assert_non_null(strstr(err, "/nonexistent/breaker.json:0:0: cannot "
+	    "read"));
+	free(err);
+}
+
+/* A broken file never crashes the loader: mutate the default rules. */
+static void
+test_mutations_never_crash(void **state)
+{
+	struct policy	*p;
+	const char	*f;
+	char		*text, *err;
+	size_t		 len = policy_default_json_len, i, n;
+	unsigned	 seed = 12345;
+	int		 k, ok = 0, bad = 0;
+
+	(void)state;
+	text = xmalloc(len + 64);
+	for (k = 0; k < 150; k++) {
+		memcpy(text, policy_default_json, len);
+		n = len;
+		for (i = 0; i < 1 + (size_t)(k % 4); i++) {
+			seed = seed * 1103515245 + 12345;
+			switch (seed >> 29) {
+			case 0:		/* truncate */
+				n = (seed >> 8) % n;
+				break;
+			case 1:		/* a quote, brace or colon elsewhere */
+				text[(seed >> 8) % n] = "\"{}[]:,\\"[seed % 8];
+				break;
+			default:	/* any byte */
+				text[(seed >> 8) % n] = (char)(seed >> 3);
+				break;
+			}
+		}
+		text[n] = '\0';
+		f = tmp("m.json", text);
+		err = try_load(NULL, 0, &f, 1, &p);
+		if (p != NULL) {
+			ok++;
+			policy_free(p);
+		} else {
+			bad++;
+			assert_non_null(strstr(err, "m.json:"));
+			free(err);
+		}
+		unlink(f);
+	}
+	assert_true(bad > 50);
+	free(text);
+	(void)ok;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_builtin_defaults, cleanup),
+		cmocka_unit_test_teardown(test_config_file, cleanup),
+		cmocka_unit_test_teardown(test_durations_sizes, cleanup),
+		cmocka_unit_test_teardown(test_layering, cleanup),
+		cmocka_unit_test_teardown(test_layering_errors, cleanup),
+		cmocka_unit_test_teardown(test_validation_errors, cleanup),
+		cmocka_unit_test_teardown(test_config_errors, cleanup),
+		cmocka_unit_test_teardown(test_mutations_never_crash, cleanup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,150 @@
+/*
+ * cmd_replay in-process (in a child, its stdout in a file): exit codes and
+ * the --json report's shape, on the real fixtures.
+ */
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "cmd.h"
+#include "xalloc.h"
+
+/* Run `breaker replay ARGS`; returns its exit code, *out its stdout. */
+static int
+replay(char **out, ...)
+{
+	char	*argv[32], path[] = "/tmp/breaker-test-replay-XXXXXX";
+	va_list	 ap;
+	int	 argc = 0, fd, status;
+	pid_t	 pid;
+	FILE	*f;
+	long	 n;
+
+	argv[argc++] = "replay";
+	va_start(ap, out);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL && argc < 30)
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	assert_true((fd = mkstemp(path)) != -1);
+	if ((pid = fork()) == 0) {
+		dup2(fd, 1);
+		optind = 0;
+		fflush(NULL);
+		status = cmd_replay(argc, argv);
+		fflush(stdout);
+		_exit(status);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_non_null(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	*out = xcalloc(1, n + 1);
+	assert_int_equal(fread(*out, 1, n, f), (size_t)n);
+	fclose(f);
+	close(fd);
+	unlink(path);
+	return WEXITSTATUS(status);
+}
+
+static char *
+policy(const char *name)
+{
+	const char	*root = getenv("BREAKER_SOURCE_ROOT");
+	char		*p;
+
+	xasprintf(&p, "%s/tests/unit/policies/%s", root ? root : "../..",
+	    name);
+	return p;
+}
+
+static void
+test_json_report(void **state)
+{
+	char		*out, *p = policy("codex401.json");
+	cJSON		*j, *v, *r;
+	int		 rc;
+
+	(void)state;
+	rc = replay(&out, "--json", "--no-defaults", "--policy", p,
+	    "--examples", "2", "--source",
+	    "engine=/work/shared/fixtures/codex-401-missing-bearer.log",
+	    (char *)NULL);
+	assert_int_equal(rc, 1);
+	assert_non_null(j = cJSON_Parse(out));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j,
+	    "sources")), 1);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(j, "sources"), 0), "lines")->valuedouble, 19);
+	r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "rules"), 0);
+	assert_string_equal(cJSON_GetObjectItem(r, "id")->valuestring,
+	    "t.codex.reconnect");
+	assert_int_equal(cJSON_GetObjectItem(r, "hits")->valuedouble, 5);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r,
+	    "examples")), 2);	/* --examples 2 */
+	v = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "verdicts"), 0);
+	assert_string_equal(cJSON_GetObjectItem(v, "rule")->valuestring,
+	    "t.codex.401");
+	assert_string_equal(cJSON_GetObjectItem(v, "severity")->valuestring,
+	    "fatal");
+	assert_string_equal(cJSON_GetObjectItem(v, "source")->valuestring,
+	    "engine");
+	assert_int_equal(cJSON_GetObjectItem(v, "line")->valuedouble, 18);
+	assert_int_equal(cJSON_GetObjectItem(v, "count")->valuedouble, 6);
+	assert_non_null(strstr(cJSON_GetObjectItem(v, "message")->valuestring,
+	    "Missing bearer"));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "fatal")));
+	cJSON_Delete(j);
+	free(out);
+	free(p);
+}
+
+static void
+test_exit_codes(void **state)
+{
+	char	*out, *p = policy("codex401.json");
+
+	(void)state;
+	assert_int_equal(replay(&out, "--no-defaults", "--policy", p,
+	    "--source", "engine=/work/shared/fixtures/copilot.log",
+	    (char *)NULL), 0);
+	assert_non_null(strstr(out, "result: no fatal verdict"));
+	free(out);
+	assert_int_equal(replay(&out, "--source", "bogus=/dev/null",
+	    (char *)NULL), 2);
+	free(out);
+	assert_int_equal(replay(&out, (char *)NULL), 2);
+	free(out);
+	assert_int_equal(replay(&out, "--source", "engine", (char *)NULL), 2);
+	free(out);
+	assert_int_equal(replay(&out, "--policy", "/nonexistent.json",
+	    "--source", "engine=/dev/null", (char *)NULL), 2);
+	free(out);
+	free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_report),
+		cmocka_unit_test(test_exit_codes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
