@@ -65,6 +65,7 @@ proc_pidfd_send_signal(int pidfd, int signo)
 #define PROC_ARGV_MAX		16
 #define PROC_FINAL_WAIT_MS	2000
 #define PROC_POLL_MS		50
+#define PROC_SUBTREE_MAX	4096	/* descendants pinned at most */
 #define TRACKING_VAR		"RUNNER_TRACKING_ID="
 
 static const char *const proc_default_targets[] = {
@@ -72,6 +73,7 @@ static const char *const proc_default_targets[] = {
 };
 
 static int	proc_no_pidfd;
+static int	proc_no_children;
 
 enum proc_env {
 	ENV_OTHER = 0,		/* readable, not this job's (or no id asked) */
@@ -660,6 +662,133 @@ proc_default_stop(struct policy_stop *ps)
 	ps->nladder = 3;
 }
 
+/* ---- the engine found ahead of need ------------------------------------ */
+
+#define PROC_READY_CHECK_MS	100	/* liveness checks, at most */
+#define PROC_READY_RESCAN_MS	1000	/* rescans while none or not the best */
+#define PROC_READY_BEST_MS	5000	/* rescans while the first-ranked */
+
+struct proc_ready {
+	char			*tracking_id;
+	struct policy_stop	 stop;
+	struct proc_find_opts	 find;
+	struct proc_info	 info;
+	int			 known;		/* info names a live engine */
+	size_t			 rank;		/* of info.name in the targets */
+	int			 pidfd;		/* liveness of info.pid */
+	double			 checked;	/* monotonic s of last check */
+	double			 scanned;	/* monotonic s of last scan */
+};
+
+static double	proc_clock(clockid_t);
+
+struct proc_ready *
+proc_ready_new(const struct proc_stop_args *a)
+{
+	struct proc_ready	*r;
+
+	if (a->tracking_id == NULL || *a->tracking_id == '\0')
+		return NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->tracking_id = xstrdup(a->tracking_id);
+	if (a->stop != NULL)
+		r->stop = *a->stop;
+	if (r->stop.ntargets == 0) {
+		struct policy_stop	def;
+
+		proc_default_stop(&def);
+		r->stop.targets = def.targets;
+		r->stop.ntargets = def.ntargets;
+	}
+	r->find = a->find;
+	r->pidfd = -1;
+	r->scanned = -1e9;
+	return r;
+}
+
+void
+proc_ready_free(struct proc_ready *r)
+{
+	if (r == NULL)
+		return;
+	if (r->pidfd != -1)
+		close(r->pidfd);
+	free(r->tracking_id);
+	free(r);
+}
+
+static void
+proc_ready_forget(struct proc_ready *r)
+{
+	if (r->pidfd != -1)
+		close(r->pidfd);
+	r->pidfd = -1;
+	r->known = 0;
+}
+
+static int
+proc_ready_alive(struct proc_ready *r)
+{
+	struct pollfd	pfd = { .fd = r->pidfd, .events = POLLIN };
+
+	if (r->pidfd == -1)
+		return proc_exists(r->info.pid);
+	return poll(&pfd, 1, 0) == 0;
+}
+
+static void
+proc_ready_scan(struct proc_ready *r, double now)
+{
+	struct proc_info	info;
+	size_t			i;
+
+	r->scanned = now;
+	if (proc_find_engine_opts(r->tracking_id, r->stop.targets,
+	    r->stop.ntargets, &r->find, &info) == -1)
+		return;
+	if (r->known && info.pid == r->info.pid && info.start == r->info.start)
+		return;
+	proc_ready_forget(r);
+	r->info = info;
+	r->pidfd = proc_no_pidfd ? -1 : proc_pidfd_open(info.pid);
+	for (r->rank = 0, i = 0; i < r->stop.ntargets; i++)
+		if (strcmp(r->stop.targets[i], info.name) == 0) {
+			r->rank = i;
+			break;
+		}
+	r->known = 1;
+	log_debug("engine ready: %s (pid %d)", info.name, (int)info.pid);
+}
+
+int
+proc_ready_refresh(struct proc_ready *r)
+{
+	double	now = proc_clock(CLOCK_MONOTONIC), every;
+
+	if (r == NULL)
+		return 0;
+	if (now - r->checked < PROC_READY_CHECK_MS / 1000.0)
+		return r->known;
+	r->checked = now;
+	if (r->known && !proc_ready_alive(r))
+		proc_ready_forget(r);
+	every = r->known && r->rank == 0 ? PROC_READY_BEST_MS :
+	    PROC_READY_RESCAN_MS;
+	if (now - r->scanned >= every / 1000.0)
+		proc_ready_scan(r, now);
+	return r->known;
+}
+
+/* The ready engine, when there is one and it still lives. */
+static int
+proc_ready_take(struct proc_ready *r, struct proc_info *out)
+{
+	if (r == NULL || !r->known || !proc_ready_alive(r))
+		return -1;
+	*out = r->info;
+	return 0;
+}
+
 /* ---- single-process helpers ------------------------------------------- */
 
 int
@@ -720,6 +849,12 @@ void
 proc_test_no_pidfd(int on)
 {
 	proc_no_pidfd = on;
+}
+
+void
+proc_test_no_children(int on)
+{
+	proc_no_children = on;
 }
 
 /* ---- stopping --------------------------------------------------------- */
@@ -941,6 +1076,104 @@ proc_descends(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
 	return 0;
 }
 
+static void
+proc_pin_desc(struct proc_stop *ps, pid_t pid, unsigned long long start)
+{
+	struct proc_member	*m;
+	int			 err;
+
+	if (pid == getpid() || pid <= 1 || pid == ps->target->pid ||
+	    proc_is_collected(ps, pid))
+		return;
+	if ((m = proc_member_new(ps, pid, start, 0, &err)) != NULL)
+		TAILQ_INSERT_TAIL(&ps->desc, m, entry);
+	else if (err != 0)
+		log_warnx("pidfd_open %d: %s; descendant left alone", (int)pid,
+		    strerror(err));
+}
+
+/*
+ * Append the children of every thread of `pid` (the kernel lists a child
+ * under the thread that forked it). -1 when this kernel has no children
+ * files (CONFIG_PROC_CHILDREN) and the caller must scan instead.
+ */
+static int
+proc_children_of(pid_t pid, pid_t **v, size_t *n, size_t *cap)
+{
+	char		 path[64], what[64], *buf, *p, *end;
+	DIR		*d;
+	struct dirent	*de;
+	int		 tasks = 0, files = 0;
+	long		 c;
+
+	if (proc_no_children)
+		return -1;
+	snprintf(path, sizeof(path), PROC_ROOT "/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;		/* gone: no children to pin */
+	while ((de = readdir(d)) != NULL) {
+		if (!proc_numeric(de->d_name))
+			continue;
+		tasks++;
+		snprintf(what, sizeof(what), "task/%.20s/children", de->d_name);
+		if ((buf = proc_read(pid, what, PROC_CMDLINE_MAX, NULL)) == NULL)
+			continue;
+		files++;
+		for (p = buf; (c = strtol(p, &end, 10)) > 0; p = end) {
+			if (*n == *cap) {
+				*cap = *cap ? *cap * 2 : 16;
+				*v = xreallocarray(*v, *cap, sizeof(**v));
+			}
+			(*v)[(*n)++] = (pid_t)c;
+		}
+		free(buf);
+	}
+	closedir(d);
+	return tasks > 0 && files == 0 ? -1 : 0;
+}
+
+/*
+ * The target's descendants by walking the children files down from it: the
+ * cost follows the size of the engine's subtree, not of the machine, which
+ * keeps it off the path from a fatal line to the first signal.
+ */
+static int
+proc_walk_desc(struct proc_stop *ps)
+{
+	pid_t	*v = NULL;
+	size_t	 n = 0, cap = 0, i;
+
+	if (proc_children_of(ps->target->pid, &v, &n, &cap) == -1) {
+		free(v);
+		return -1;
+	}
+	for (i = 0; i < n && i < PROC_SUBTREE_MAX; i++)
+		if (proc_children_of(v[i], &v, &n, &cap) == -1)
+			break;	/* that one is exiting: pin what we have */
+	for (i = 0; i < n && i < PROC_SUBTREE_MAX; i++)
+		proc_pin_desc(ps, v[i], 0);
+	free(v);
+	return 0;
+}
+
+/* The same by a whole scan of /proc, where the walk is not possible. */
+static void
+proc_scan_desc(struct proc_stop *ps)
+{
+	struct proc_snap	 s;
+	struct proc_ent		*e;
+	size_t			 i;
+
+	if (proc_snap_take(&s, NULL) == -1)
+		return;
+	for (i = 0; i < s.n; i++) {
+		e = &s.v[i];
+		if (e->state != 'Z' && proc_descends(&s, e, ps->target->pid))
+			proc_pin_desc(ps, e->pid, e->start);
+	}
+	proc_snap_free(&s);
+}
+
 /*
  * The target's descendants, pinned by pidfds now: once the target exits
  * they are reparented and can no longer be told apart by ancestry.
@@ -948,28 +1181,10 @@ proc_descends(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
 static void
 proc_collect_desc(struct proc_stop *ps)
 {
-	struct proc_snap	 s;
-	struct proc_member	*m;
-	struct proc_ent		*e;
-	size_t			 i;
-	int			 err;
-
-	if (!ps->subtree || proc_snap_take(&s, NULL) == -1)
+	if (!ps->subtree)
 		return;
-	for (i = 0; i < s.n; i++) {
-		e = &s.v[i];
-		if (e->state == 'Z' || e->pid == getpid() || e->pid <= 1 ||
-		    proc_is_collected(ps, e->pid) ||
-		    !proc_descends(&s, e, ps->target->pid))
-			continue;
-		m = proc_member_new(ps, e->pid, e->start, 0, &err);
-		if (m != NULL)
-			TAILQ_INSERT_TAIL(&ps->desc, m, entry);
-		else if (err != 0)
-			log_warnx("pidfd_open %d: %s; descendant left alone",
-			    (int)e->pid, strerror(err));
-	}
-	proc_snap_free(&s);
+	if (proc_walk_desc(ps) == -1)
+		proc_scan_desc(ps);
 }
 
 static void
@@ -1279,7 +1494,8 @@ proc_stop_start(struct event_base *base, const struct proc_stop_args *a,
 	proc_stop_setup(ps, a, &stop);
 
 	if (a->tracking_id != NULL) {
-		if (proc_find_engine_opts(a->tracking_id, stop.targets,
+		if (proc_ready_take(a->ready, &info) == -1 &&
+		    proc_find_engine_opts(a->tracking_id, stop.targets,
 		    stop.ntargets, &a->find, &info) == -1) {
 			proc_nothing(ps, a->tracking_id, &stop, &a->find);
 			return ps;

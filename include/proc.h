@@ -34,6 +34,7 @@
 #include "policy.h"
 
 struct event_base;
+struct proc_ready;
 struct proc_stop;
 
 #define PROC_WORKER_NAME	"Runner.Worker"
@@ -95,6 +96,7 @@ struct proc_stop_args {
 	const struct policy_stop *stop;		/* NULL: proc_default_stop() */
 	struct proc_find_opts	 find;
 	int			 no_subtree;	/* leave descendants be */
+	struct proc_ready	*ready;		/* engine found ahead, or NULL */
 	unsigned		 final_wait_ms;	/* after the last; 0: 2000 */
 };
 
@@ -135,10 +137,28 @@ struct proc_stop *proc_stop_start(struct event_base *,
 /* Stop escalating and free without calling back (before the callback). */
 void		 proc_stop_cancel(struct proc_stop *);
 
+/*
+ * The engine found ahead of need. A scan of /proc takes milliseconds, more
+ * than the whole budget from a fatal line to the first signal, so the live
+ * driver keeps the engine found while the job runs: it calls
+ * proc_ready_refresh() as lines arrive, which rescans only when no engine
+ * is known, when the known one has exited, or when a better-ranked name may
+ * have appeared (at most once a second; every five seconds for the
+ * first-ranked name). A stop handed a ready engine that is still alive
+ * signals it without scanning; otherwise it scans as usual. With no lines,
+ * nothing is done: an idle job costs nothing.
+ */
+struct proc_ready *proc_ready_new(const struct proc_stop_args *);
+void		 proc_ready_free(struct proc_ready *);
+/* Returns 1 when a live engine is known (after a rescan if one was due). */
+int		 proc_ready_refresh(struct proc_ready *);
+
 /* "SIGINT" for SIGINT; "SIG?" for unknown. */
 const char	*proc_signame(int);
 
 /* Tests: behave as if pidfd_open returned ENOSYS (kill() fallback). */
 void		 proc_test_no_pidfd(int);
+/* Tests: behave as if the kernel had no /proc/PID/task/TID/children. */
+void		 proc_test_no_children(int);
 
 #endif

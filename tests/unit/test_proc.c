@@ -662,6 +662,96 @@ test_subtree_off(void **state)
 	subtree_case(1);
 }
 
+/* Where the kernel has no children files, a whole scan finds the same. */
+static void
+test_subtree_by_scan(void **state)
+{
+	proc_test_no_children(1);
+	subtree_case(0);
+	proc_test_no_children(0);
+}
+
+/*
+ * The engine found ahead of need: a refresh finds it, a better-ranked one
+ * that appears later replaces it, and a stop handed the ready engine stops
+ * exactly that one.
+ */
+static void
+test_ready_engine(void **state)
+{
+	const char *const	 names[] = { "awf", "codex" };
+	struct proc_stop_args	 a;
+	struct policy_stop	 st;
+	struct proc_ready	*r;
+	struct outcome		 o;
+	pid_t			 cx, aw;
+
+	cx = spawn("codex", "sleep", trk, -1, NULL, NULL, NULL);
+	wait_ready(1);
+	ladder(&st, names, 2, 5000, 5000);
+	memset(&a, 0, sizeof(a));
+	a.tracking_id = trk;
+	a.stop = &st;
+	a.find = no_anc;
+	assert_null(proc_ready_new(&(struct proc_stop_args){ 0 }));
+	r = proc_ready_new(&a);
+	assert_non_null(r);
+	assert_int_equal(proc_ready_refresh(r), 1);
+
+	aw = spawn("awf", "sleep", trk, -1, NULL, NULL, NULL);
+	wait_ready(1);
+	usleep(1100 * 1000);	/* the rescan interval for a lower rank */
+	assert_int_equal(proc_ready_refresh(r), 1);
+	a.ready = r;
+	run_stop(&a, &o);
+	assert_int_equal(o.r.pid, aw);
+	assert_string_equal(o.target, "awf");
+	assert_int_equal(o.r.exited, 1);
+	assert_true(proc_exists(cx));
+
+	/* the ready engine is gone: the next refresh forgets it for codex */
+	usleep(1100 * 1000);
+	assert_int_equal(proc_ready_refresh(r), 1);
+	run_stop(&a, &o);
+	assert_int_equal(o.r.pid, cx);
+	assert_int_equal(o.r.exited, 1);
+	usleep(1100 * 1000);
+	assert_int_equal(proc_ready_refresh(r), 0);	/* nothing left */
+	proc_ready_free(r);
+}
+
+/* A ready engine that exited since its refresh: the stop scans instead. */
+static void
+test_ready_engine_stale(void **state)
+{
+	const char *const	 names[] = { "awf", "codex" };
+	struct proc_stop_args	 a;
+	struct policy_stop	 st;
+	struct proc_ready	*r;
+	struct outcome		 o;
+	pid_t			 cx, aw;
+	int			 status;
+
+	cx = spawn("codex", "sleep", trk, -1, NULL, NULL, NULL);
+	wait_ready(1);
+	ladder(&st, names, 2, 5000, 5000);
+	memset(&a, 0, sizeof(a));
+	a.tracking_id = trk;
+	a.stop = &st;
+	a.find = no_anc;
+	r = proc_ready_new(&a);
+	assert_int_equal(proc_ready_refresh(r), 1);
+	assert_int_equal(kill(cx, SIGKILL), 0);
+	assert_int_equal(waitpid(cx, &status, 0), cx);
+	aw = spawn("awf", "sleep", trk, -1, NULL, NULL, NULL);
+	wait_ready(1);
+	a.ready = r;
+	run_stop(&a, &o);
+	assert_int_equal(o.r.pid, aw);
+	assert_int_equal(o.r.exited, 1);
+	proc_ready_free(r);
+}
+
 static void
 test_no_target(void **state)
 {
@@ -884,6 +974,9 @@ main(int argc, char **argv)
 		T(test_ladder_without_pidfd),
 		T(test_subtree_pipe),
 		T(test_subtree_off),
+		T(test_subtree_by_scan),
+		T(test_ready_engine),
+		T(test_ready_engine_stale),
 		T(test_no_target),
 		T(test_eperm),
 		T(test_fake_awf_int),
