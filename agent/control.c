@@ -1,2 +1,388 @@
-/* control.c: under construction by its owner; see docs/architecture.md */
+/*
+ * The control socket. One request line per connection, one reply, then the
+ * daemon closes. The socket lives in the job's 0700 state directory, and
+ * the peer's uid is checked as well, so only the runner's user (or root)
+ * can make the daemon flush and exit.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "control.h"
 #include "log.h"
+#include "xalloc.h"
+
+#define CONTROL_MAX_CONNS	16
+#define CONTROL_CONN_TIMEOUT	5	/* s a client may take to ask */
+
+struct control {
+	struct evconnlistener	*listener;
+	char			*path;
+	control_handler		 handler;
+	control_done_cb		 done;
+	void			*arg;
+	int			 nconns;
+};
+
+struct control_conn {
+	struct control		*ctl;
+	struct bufferevent	*bev;
+	int			 replied;
+	int			 last;
+};
+
+static void
+conn_free(struct control_conn *c)
+{
+	c->ctl->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct control_conn	*c = arg;
+	struct control		*ctl = c->ctl;
+	int			 last = c->last;
+
+	if (!c->replied || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	conn_free(c);
+	if (last && ctl->done != NULL)
+		ctl->done(ctl->arg);
+}
+
+static void
+conn_reply(struct control_conn *c, const char *request)
+{
+	char	*reply;
+
+	reply = c->ctl->handler(request, &c->last, c->ctl->arg);
+	c->replied = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (reply != NULL && *reply != '\0')
+		bufferevent_write(c->bev, reply, strlen(reply));
+	free(reply);
+	/* Nothing to write: the write callback would never run. */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_write_cb(c->bev, c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct control_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	char			*line;
+	size_t			 len;
+
+	if (c->replied)
+		return;
+	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	if (line == NULL) {
+		if (evbuffer_get_length(in) > CONTROL_MAX_REQUEST) {
+			log_warnx("control: request too long, dropped");
+			conn_free(c);
+		}
+		return;
+	}
+	if (len > CONTROL_MAX_REQUEST) {
+		log_warnx("control: request too long, dropped");
+		free(line);
+		conn_free(c);
+		return;
+	}
+	conn_reply(c, line);
+	free(line);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct control_conn	*c = arg;
+	struct control		*ctl = c->ctl;
+	int			 last = c->last && c->replied;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("control: client timed out");
+	else if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		/* The client closed its side after asking: still answer. */
+		if (c->replied) {
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0 &&
+		    evbuffer_add(bufferevent_get_input(bev), "\n", 1) == 0) {
+			conn_read_cb(bev, c);
+			return;
+		}
+	}
+	conn_free(c);
+	/* The client went away before reading all: still do what it asked. */
+	if (last && ctl->done != NULL)
+		ctl->done(ctl->arg);
+}
+
+static int
+peer_allowed(int fd)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return 0;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct control		*ctl = arg;
+	struct control_conn	*c;
+	struct timeval		 tv = { CONTROL_CONN_TIMEOUT, 0 };
+
+	if (ctl->nconns >= CONTROL_MAX_CONNS || !peer_allowed(fd)) {
+		log_warnx("control: connection refused");
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->ctl = ctl;
+	c->bev = bufferevent_socket_new(evconnlistener_get_base(l), fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	ctl->nconns++;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * sun_path holds 107 bytes. A longer path (a deep BREAKER_STATE_DIR) is
+ * reached through its directory: /proc/self/fd/N/control.sock, where N is
+ * an O_PATH descriptor of the directory, open until bind or connect is
+ * done (*dirfd; -1 when not needed).
+ */
+static int
+fill_sun(struct sockaddr_un *sun, const char *path, int *dirfd)
+{
+	const char	*slash;
+	char		*dir;
+
+	*dirfd = -1;
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) < sizeof sun->sun_path) {
+		strncpy(sun->sun_path, path, sizeof sun->sun_path - 1);
+		return 0;
+	}
+	if ((slash = strrchr(path, '/')) == NULL || slash == path ||
+	    strlen(slash) > 64) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	dir = xstrndup(path, slash - path);
+	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (*dirfd == -1)
+		return -1;
+	snprintf(sun->sun_path, sizeof sun->sun_path, "/proc/self/fd/%d%s",
+	    *dirfd, slash);
+	return 0;
+}
+
+static void
+close_dirfd(int fd)
+{
+	int	saved = errno;
+
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+}
+
+struct control *
+control_listen(struct event_base *base, const char *path,
+    control_handler handler, control_done_cb done, void *arg)
+{
+	struct control		*ctl;
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	int			 dirfd;
+
+	if (fill_sun(&sun, path, &dirfd) == -1) {
+		log_warn("control socket %s", path);
+		return NULL;
+	}
+	/* A socket left by a daemon that was killed: replace it. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	ctl = xcalloc(1, sizeof *ctl);
+	ctl->path = xstrdup(path);
+	ctl->handler = handler;
+	ctl->done = done;
+	ctl->arg = arg;
+	old = umask(0077);
+	ctl->listener = evconnlistener_new_bind(base, accept_cb, ctl,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 8,
+	    (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	close_dirfd(dirfd);
+	if (ctl->listener == NULL) {
+		log_warn("control socket %s", path);
+		free(ctl->path);
+		free(ctl);
+		return NULL;
+	}
+	return ctl;
+}
+
+void
+control_free(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	evconnlistener_free(ctl->listener);
+	unlink(ctl->path);
+	free(ctl->path);
+	free(ctl);
+}
+
+static double
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wait until fd is ready for `events` or the deadline passes. */
+static int
+wait_fd(int fd, short events, double deadline)
+{
+	struct pollfd	pfd = { .fd = fd, .events = events };
+	double		left;
+	int		n;
+
+	for (;;) {
+		left = deadline - mono_now();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (n > 0)
+			return 0;
+		if (n == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int
+send_all(int fd, const char *buf, size_t len, double deadline)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if (wait_fd(fd, POLLOUT, deadline) == -1)
+			return -1;
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+recv_all(int fd, char **reply, double deadline)
+{
+	size_t	len = 0, cap = 4096;
+	char	*buf = xmalloc(cap);
+	ssize_t	n;
+
+	for (;;) {
+		if (wait_fd(fd, POLLIN, deadline) == -1)
+			break;
+		if (len + 1 >= cap) {
+			if (cap >= CONTROL_MAX_REPLY) {
+				errno = EMSGSIZE;
+				break;
+			}
+			cap *= 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n == 0) {
+			buf[len] = '\0';
+			*reply = buf;
+			return 0;
+		}
+		if (n == -1 && errno != EINTR && errno != EAGAIN)
+			break;
+		if (n > 0)
+			len += n;
+	}
+	free(buf);
+	return -1;
+}
+
+int
+control_request(const char *path, const char *request, double timeout,
+    char **reply)
+{
+	struct sockaddr_un	 sun;
+	double			 deadline = mono_now() + timeout;
+	char			*line;
+	int			 fd, rc = -1, saved, dirfd, c;
+
+	*reply = NULL;
+	if (fill_sun(&sun, path, &dirfd) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		close_dirfd(dirfd);
+		return -1;
+	}
+	c = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+	close_dirfd(dirfd);
+	if (c == -1 && errno != EINPROGRESS && errno != EAGAIN)
+		goto out;
+	xasprintf(&line, "%s\n", request);
+	rc = send_all(fd, line, strlen(line), deadline);
+	free(line);
+	if (rc == 0) {
+		shutdown(fd, SHUT_WR);
+		rc = recv_all(fd, reply, deadline);
+	}
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}

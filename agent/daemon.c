@@ -1,6 +1,867 @@
-/* daemon.c: under construction by its owner; see docs/architecture.md */
-#include "log.h"
+/*
+ * breaker start / finish / status: the per-job daemon and its two hooks.
+ *
+ * The runner waits for a hook's stdout and stderr to close (up to 5 s after
+ * the hook exits) and fails the whole job if the started hook fails, so
+ * `start` is fail-open and daemonises properly: setsid, stdio on /dev/null,
+ * a log file in the job's state directory, and a readiness pipe so the hook
+ * returns only once the daemon follows its sources (or has said why not).
+ */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "annotate.h"
 #include "cmd.h"
-int cmd_start(int argc, char **argv) { (void)argc; (void)argv; log_warnx("start: not built yet"); return 0; }
-int cmd_finish(int argc, char **argv) { (void)argc; (void)argv; log_warnx("finish: not built yet"); return 0; }
-int cmd_status(int argc, char **argv) { (void)argc; (void)argv; log_warnx("status: not built yet"); return 2; }
+#include "control.h"
+#include "daemon.h"
+#include "job.h"
+#include "log.h"
+#include "policy.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "verdict.h"
+#include "watch.h"
+#include "xalloc.h"
+
+#define DAEMON_EXITFILE		"daemon.exit"
+#define DAEMON_WORKER_POLL_MS	1000	/* fallback without pidfd */
+
+struct daemon {
+	struct event_base	*base;
+	struct policy		*policy;
+	struct job		*job;
+	struct watch		*watch;
+	struct control		*control;
+	struct event		*worker_ev;
+	struct event		*sig[3];
+	struct event		*linger;
+	pid_t			 worker;
+	int			 worker_fd;
+	double			 started;
+	const char		*exit_reason;
+};
+
+static void	ready_check_sources(struct daemon *, int);
+
+static double
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *
+env_nonempty(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? v : NULL;
+}
+
+int
+daemon_read_pid(const char *dir)
+{
+	char	path[4096], buf[32];
+	ssize_t	n;
+	int	fd, pid;
+
+	snprintf(path, sizeof path, "%s/%s", dir, DAEMON_PIDFILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = atoi(buf);
+	return pid > 0 ? pid : 0;
+}
+
+static void
+write_small(const char *dir, const char *name, const char *text)
+{
+	char	*path;
+	int	 fd;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || write(fd, text, strlen(text)) == -1)
+		log_warn("%s", path);
+	if (fd != -1)
+		close(fd);
+	free(path);
+}
+
+static char *
+read_small(const char *dir, const char *name)
+{
+	char	*path, buf[512];
+	ssize_t	 n;
+	int	 fd;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return NULL;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return xstrdup(buf);
+}
+
+/* ---- the daemon ---- */
+
+static void
+daemon_stop(struct daemon *d, const char *reason)
+{
+	if (d->exit_reason != NULL)
+		return;
+	d->exit_reason = reason;
+	log_info("%s: flushing and exiting", reason);
+	watch_flush(d->watch);
+	write_small(d->job->dir, DAEMON_EXITFILE, reason);
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_worker_gone(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->worker_fd == -1 && proc_exists(d->worker))
+		return;		/* polling fallback: still there */
+	daemon_stop(d, "the runner's Worker process is gone");
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+
+	daemon_stop(d, sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" :
+	    "SIGHUP");
+}
+
+static char *
+on_request(const char *req, int *last, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (strcmp(req, "status") == 0)
+		return watch_status_json(d->watch, d->started);
+	if (strcmp(req, "finish") == 0) {
+		/* Drain and persist now, then answer: finish reads the
+		 * files as soon as it has the answer. */
+		watch_flush(d->watch);
+		*last = 1;
+		return xstrdup("ok\n");
+	}
+	return xstrdup("error: unknown request\n");
+}
+
+static void
+on_linger(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (!watch_stopping(d->watch))
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_finished(void *arg)
+{
+	struct daemon	*d = arg;
+	struct timeval	 tv = { 0, 100 * 1000 };
+
+	if (d->exit_reason != NULL)
+		return;
+	d->exit_reason = "finish";
+	write_small(d->job->dir, DAEMON_EXITFILE, "finish");
+	/* A stop still escalating is finished first (its ladder is bounded). */
+	if (!watch_stopping(d->watch)) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->linger = event_new(d->base, -1, EV_PERSIST, on_linger, d);
+	event_add(d->linger, &tv);
+}
+
+static int
+watch_worker(struct daemon *d)
+{
+	struct timeval	tv = { DAEMON_WORKER_POLL_MS / 1000, 0 };
+
+	d->worker_fd = -1;
+	if (d->worker <= 0) {
+		log_info("no Runner.Worker ancestor: the daemon ends on "
+		    "finish or SIGTERM only");
+		return 0;
+	}
+	d->worker_fd = syscall(SYS_pidfd_open, d->worker, 0);
+	if (d->worker_fd != -1) {
+		d->worker_ev = event_new(d->base, d->worker_fd, EV_READ,
+		    on_worker_gone, d);
+		event_add(d->worker_ev, NULL);
+	} else {
+		d->worker_ev = event_new(d->base, -1, EV_PERSIST,
+		    on_worker_gone, d);
+		event_add(d->worker_ev, &tv);
+	}
+	if (!proc_exists(d->worker)) {
+		log_warnx("the Worker (pid %d) is already gone", d->worker);
+		return -1;
+	}
+	log_info("following the Worker, pid %d", d->worker);
+	return 0;
+}
+
+static void
+ready_write(int fd, const char *msg)
+{
+	if (fd == -1)
+		return;
+	if (write(fd, msg, strlen(msg)) == -1)
+		log_warn("readiness pipe");
+	close(fd);
+}
+
+/* Away from the runner's pipes: stdio on /dev/null, log in the job dir. */
+static void
+detach(struct daemon *d, int keep_fd)
+{
+	char	*logpath;
+	int	 null;
+
+	setsid();
+	if (keep_fd > 3)
+		close_range(3, keep_fd - 1, 0);
+	close_range(keep_fd + 1, ~0U, 0);
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	logpath = job_path(d->job, DAEMON_LOGFILE);
+	if (log_to_file(logpath) == -1)
+		log_to_fd(STDERR_FILENO);	/* /dev/null: nothing better */
+	free(logpath);
+	log_procname("breaker-daemon");
+	if (chdir("/") == -1)
+		log_warn("chdir /");
+}
+
+static int
+daemon_run(struct daemon *d, int ready_fd)
+{
+	struct watch_opts	 wo;
+	char			*sock, pidbuf[32], *msg;
+	static const int	 sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	int			 i, rc = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		ready_write(ready_fd, "error: no event base\n");
+		return 1;
+	}
+	d->started = job_now();
+	snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
+	write_small(d->job->dir, DAEMON_PIDFILE, pidbuf);
+	job_save(d->job);
+	memset(&wo, 0, sizeof wo);
+	wo.state_dir = d->job->dir;
+	wo.tracking_id = d->job->tracking_id;
+	wo.repository = d->job->repository;
+	wo.run_id = d->job->run_id;
+	wo.run_attempt = d->job->run_attempt;
+	wo.job_key = d->job->job_key;
+	wo.runner_name = d->job->runner_name;
+	d->watch = watch_new(d->base, d->policy, &wo);
+	sock = job_path(d->job, CONTROL_SOCKET);
+	d->control = control_listen(d->base, sock, on_request, on_finished, d);
+	free(sock);
+	if (d->control == NULL) {
+		ready_write(ready_fd, "error: cannot listen on the control "
+		    "socket (see daemon.log)\n");
+		rc = 1;
+		goto out;
+	}
+	for (i = 0; i < 3; i++) {
+		d->sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
+		evsignal_add(d->sig[i], NULL);
+	}
+	ready_check_sources(d, ready_fd);
+	if (watch_worker(d) == -1) {
+		ready_write(ready_fd, "error: the runner's Worker is already "
+		    "gone\n");
+		goto out;
+	}
+	/* Everything is open and bound: confine the rest of the job. */
+	if (sandbox_enter(policy_sandbox(d->policy)) == -1)
+		log_warnx("sandbox: not entered; the daemon runs unconfined");
+	log_info("watching %zu sources with %s (%zu rules), state in %s",
+	    policy_nsources(d->policy), policy_describe(d->policy),
+	    policy_nrules(d->policy), d->job->dir);
+	xasprintf(&msg, "ok %d\n", (int)getpid());
+	ready_write(ready_fd, msg);
+	free(msg);
+	event_base_dispatch(d->base);
+	log_info("exiting: %s; %zu verdicts", d->exit_reason ?
+	    d->exit_reason : "loop ended", watch_nverdicts(d->watch));
+out:
+	for (i = 0; i < 3; i++)
+		if (d->sig[i] != NULL)
+			event_free(d->sig[i]);
+	if (d->worker_ev != NULL)
+		event_free(d->worker_ev);
+	if (d->linger != NULL)
+		event_free(d->linger);
+	if (d->worker_fd != -1)
+		close(d->worker_fd);
+	control_free(d->control);
+	watch_free(d->watch);
+	event_base_free(d->base);
+	return rc;
+}
+
+/*
+ * Parent side of the handshake: everything the daemon says until it closes
+ * the pipe ("warn: …" lines, then "ok PID" or "error: …"), or why not.
+ */
+static char *
+ready_read(int fd, double timeout)
+{
+	char		buf[4096];
+	size_t		len = 0;
+	double		deadline = mono_now() + timeout;
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	ssize_t		n;
+
+	while (len < sizeof buf - 1) {
+		double left = deadline - mono_now();
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0)
+			return xstrdup("error: the daemon did not become ready "
+			    "in time (see daemon.log)");
+		n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	if (len == 0)
+		return xstrdup("error: the daemon exited while starting "
+		    "(see daemon.log)");
+	return xstrdup(buf);
+}
+
+/* Print the daemon's warnings; return its final line ("ok…"/"error…"). */
+static const char *
+ready_parse(char *text)
+{
+	const char	*last = "error: no answer from the daemon";
+	char		*line, *save;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "warn: ", 6) == 0)
+			annotate_warning(stdout, "breaker cannot follow a log",
+			    line + 6);
+		else
+			last = line;
+	}
+	return last;
+}
+
+/*
+ * A source that exists but cannot be read (a firewall log owned by Squid's
+ * user, a directory) would be followed in vain: say so from the hook.
+ */
+static void
+ready_check_sources(struct daemon *d, int fd)
+{
+	const struct policy_source	*ps;
+	struct stat			 st;
+	const char			*why;
+	char				*msg;
+	size_t				 i;
+
+	for (i = 0; fd != -1 && i < policy_nsources(d->policy); i++) {
+		ps = policy_source(d->policy, i);
+		why = NULL;
+		if (stat(ps->path, &st) == -1) {
+			if (errno != ENOENT)
+				why = strerror(errno);
+		} else if (S_ISDIR(st.st_mode))
+			why = "it is a directory";
+		else if (access(ps->path, R_OK) == -1)
+			why = strerror(errno);
+		if (why == NULL)
+			continue;
+		log_warnx("source %s: %s: %s", ps->name, ps->path, why);
+		xasprintf(&msg, "warn: source %s (%s) cannot be read: %s; "
+		    "breaker watches the other sources.\n", ps->name, ps->path,
+		    why);
+		if (write(fd, msg, strlen(msg)) == -1)
+			log_warn("readiness pipe");
+		free(msg);
+	}
+}
+
+static void
+start_warn(const char *what, const char *detail)
+{
+	char	*msg;
+
+	xasprintf(&msg, "%s%s%s. breaker is not watching this job; the job "
+	    "runs as usual.", what, detail ? ": " : "", detail ? detail : "");
+	annotate_warning(stdout, "breaker is not watching this job", msg);
+	free(msg);
+}
+
+/* A daemon of this very job still answers: do not start a second one. */
+static int
+already_running(const struct job *job)
+{
+	char	*sock = job_path(job, CONTROL_SOCKET), *reply = NULL;
+	int	 rc;
+
+	rc = control_request(sock, "status", 0.5, &reply);
+	free(sock);
+	free(reply);
+	return rc == 0;
+}
+
+static int
+start_usage(void)
+{
+	fprintf(stderr, "usage: breaker start [--config FILE] [--state-dir DIR] "
+	    "[--foreground]\n");
+	return 0;	/* fail-open even on a bad command line */
+}
+
+int
+cmd_start(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "state-dir",	required_argument, NULL, 's' },
+		{ "foreground",	no_argument,	   NULL, 'f' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	struct policy_load_args	 la;
+	struct daemon		 d;
+	const char		*state = env_nonempty("BREAKER_STATE_DIR");
+	const char		*why;
+	char			*errors = NULL, *ready;
+	const char		*last;
+	double			 t0 = mono_now();
+	int			 ch, fg = 0, pfd[2];
+	pid_t			 pid;
+
+	memset(&la, 0, sizeof la);
+	memset(&d, 0, sizeof d);
+	la.config = env_nonempty("BREAKER_CONFIG");
+	while ((ch = getopt_long(argc, argv, "c:s:fh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			la.config = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		default:
+			return start_usage();
+		}
+	}
+	if ((d.policy = policy_load(&la, &errors)) == NULL) {
+		start_warn("configuration problem", errors);
+		free(errors);
+		return 0;
+	}
+	log_debug("policy loaded in %.1f ms", (mono_now() - t0) * 1000);
+	d.job = job_from_env();
+	d.job->started = job_now();
+	if (job_resolve_dir(d.job, state, policy_state_dir(d.policy),
+	    &why) == -1 || job_make_dir(d.job) == -1) {
+		start_warn("cannot use the state directory", why ? why :
+		    d.job->dir);
+		goto done;
+	}
+	if (already_running(d.job)) {
+		printf("breaker: already watching this job (state in %s)\n",
+		    d.job->dir);
+		goto done;
+	}
+	/* Fresh start for this job key: forget an earlier daemon's end. */
+	free(errors);
+	errors = job_path(d.job, DAEMON_EXITFILE);
+	unlink(errors);
+	d.worker = proc_find_worker(getpid());
+	if (fg) {
+		log_procname("breaker-daemon");
+		daemon_run(&d, -1);
+		goto done;
+	}
+	fflush(stdout);
+	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		start_warn("cannot start the daemon", strerror(errno));
+		goto done;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		detach(&d, pfd[1]);
+		ch = daemon_run(&d, pfd[1]);
+		policy_free(d.policy);
+		job_free(d.job);
+		free(errors);
+		_exit(ch);
+	}
+	close(pfd[1]);
+	ready = ready_read(pfd[0], DAEMON_READY_TIMEOUT);
+	close(pfd[0]);
+	log_debug("daemon ready %.1f ms after start", (mono_now() - t0) * 1000);
+	last = ready_parse(ready);
+	if (strncmp(last, "ok", 2) == 0)
+		printf("breaker: watching %zu sources with %s (%zu rules), "
+		    "state in %s\n", policy_nsources(d.policy),
+		    policy_describe(d.policy), policy_nrules(d.policy),
+		    d.job->dir);
+	else
+		start_warn("the daemon did not start", last +
+		    (strncmp(last, "error: ", 7) == 0 ? 7 : 0));
+	free(ready);
+	/* Reap a daemon that failed at once; a running one is not ours. */
+	waitpid(pid, NULL, WNOHANG);
+done:
+	fflush(stdout);
+	free(errors);
+	policy_free(d.policy);
+	job_free(d.job);
+	log_debug("start returns after %.1f ms", (mono_now() - t0) * 1000);
+	return 0;
+}
+
+/* ---- breaker finish ---- */
+
+/* Wait (bounded) for the daemon's process to be gone after its answer. */
+static void
+wait_gone(pid_t pid, double deadline)
+{
+	struct timespec	ts = { 0, 10 * 1000 * 1000 };
+
+	while (pid > 0 && proc_exists(pid) && mono_now() < deadline)
+		nanosleep(&ts, NULL);
+}
+
+struct finish_state {
+	int	 ended_early;
+	char	*note;
+};
+
+/* Ask the daemon to flush and exit; learn whether it was still there. */
+static void
+finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
+{
+	double	 deadline = mono_now() + timeout;
+	char	*sock = job_path(job, CONTROL_SOCKET), *reply = NULL, *why;
+	pid_t	 pid = daemon_read_pid(job->dir);
+	int	 rc;
+
+	rc = control_request(sock, "finish", timeout, &reply);
+	free(sock);
+	if (rc == 0 && reply != NULL && strncmp(reply, "ok", 2) == 0) {
+		wait_gone(pid, deadline);
+		free(reply);
+		return;
+	}
+	free(reply);
+	fs->ended_early = 1;
+	why = read_small(job->dir, DAEMON_EXITFILE);
+	if (rc == -1 && errno == ETIMEDOUT) {
+		xasprintf(&fs->note, "The breaker daemon did not answer within "
+		    "%.1f s; this report comes from its saved state.", timeout);
+		/* It is this job's own daemon and it is stuck: end it. */
+		if (pid > 0 && proc_exists(pid))
+			kill(pid, SIGTERM);
+	} else if (why != NULL)
+		xasprintf(&fs->note, "The breaker daemon ended early (%s); this "
+		    "report comes from its saved state.", why);
+	else
+		xasprintf(&fs->note, "The breaker daemon ended early (it was "
+		    "killed or crashed); this report comes from its saved "
+		    "state.");
+	free(why);
+}
+
+static int
+finish_usage(void)
+{
+	fprintf(stderr, "usage: breaker finish [--timeout SEC] [--config FILE] "
+	    "[--state-dir DIR]\n");
+	return 0;
+}
+
+static size_t
+count_list(const struct verdict_list *l)
+{
+	const struct verdict	*v;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(v, l, entry)
+		n++;
+	return n;
+}
+
+int
+cmd_finish(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "timeout",	required_argument, NULL, 't' },
+		{ "config",	required_argument, NULL, 'c' },
+		{ "state-dir",	required_argument, NULL, 's' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	struct policy_load_args	 la;
+	struct finish_state	 fs;
+	struct annotate_job	 aj;
+	struct verdict_list	 list;
+	struct policy		*policy;
+	struct job		*job;
+	const char		*state = env_nonempty("BREAKER_STATE_DIR");
+	const char		*why;
+	char			*errors = NULL;
+	double			 timeout = DAEMON_FINISH_TIMEOUT;
+	int			 ch;
+
+	memset(&la, 0, sizeof la);
+	memset(&fs, 0, sizeof fs);
+	la.config = env_nonempty("BREAKER_CONFIG");
+	while ((ch = getopt_long(argc, argv, "t:c:s:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			timeout = strtod(optarg, NULL);
+			if (timeout <= 0 || timeout > 600)
+				timeout = DAEMON_FINISH_TIMEOUT;
+			break;
+		case 'c':
+			la.config = optarg;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		default:
+			return finish_usage();
+		}
+	}
+	/* The started hook already warned about a broken configuration. */
+	policy = policy_load(&la, &errors);
+	free(errors);
+	job = job_from_env();
+	if (job_resolve_dir(job, state, policy ? policy_state_dir(policy) :
+	    NULL, &why) == -1 || !job_dir_exists(job)) {
+		printf("breaker: nothing to report (breaker was not watching "
+		    "this job)\n");
+		goto done;
+	}
+	finish_daemon(job, timeout, &fs);
+	job_load_started(job);
+	TAILQ_INIT(&list);
+	if (verdict_load_all(job->dir, &list) == -1)
+		log_warnx("some verdict files in %s could not be read",
+		    job->dir);
+	memset(&aj, 0, sizeof aj);
+	aj.job_started = job->started;
+	aj.finished = job_now();
+	aj.observe = policy != NULL && policy_mode(policy) == POLICY_OBSERVE;
+	aj.daemon_ended_early = fs.ended_early;
+	aj.policy = policy != NULL ? policy_describe(policy) : NULL;
+	aj.note = fs.note;
+	annotate_print(stdout, &list, &aj);
+	if (job->step_summary != NULL &&
+	    annotate_summary(job->step_summary, &list, &aj) == -1)
+		log_warnx("could not write the job summary");
+	printf("breaker: %zu verdicts%s\n", count_list(&list), fs.ended_early ?
+	    "; the daemon ended early" : "");
+	verdict_list_free(&list);
+	job_mark_finished(job);
+	free(fs.note);
+done:
+	fflush(stdout);
+	job_free(job);
+	policy_free(policy);
+	return 0;
+}
+
+/* ---- breaker status ---- */
+
+static void
+status_print_human(const char *json)
+{
+	cJSON	*o = cJSON_Parse(json), *a, *it;
+
+	if (o == NULL) {
+		fputs(json, stdout);
+		return;
+	}
+#define S(obj, k) (cJSON_GetStringValue(cJSON_GetObjectItem(obj, k)) ? \
+	cJSON_GetStringValue(cJSON_GetObjectItem(obj, k)) : "")
+#define N(obj, k) cJSON_GetNumberValue(cJSON_GetObjectItem(obj, k))
+	printf("daemon pid %.0f, up %.1f s, mode %s, stop %s\npolicy: %s "
+	    "(%.0f rules)\nstate: %s\n", N(o, "pid"), N(o, "uptime"),
+	    S(o, "mode"), S(o, "stop"), S(o, "policy"), N(o, "rules"),
+	    S(o, "state_dir"));
+	a = cJSON_GetObjectItem(o, "sources");
+	cJSON_ArrayForEach(it, a)
+		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines\n",
+		    S(it, "name"), S(it, "path"), S(it, "format"),
+		    cJSON_IsTrue(cJSON_GetObjectItem(it, "open")) ? "open" :
+		    "not open", N(it, "offset"), N(it, "lines"));
+	a = cJSON_GetObjectItem(o, "rule_hits");
+	cJSON_ArrayForEach(it, a)
+		printf("rule %s: %.0f hits, %.0f verdicts\n", S(it, "id"),
+		    N(it, "hits"), N(it, "verdicts"));
+	a = cJSON_GetObjectItem(o, "verdicts");
+	cJSON_ArrayForEach(it, a)
+		printf("verdict %.0f: %s [%s] %s %s\n", N(it, "seq"),
+		    S(it, "rule"), S(it, "severity"), S(it, "action"),
+		    S(it, "result"));
+#undef S
+#undef N
+	cJSON_Delete(o);
+}
+
+/* One daemon's status, printed; 0 when it answered. */
+static int
+status_one(const char *dir, int json, int heading)
+{
+	char	*sock, *reply = NULL;
+	int	 rc = -1;
+
+	xasprintf(&sock, "%s/%s", dir, CONTROL_SOCKET);
+	if (control_request(sock, "status", 2.0, &reply) == 0) {
+		if (heading && !json)
+			printf("== %s\n", dir);
+		if (json)
+			fputs(reply, stdout);
+		else
+			status_print_human(reply);
+		rc = 0;
+	} else if (!heading)
+		fprintf(stderr, "breaker status: no daemon answers at %s: %s\n",
+		    sock, strerror(errno));
+	free(reply);
+	free(sock);
+	return rc;
+}
+
+/* Outside a job: every daemon under the state root (an admin's view). */
+static int
+status_all(const char *root, int json)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*dir;
+	int		 n = 0, seen = 0;
+
+	if ((d = opendir(root)) == NULL) {
+		fprintf(stderr, "breaker status: %s: %s\n", root,
+		    strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL && seen++ < 1024) {
+		if (de->d_name[0] == '.')
+			continue;
+		xasprintf(&dir, "%s/%s", root, de->d_name);
+		if (status_one(dir, json, 1) == 0)
+			n++;
+		free(dir);
+	}
+	closedir(d);
+	if (n == 0)
+		fprintf(stderr, "breaker status: no daemon running under %s\n",
+		    root);
+	return n > 0 ? 0 : 1;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,	   NULL, 'j' },
+		{ "state-dir",	required_argument, NULL, 's' },
+		{ "job-dir",	required_argument, NULL, 'd' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL,		0,		   NULL, 0 }
+	};
+	struct job	*job = job_from_env();
+	const char	*state = env_nonempty("BREAKER_STATE_DIR"), *why;
+	const char	*jobdir = NULL;
+	int		 ch, json = 0, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "js:d:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'd':
+			jobdir = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: breaker status [--json] "
+			    "[--state-dir DIR | --job-dir DIR]\n");
+			job_free(job);
+			return 2;
+		}
+	}
+	if (jobdir != NULL) {
+		free(job->dir);
+		job->dir = xstrdup(jobdir);
+	} else if (job_resolve_dir(job, state, NULL, &why) == -1) {
+		fprintf(stderr, "breaker status: %s\n", why);
+		job_free(job);
+		return 1;
+	}
+	if (jobdir == NULL && !job_in_runner(job))
+		rc = status_all(job->root, json);
+	else
+		rc = status_one(job->dir, json, 0) == 0 ? 0 : 1;
+	job_free(job);
+	return rc;
+}

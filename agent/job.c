@@ -1,2 +1,512 @@
-/* job.c: under construction by its owner; see docs/architecture.md */
+/*
+ * The job's identity and its state directory. The directory is keyed by
+ * everything that tells jobs apart (runner, run, attempt, job key, tracking
+ * id), because a self-hosted runner runs job after job and two runners may
+ * share a machine: a verdict file of an earlier job must never be read as
+ * this job's.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "job.h"
 #include "log.h"
+#include "xalloc.h"
+
+#define JOB_FILE		"job.json"
+#define JOB_FINISHED		"finished"
+#define JOB_PRUNE_SCAN		1024	/* entries looked at per prune */
+#define JOB_PRUNE_FILES		256	/* files removed per job dir */
+
+double
+job_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static char *
+env_dup(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? xstrdup(v) : NULL;
+}
+
+/* Keep [A-Za-z0-9._-], at most `max` bytes; the rest becomes '_'. */
+static void
+append_safe(char *buf, size_t bufsz, const char *s, size_t max)
+{
+	size_t	len = strlen(buf), i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i < max; i++) {
+		char c = s[i];
+
+		if (len + 1 >= bufsz)
+			break;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'))
+			c = '_';
+		buf[len++] = c;
+	}
+	buf[len] = '\0';
+}
+
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	h ^= 0xff;	/* separator: "ab","c" differs from "a","bc" */
+	return h * 0x100000001b3ULL;
+}
+
+/*
+ * Readable prefix (runner, run, attempt, job) plus a hash of every part:
+ * the tracking id is long, and the socket path must stay under 108 bytes.
+ */
+static char *
+make_key(const struct job *j)
+{
+	char		buf[128] = "";
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, j->runner_name);
+	h = fnv1a(h, j->run_id);
+	h = fnv1a(h, j->run_attempt);
+	h = fnv1a(h, j->repository);
+	h = fnv1a(h, j->job_key);
+	h = fnv1a(h, j->tracking_id);
+	if (!job_in_runner(j)) {
+		snprintf(buf, sizeof buf, "local-%u", (unsigned)getuid());
+		return xstrdup(buf);
+	}
+	append_safe(buf, sizeof buf, j->runner_name ? j->runner_name : "runner",
+	    16);
+	append_safe(buf, sizeof buf, "-", 1);
+	append_safe(buf, sizeof buf, j->run_id ? j->run_id : "0", 20);
+	append_safe(buf, sizeof buf, "-", 1);
+	append_safe(buf, sizeof buf, j->run_attempt ? j->run_attempt : "1", 4);
+	append_safe(buf, sizeof buf, "-", 1);
+	append_safe(buf, sizeof buf, j->job_key ? j->job_key : "job", 16);
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "-%012llx",
+	    (unsigned long long)(h & 0xffffffffffffULL));
+	return xstrdup(buf);
+}
+
+struct job *
+job_from_env(void)
+{
+	struct job	*j = xcalloc(1, sizeof *j);
+
+	j->run_id = env_dup("GITHUB_RUN_ID");
+	j->run_attempt = env_dup("GITHUB_RUN_ATTEMPT");
+	j->repository = env_dup("GITHUB_REPOSITORY");
+	j->job_key = env_dup("GITHUB_JOB");
+	j->runner_name = env_dup("RUNNER_NAME");
+	j->tracking_id = env_dup("RUNNER_TRACKING_ID");
+	j->step_summary = env_dup("GITHUB_STEP_SUMMARY");
+	j->workspace = env_dup("GITHUB_WORKSPACE");
+	j->runner_temp = env_dup("RUNNER_TEMP");
+	j->key = make_key(j);
+	return j;
+}
+
+void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->run_id);
+	free(j->run_attempt);
+	free(j->repository);
+	free(j->job_key);
+	free(j->runner_name);
+	free(j->tracking_id);
+	free(j->step_summary);
+	free(j->workspace);
+	free(j->runner_temp);
+	free(j->key);
+	free(j->root);
+	free(j->dir);
+	free(j);
+}
+
+int
+job_in_runner(const struct job *j)
+{
+	return j->run_id != NULL || j->tracking_id != NULL;
+}
+
+static int
+under(const char *path, const char *dir)
+{
+	size_t	n;
+
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static char *
+absolute(const char *p)
+{
+	char	cwd[PATH_MAX], *out;
+
+	if (p[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(p);
+	xasprintf(&out, "%s/%s", cwd, p);
+	return out;
+}
+
+/* /var/lib/breaker when it exists and is ours to write, or can be made. */
+static int
+system_dir_usable(void)
+{
+	struct stat	st;
+
+	if (stat(JOB_STATE_DIR_SYSTEM, &st) == 0)
+		return S_ISDIR(st.st_mode) &&
+		    access(JOB_STATE_DIR_SYSTEM, W_OK | X_OK) == 0;
+	return access("/var/lib", W_OK | X_OK) == 0;
+}
+
+static char *
+user_state_root(void)
+{
+	const char	*xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct passwd	*pw;
+	char		*out;
+
+	if (xdg != NULL && xdg[0] == '/') {
+		xasprintf(&out, "%s/breaker", xdg);
+		return out;
+	}
+	if ((home == NULL || home[0] != '/') &&
+	    (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	if (home == NULL || home[0] != '/')
+		return NULL;
+	xasprintf(&out, "%s/.local/state/breaker", home);
+	return out;
+}
+
+int
+job_resolve_dir(struct job *j, const char *override, const char *configured,
+    const char **why)
+{
+	char	*root = NULL;
+
+	*why = NULL;
+	if (override != NULL && *override != '\0')
+		root = absolute(override);
+	else if (configured != NULL && *configured != '\0')
+		root = absolute(configured);
+	else if (system_dir_usable())
+		root = xstrdup(JOB_STATE_DIR_SYSTEM);
+	else if ((root = user_state_root()) == NULL) {
+		*why = "no state directory: set BREAKER_STATE_DIR or HOME";
+		return -1;
+	}
+	/* The runner wipes these at every job start and end. */
+	if (under(root, j->runner_temp) || under(root, j->workspace))
+		log_warnx("state directory %s is inside RUNNER_TEMP or the "
+		    "workspace, which the runner wipes", root);
+	free(j->root);
+	free(j->dir);
+	j->root = root;
+	xasprintf(&j->dir, "%s/%s", root, j->key);
+	return 0;
+}
+
+/* mkdir -p with 0700 for what we create. */
+static int
+mkdirs(const char *path)
+{
+	char	*p = xstrdup(path), *s;
+	int	 rc = 0;
+
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+int
+job_make_dir(struct job *j)
+{
+	struct stat	st;
+
+	if (mkdirs(j->root) == -1) {
+		log_warn("state directory %s", j->root);
+		return -1;
+	}
+	if (mkdir(j->dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("job state directory %s", j->dir);
+		return -1;
+	}
+	/* Never follow a planted symlink or use someone else's directory. */
+	if (lstat(j->dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		log_warnx("job state directory %s: not a directory of ours",
+		    j->dir);
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0700 && chmod(j->dir, 0700) == -1) {
+		log_warn("chmod %s", j->dir);
+		return -1;
+	}
+	job_prune(j->root, j->key, JOB_KEEP_DIRS, JOB_MAX_AGE);
+	return 0;
+}
+
+int
+job_dir_exists(const struct job *j)
+{
+	struct stat	st;
+
+	return j->dir != NULL && lstat(j->dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *
+job_path(const struct job *j, const char *name)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", j->dir, name);
+	return p;
+}
+
+static void
+json_add(cJSON *o, const char *k, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, k, v);
+}
+
+int
+job_save(const struct job *j)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	*text, *path, *tmp;
+	FILE	*f = NULL;
+	int	 rc = -1, fd;
+
+	json_add(o, "runner_name", j->runner_name);
+	json_add(o, "repository", j->repository);
+	json_add(o, "run_id", j->run_id);
+	json_add(o, "run_attempt", j->run_attempt);
+	json_add(o, "job", j->job_key);
+	json_add(o, "tracking_id", j->tracking_id);
+	cJSON_AddNumberToObject(o, "started", j->started);
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	path = job_path(j, JOB_FILE);
+	xasprintf(&tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd != -1 && (f = fdopen(fd, "w")) == NULL)
+		close(fd);
+	if (fd != -1 && f != NULL) {
+		rc = (fputs(text, f) == EOF) ? -1 : 0;
+		if (fclose(f) == EOF)
+			rc = -1;
+		if (rc == 0 && rename(tmp, path) == -1)
+			rc = -1;
+	}
+	if (rc == -1) {
+		log_warn("%s", path);
+		unlink(tmp);
+	}
+	free(text);
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+static char *
+slurp(const char *path, size_t max)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	buf = xmalloc(max + 1);
+	n = fread(buf, 1, max, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int
+job_load_started(struct job *j)
+{
+	char	*path = job_path(j, JOB_FILE), *text;
+	cJSON	*o, *s;
+	int	 rc = -1;
+
+	text = slurp(path, 64 * 1024);
+	free(path);
+	if (text == NULL)
+		return -1;
+	if ((o = cJSON_Parse(text)) != NULL) {
+		s = cJSON_GetObjectItemCaseSensitive(o, "started");
+		if (cJSON_IsNumber(s)) {
+			j->started = s->valuedouble;
+			rc = 0;
+		}
+		cJSON_Delete(o);
+	}
+	free(text);
+	return rc;
+}
+
+void
+job_mark_finished(const struct job *j)
+{
+	char	*path = job_path(j, JOB_FINISHED);
+	int	 fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+		close(fd);
+	free(path);
+}
+
+struct job_dirent {
+	char	*name;
+	double	 mtime;
+	int	 finished;
+};
+
+static int
+dirent_newer(const void *a, const void *b)
+{
+	const struct job_dirent *x = a, *y = b;
+
+	return (x->mtime < y->mtime) - (x->mtime > y->mtime);
+}
+
+/* A job dir has our job.json; anything else under the root is left be. */
+static int
+inspect(int rootfd, const char *name, struct job_dirent *out)
+{
+	struct stat	st, js;
+	char		buf[PATH_MAX];
+
+	if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -1;
+	snprintf(buf, sizeof buf, "%s/" JOB_FILE, name);
+	if (fstatat(rootfd, buf, &js, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	snprintf(buf, sizeof buf, "%s/" JOB_FINISHED, name);
+	out->finished = fstatat(rootfd, buf, &js, AT_SYMLINK_NOFOLLOW) == 0;
+	out->mtime = st.st_mtim.tv_sec;
+	out->name = xstrdup(name);
+	return 0;
+}
+
+/* One level of plain files, then the directory itself. */
+static int
+remove_job_dir(int rootfd, const char *name)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, n = 0;
+
+	if ((fd = openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL && n++ < JOB_PRUNE_FILES) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	return unlinkat(rootfd, name, AT_REMOVEDIR);
+}
+
+int
+job_prune(const char *root, const char *except, size_t keep, double max_age)
+{
+	struct job_dirent	*v = NULL;
+	struct dirent		*de;
+	DIR			*d;
+	size_t			 n = 0, cap = 0, i, kept = 0;
+	double			 now = job_now();
+	int			 removed = 0;
+
+	if ((d = opendir(root)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < JOB_PRUNE_SCAN) {
+		if (de->d_name[0] == '.' ||
+		    (except != NULL && strcmp(de->d_name, except) == 0))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		if (inspect(dirfd(d), de->d_name, &v[n]) == 0)
+			n++;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, dirent_newer);
+	for (i = 0; i < n; i++) {
+		int old = now - v[i].mtime > max_age;
+
+		/* An unfinished job may still be running on another runner. */
+		if (old || (v[i].finished && kept >= keep)) {
+			if (remove_job_dir(dirfd(d), v[i].name) == 0)
+				removed++;
+		} else if (v[i].finished)
+			kept++;
+		free(v[i].name);
+	}
+	free(v);
+	closedir(d);
+	if (removed > 0)
+		log_debug("pruned %d old job state directories in %s", removed,
+		    root);
+	return removed;
+}

@@ -139,6 +139,10 @@ log_emit(const char *level, const char *msg)
 		return;
 }
 
+/* Checked like printf, so clang's -Wformat=2 accepts the forwarding. */
+static void	log_vmsg(int, const char *, int, const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
+
 static void
 log_vmsg(int level, const char *name, int with_errno, const char *fmt,
     va_list ap)

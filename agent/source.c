@@ -273,7 +273,8 @@ event_numtext(struct source_event *ev, double d)
 {
 	char	*b = ev->numbuf[ev->nnum++ % 4];
 
-	if (d == (double)(long long)d && d > -1e15 && d < 1e15)
+	/* range first: converting inf or 1e300 to long long is undefined */
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d)
 		snprintf(b, sizeof ev->numbuf[0], "%lld", (long long)d);
 	else
 		snprintf(b, sizeof ev->numbuf[0], "%.17g", d);

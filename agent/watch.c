@@ -1,4 +1,615 @@
-/* watch.c: under construction by its owner; see docs/architecture.md */
-#include "log.h"
+/*
+ * The live driver: tailer -> pipeline (wall-clock time) -> verdicts, each
+ * numbered and persisted before it is acted on. Only the first fatal
+ * verdict of a job stops the engine; every verdict is recorded, so the
+ * annotations show every cause while the engine gets exactly one ladder.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
 #include "cmd.h"
-int cmd_watch(int argc, char **argv) { (void)argc; (void)argv; log_warnx("watch: not built yet"); return 2; }
+#include "github.h"
+#include "job.h"
+#include "lines.h"
+#include "log.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "proc.h"
+#include "tail.h"
+#include "verdict.h"
+#include "watch.h"
+#include "xalloc.h"
+
+#define WATCH_TICK_MS	1000	/* window expiry; no busy polling */
+
+enum stop_state {
+	STOP_NONE = 0,
+	STOP_RUNNING,
+	STOP_DONE,
+};
+
+struct watch_source {
+	struct watch		*w;
+	size_t			 idx;
+	struct tail_file	*tf;
+};
+
+struct watch {
+	struct event_base	*base;
+	const struct policy	*policy;
+	struct watch_opts	 opts;
+	struct tail		*tail;
+	struct pipeline		*pipe;
+	struct watch_source	*src;
+	size_t			 nsrc;
+	struct verdict_list	 verdicts;
+	unsigned		 seq;
+	struct event		*tick;
+
+	enum stop_state		 stop_state;
+	struct proc_stop	*stopping;
+	struct verdict		*stop_verdict;
+
+	struct github		*gh;
+	struct verdict		*gh_verdict;	/* the one the cancel is for */
+	int			 gh_cancelled;
+};
+
+static double
+now_epoch(void)
+{
+	return job_now();
+}
+
+static void
+notify(struct watch *w, struct verdict *v, int final)
+{
+	if (w->opts.on_verdict != NULL)
+		w->opts.on_verdict(v, final, w->opts.arg);
+}
+
+static void
+persist(struct watch *w, struct verdict *v)
+{
+	/* A failed write is logged by verdict_persist; still act: stopping
+	 * the engine matters more than the record of it. */
+	if (w->opts.state_dir != NULL)
+		verdict_persist(v, w->opts.state_dir);
+}
+
+static void
+copy_stop(struct verdict *to, const struct verdict *from)
+{
+	char	*res;
+
+	verdict_set(&to->stop_target, from->stop_target);
+	verdict_set(&to->stop_signal, from->stop_signal);
+	to->stop_pid = from->stop_pid;
+	to->stopped_at = from->stopped_at;
+	to->stop_exit = from->stop_exit;
+	if (from->stop_pid > 0 || from->action_result == NULL)
+		xasprintf(&res, "the engine was already stopped for verdict %u",
+		    from->seq);
+	else
+		xasprintf(&res, "one stop per job, see verdict %u: %s",
+		    from->seq, from->action_result);
+	verdict_set(&to->action_result, res);
+	free(res);
+}
+
+static void
+github_done(int ok, const char *result, void *arg)
+{
+	struct watch	*w = arg;
+	struct verdict	*v = w->gh_verdict;
+
+	/* Add the API's outcome to the record; a failure never blocks
+	 * anything else. */
+	if (v == NULL)
+		return;
+	verdict_set(&v->api_result, result != NULL ? result :
+	    (ok ? "ok" : "failed"));
+	log_info("github: verdict %u: %s", v->seq, v->api_result);
+	persist(w, v);
+}
+
+static void
+github_act(struct watch *w, struct verdict *v)
+{
+	const struct policy_github	*pg = policy_github(w->policy);
+	const struct policy_rule	*r;
+	struct github_job		 gj;
+	int				 idx;
+
+	if (pg == NULL || !pg->cancel_run || w->gh_cancelled)
+		return;
+	/* Both must agree: the configuration allows it, the rule asks. */
+	if ((idx = policy_rule_index(w->policy, v->rule_id)) == -1 ||
+	    (r = policy_rule(w->policy, idx)) == NULL ||
+	    !policy_rule_allows(w->policy, r, POLICY_ACTION_CANCEL_RUN))
+		return;
+	if (w->gh == NULL) {
+		memset(&gj, 0, sizeof gj);
+		gj.repository = w->opts.repository;
+		gj.run_id = w->opts.run_id;
+		gj.run_attempt = w->opts.run_attempt;
+		gj.job_key = w->opts.job_key;
+		gj.runner_name = w->opts.runner_name;
+		if (gj.repository == NULL || gj.run_id == NULL ||
+		    (w->gh = github_new(w->base, pg, &gj)) == NULL)
+			return;
+	}
+	w->gh_cancelled = 1;
+	w->gh_verdict = v;
+	github_cancel_run(w->gh, github_done, w);
+}
+
+static void
+stop_done(const struct proc_stop_result *r, void *arg)
+{
+	struct watch	*w = arg;
+	struct verdict	*v = w->stop_verdict;
+
+	w->stopping = NULL;
+	w->stop_state = STOP_DONE;
+	if (r->found) {
+		verdict_set(&v->stop_target, r->target);
+		v->stop_pid = r->pid;
+		verdict_set(&v->stop_signal, r->last_signal ?
+		    proc_signame(r->last_signal) : NULL);
+		v->stopped_at = r->exited ? r->exited_at : 0;
+		v->stop_exit = r->status;
+	}
+	verdict_set(&v->action_result, r->message != NULL ? r->message :
+	    (r->found ? "stop attempted" : "no engine process was found"));
+	log_info("verdict %u: %s", v->seq, v->action_result);
+	persist(w, v);
+	notify(w, v, 1);
+	/* Fatal verdicts that came while the ladder ran share its outcome. */
+	for (v = TAILQ_NEXT(v, entry); v != NULL; v = TAILQ_NEXT(v, entry)) {
+		if (v->action == NULL || strcmp(v->action, "stop") != 0)
+			continue;
+		copy_stop(v, w->stop_verdict);
+		persist(w, v);
+	}
+}
+
+static void
+start_stop(struct watch *w, struct verdict *v)
+{
+	struct proc_stop_args	a;
+
+	memset(&a, 0, sizeof a);
+	a.tracking_id = w->opts.tracking_id;
+	a.stop = w->opts.stop != NULL ? w->opts.stop : policy_stop(w->policy);
+	a.find.ancestry = w->opts.ancestry;
+	w->stop_state = STOP_RUNNING;
+	w->stop_verdict = v;
+	if (a.tracking_id == NULL) {
+		/* Without the job's tracking id nothing can be told apart
+		 * from the rest of the machine: record, never guess. */
+		w->stop_state = STOP_DONE;
+		verdict_set(&v->action_result, "no RUNNER_TRACKING_ID: the "
+		    "job's processes cannot be identified");
+		persist(w, v);
+		notify(w, v, 1);
+		return;
+	}
+	w->stopping = proc_stop_start(w->base, &a, stop_done, w);
+}
+
+/* What the verdict asks for, in the light of the mode and earlier stops. */
+static void
+decide(struct watch *w, struct verdict *v)
+{
+	int	observe = policy_mode(w->policy) == POLICY_OBSERVE || v->observe;
+	int	wants_stop;
+
+	/* The pipeline names the rule's permitted action; a fatal rule with
+	 * none named stops (the policy's default for fatal rules). */
+	wants_stop = v->severity == SEVERITY_FATAL && (v->action == NULL ||
+	    strcmp(v->action, "stop") == 0);
+	if (!wants_stop) {
+		if (v->action == NULL || strcmp(v->action, "stop") == 0)
+			verdict_set(&v->action, "record");
+		return;
+	}
+	if (observe) {
+		v->observe = 1;
+		verdict_set(&v->action, "would-stop");
+		verdict_set(&v->action_result, "observe mode: the engine was "
+		    "left running");
+		return;
+	}
+	verdict_set(&v->action, "stop");
+	if (w->stop_state != STOP_NONE)
+		copy_stop(v, w->stop_verdict);
+}
+
+static void
+on_verdict(struct verdict *v, void *arg)
+{
+	struct watch	*w = arg;
+	int		 first_stop;
+
+	v->seq = ++w->seq;
+	if (v->fired_at <= 0)
+		v->fired_at = now_epoch();
+	TAILQ_INSERT_TAIL(&w->verdicts, v, entry);
+	decide(w, v);
+	first_stop = strcmp(v->action, "stop") == 0 &&
+	    w->stop_state == STOP_NONE;
+	log_info("verdict %u: %s (%s) on %s line %llu: %s", v->seq,
+	    v->rule_id, severity_name(v->severity), v->source ? v->source : "?",
+	    (unsigned long long)v->line_no, v->action);
+	persist(w, v);	/* before acting: a crash loses nothing */
+	notify(w, v, !first_stop);
+	if (first_stop) {
+		start_stop(w, v);
+		if (v->severity == SEVERITY_FATAL)
+			github_act(w, v);
+	}
+}
+
+static void
+on_line(struct tail_file *tf, const char *line, size_t len, int flags,
+    void *arg)
+{
+	struct watch_source	*s = arg;
+
+	pipeline_feed(s->w->pipe, s->idx, line, len, flags, now_epoch());
+}
+
+static void
+on_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct watch	*w = arg;
+
+	pipeline_tick(w->pipe, now_epoch());
+}
+
+struct watch *
+watch_new(struct event_base *base, const struct policy *policy,
+    const struct watch_opts *opts)
+{
+	struct watch		*w = xcalloc(1, sizeof *w);
+	struct tail_options	 to;
+	struct timeval		 tv = { WATCH_TICK_MS / 1000,
+				    (WATCH_TICK_MS % 1000) * 1000 };
+	const struct policy_source *ps;
+	size_t			 i;
+
+	w->base = base;
+	w->policy = policy;
+	w->opts = *opts;
+	TAILQ_INIT(&w->verdicts);
+	w->pipe = pipeline_new(policy, on_verdict, w);
+	memset(&to, 0, sizeof to);
+	policy_tail_options(policy, &to);
+	w->tail = tail_new(base, &to);
+	w->nsrc = policy_nsources(policy);
+	w->src = xcalloc(w->nsrc ? w->nsrc : 1, sizeof *w->src);
+	for (i = 0; i < w->nsrc; i++) {
+		ps = policy_source(policy, i);
+		w->src[i].w = w;
+		w->src[i].idx = i;
+		/* From the end: a log left by an earlier job never fires. */
+		w->src[i].tf = tail_add(w->tail, ps->name, ps->path, 0,
+		    on_line, &w->src[i]);
+		if (w->src[i].tf == NULL)
+			log_warnx("source %s: cannot follow %s", ps->name,
+			    ps->path);
+	}
+	w->tick = event_new(base, -1, EV_PERSIST, on_tick, w);
+	event_add(w->tick, &tv);
+	return w;
+}
+
+void
+watch_free(struct watch *w)
+{
+	if (w == NULL)
+		return;
+	if (w->stopping != NULL)
+		proc_stop_cancel(w->stopping);
+	if (w->gh != NULL)
+		github_free(w->gh);
+	if (w->tick != NULL)
+		event_free(w->tick);
+	tail_free(w->tail);
+	pipeline_free(w->pipe);
+	verdict_list_free(&w->verdicts);
+	free(w->src);
+	free(w);
+}
+
+void
+watch_flush(struct watch *w)
+{
+	struct verdict	*v;
+
+	tail_drain(w->tail);
+	pipeline_tick(w->pipe, now_epoch());
+	TAILQ_FOREACH(v, &w->verdicts, entry)
+		persist(w, v);
+}
+
+int
+watch_stopping(const struct watch *w)
+{
+	return w->stop_state == STOP_RUNNING;
+}
+
+size_t
+watch_nverdicts(const struct watch *w)
+{
+	return w->seq;
+}
+
+static cJSON *
+sources_json(const struct watch *w)
+{
+	cJSON			*a = cJSON_CreateArray(), *o;
+	const struct policy_source *ps;
+	struct tail_file_stats	 st;
+	size_t			 i;
+
+	for (i = 0; i < w->nsrc; i++) {
+		ps = policy_source(w->policy, i);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", ps->name);
+		cJSON_AddStringToObject(o, "path", ps->path);
+		cJSON_AddStringToObject(o, "format",
+		    source_format_name(ps->format));
+		if (w->src[i].tf != NULL) {
+			tail_file_get_stats(w->src[i].tf, &st);
+			cJSON_AddBoolToObject(o, "open", st.open);
+			cJSON_AddNumberToObject(o, "offset", st.offset);
+			cJSON_AddNumberToObject(o, "lines", st.lines);
+			cJSON_AddNumberToObject(o, "bytes", st.bytes);
+			cJSON_AddNumberToObject(o, "rotations", st.rotations);
+			cJSON_AddNumberToObject(o, "truncations",
+			    st.truncations);
+			cJSON_AddNumberToObject(o, "long_lines", st.long_lines);
+			cJSON_AddNumberToObject(o, "lost_bytes", st.lost_bytes);
+		}
+		cJSON_AddNumberToObject(o, "pipeline_lines",
+		    pipeline_lines(w->pipe, i));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *
+rules_json(const struct watch *w)
+{
+	cJSON				*a = cJSON_CreateArray(), *o;
+	struct pipeline_rule_stats	 rs;
+	size_t				 i, n = pipeline_nrules(w->pipe);
+
+	for (i = 0; i < n; i++) {
+		pipeline_rule_stats(w->pipe, i, &rs);
+		if (rs.hits == 0 && rs.verdicts == 0)
+			continue;	/* status lists what happened */
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", rs.id);
+		cJSON_AddStringToObject(o, "source", rs.source ? rs.source : "");
+		cJSON_AddNumberToObject(o, "hits", rs.hits);
+		cJSON_AddNumberToObject(o, "verdicts", rs.verdicts);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *
+verdicts_json(const struct watch *w)
+{
+	cJSON			*a = cJSON_CreateArray(), *o;
+	const struct verdict	*v;
+
+	TAILQ_FOREACH(v, &w->verdicts, entry) {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "seq", v->seq);
+		cJSON_AddStringToObject(o, "rule", v->rule_id ? v->rule_id : "");
+		cJSON_AddStringToObject(o, "severity",
+		    severity_name(v->severity));
+		cJSON_AddStringToObject(o, "action", v->action ? v->action : "");
+		if (v->action_result != NULL)
+			cJSON_AddStringToObject(o, "result", v->action_result);
+		cJSON_AddNumberToObject(o, "fired_at", v->fired_at);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+char *
+watch_status_json(const struct watch *w, double started)
+{
+	cJSON	*o = cJSON_CreateObject();
+	char	*s;
+
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	cJSON_AddStringToObject(o, "mode",
+	    policy_mode(w->policy) == POLICY_OBSERVE ? "observe" : "enforce");
+	cJSON_AddStringToObject(o, "policy", policy_describe(w->policy));
+	cJSON_AddNumberToObject(o, "rules", policy_nrules(w->policy));
+	cJSON_AddNumberToObject(o, "uptime", started > 0 ?
+	    now_epoch() - started : 0);
+	if (w->opts.state_dir != NULL)
+		cJSON_AddStringToObject(o, "state_dir", w->opts.state_dir);
+	cJSON_AddStringToObject(o, "stop", w->stop_state == STOP_NONE ? "none" :
+	    w->stop_state == STOP_RUNNING ? "running" : "done");
+	cJSON_AddItemToObject(o, "sources", sources_json(w));
+	cJSON_AddItemToObject(o, "rule_hits", rules_json(w));
+	cJSON_AddItemToObject(o, "verdicts", verdicts_json(w));
+	s = cJSON_Print(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+void
+watch_print_verdict(FILE *out, const struct verdict *v, int final)
+{
+	if (!final && strcmp(v->action, "stop") == 0) {
+		fprintf(out, "verdict %u: %s [%s] %s: stopping the engine\n",
+		    v->seq, v->rule_id, severity_name(v->severity),
+		    v->source ? v->source : "?");
+	} else {
+		fprintf(out, "verdict %u: %s [%s] %s: %s%s%s\n", v->seq,
+		    v->rule_id, severity_name(v->severity),
+		    v->source ? v->source : "?", v->action,
+		    v->action_result ? ": " : "",
+		    v->action_result ? v->action_result : "");
+	}
+	fflush(out);
+}
+
+/* ---- breaker watch: the same driver in the foreground ---- */
+
+struct watch_cli {
+	struct event_base	*base;
+	struct watch		*w;
+};
+
+static void
+cli_verdict(const struct verdict *v, int final, void *arg)
+{
+	watch_print_verdict(stdout, v, final);
+}
+
+static void
+cli_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct watch_cli	*c = arg;
+
+	log_info("%s: flushing and exiting", strsignal(sig));
+	watch_flush(c->w);
+	event_base_loopexit(c->base, NULL);
+}
+
+static void
+watch_usage(void)
+{
+	fprintf(stderr, "usage: breaker watch [--config FILE] [--policy FILE]... "
+	    "[--no-defaults]\n"
+	    "                     [--state-dir DIR] [--observe] "
+	    "[--tracking-id ID]\n");
+}
+
+int
+cmd_watch(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	 required_argument, NULL, 'c' },
+		{ "policy",	 required_argument, NULL, 'p' },
+		{ "no-defaults", no_argument,	    NULL, 'n' },
+		{ "state-dir",	 required_argument, NULL, 's' },
+		{ "observe",	 no_argument,	    NULL, 'o' },
+		{ "tracking-id", required_argument, NULL, 't' },
+		{ "help",	 no_argument,	    NULL, 'h' },
+		{ NULL,		 0,		    NULL, 0 }
+	};
+	struct policy_load_args	 la;
+	const char		*rules[32], *state = getenv("BREAKER_STATE_DIR");
+	const char		*why, *tracking = NULL;
+	struct watch_opts	 wo;
+	struct watch_cli	 c;
+	struct policy		*policy;
+	struct job		*job;
+	struct event		*sigint, *sigterm;
+	char			*errors = NULL;
+	int			 ch, observe = 0;
+
+	memset(&la, 0, sizeof la);
+	la.config = getenv("BREAKER_CONFIG");
+	la.rule_files = rules;
+	while ((ch = getopt_long(argc, argv, "c:p:ns:ot:h", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			la.config = optarg;
+			break;
+		case 'p':
+			if (la.nrule_files == sizeof rules / sizeof rules[0])
+				fatalx("too many --policy files");
+			rules[la.nrule_files++] = optarg;
+			break;
+		case 'n':
+			la.no_defaults = 1;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'o':
+			observe = 1;
+			break;
+		case 't':
+			tracking = optarg;
+			break;
+		case 'h':
+			watch_usage();
+			return 0;
+		default:
+			watch_usage();
+			return 2;
+		}
+	}
+	if (la.config != NULL && *la.config == '\0')
+		la.config = NULL;
+	if ((policy = policy_load(&la, &errors)) == NULL) {
+		fprintf(stderr, "breaker watch: bad policy:\n%s\n",
+		    errors ? errors : "(no detail)");
+		free(errors);
+		return 1;
+	}
+	if (observe)
+		policy_set_mode(policy, POLICY_OBSERVE);
+	job = job_from_env();
+	if (job_resolve_dir(job, state, policy_state_dir(policy), &why) == -1 ||
+	    job_make_dir(job) == -1) {
+		fprintf(stderr, "breaker watch: %s\n", why ? why :
+		    "cannot create the state directory");
+		job_free(job);
+		policy_free(policy);
+		return 1;
+	}
+	memset(&wo, 0, sizeof wo);
+	wo.state_dir = job->dir;
+	wo.tracking_id = tracking != NULL ? tracking : job->tracking_id;
+	wo.repository = job->repository;
+	wo.run_id = job->run_id;
+	wo.run_attempt = job->run_attempt;
+	wo.job_key = job->job_key;
+	wo.runner_name = job->runner_name;
+	wo.on_verdict = cli_verdict;
+	c.base = event_base_new();
+	if (c.base == NULL)
+		fatalx("event_base_new");
+	c.w = watch_new(c.base, policy, &wo);
+	wo.arg = &c;
+	sigint = evsignal_new(c.base, SIGINT, cli_signal, &c);
+	sigterm = evsignal_new(c.base, SIGTERM, cli_signal, &c);
+	evsignal_add(sigint, NULL);
+	evsignal_add(sigterm, NULL);
+	printf("breaker: watching %zu sources with %s (%zu rules), state in "
+	    "%s\n", policy_nsources(policy), policy_describe(policy),
+	    policy_nrules(policy), job->dir);
+	fflush(stdout);
+	event_base_dispatch(c.base);
+	event_free(sigint);
+	event_free(sigterm);
+	watch_free(c.w);
+	event_base_free(c.base);
+	job_free(job);
+	policy_free(policy);
+	return 0;
+}

@@ -1,2 +1,43 @@
 #!/bin/bash
+# breaker: the runner's job-started hook (ACTIONS_RUNNER_HOOK_JOB_STARTED).
+#
+# The runner runs this as `bash -e` and fails the whole job if it exits
+# non-zero, so every path below ends in `exit 0`. `breaker start` forks the
+# per-job daemon away from this hook's stdout/stderr (the runner would wait
+# 5 s for them otherwise) and returns once the daemon is watching.
+#
+# BREAKER_BIN      the breaker binary (default: found next to this script)
+# BREAKER_CONFIG   configuration file (default: the built-in configuration)
+# BREAKER_STATE_DIR state root (default: /var/lib/breaker or ~/.local/state)
+
+breaker_find() {
+	local here d newest=""
+	if [ -n "${BREAKER_BIN:-}" ]; then
+		printf '%s\n' "$BREAKER_BIN"
+		return 0
+	fi
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" 2>/dev/null && pwd) || return 0
+	# Installed tree: <prefix>/share/breaker/hooks -> <prefix>/bin/breaker
+	if [ -x "$here/../../../bin/breaker" ]; then
+		printf '%s\n' "$here/../../../bin/breaker"
+		return 0
+	fi
+	# Source tree: the newest build directory's binary (build*/breaker).
+	for d in "$here"/../build*/breaker "$here"/../build*/agent/breaker; do
+		[ -f "$d" ] && [ -x "$d" ] || continue
+		if [ -z "$newest" ] || [ "$d" -nt "$newest" ]; then
+			newest=$d
+		fi
+	done
+	printf '%s\n' "$newest"
+	return 0
+}
+
+breaker=$(breaker_find) || breaker=""
+if [ -z "$breaker" ] || [ ! -x "$breaker" ]; then
+	echo "::warning title=breaker is not watching this job::breaker binary not found (set BREAKER_BIN); the job runs as usual."
+	exit 0
+fi
+# stdin is closed by the runner; give breaker /dev/null rather than nothing.
+"$breaker" start </dev/null || echo "breaker: start failed (exit $?); the job runs as usual."
 exit 0

@@ -9,7 +9,7 @@ APT_PACKAGES=(
 	libevent-dev libssl-dev libcjson-dev libseccomp-dev libpcre2-dev
 	libcmocka-dev
 	clang llvm libclang-rt-14-dev
-	valgrind cppcheck clang-tidy
+	valgrind cppcheck clang-tidy time
 	procps psmisc curl openssl ca-certificates
 	squid fail2ban
 	mandoc

@@ -1,0 +1,136 @@
+/*
+ * Helpers shared by the libFuzzer targets: silence the library's log (a
+ * fuzzer prints millions of rejected inputs otherwise), and hand policy_load
+ * an in-memory file, since it only takes paths: one memfd, rewritten per
+ * input and named by /proc/self/fd/N, so nothing is ever written to disk.
+ */
+#ifndef BREAKER_FUZZ_H
+#define BREAKER_FUZZ_H
+
+#include <sys/mman.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pipeline.h"
+#include "verdict.h"
+
+/* A failed invariant must crash so libFuzzer saves the input. */
+#define FUZZ_ASSERT(c) do {						\
+	if (!(c)) {							\
+		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
+		    __FILE__, __LINE__, #c);				\
+		abort();						\
+	}								\
+} while (0)
+
+struct fuzz_file {
+	int	 fd;
+	char	 path[64];
+};
+
+static inline void
+fuzz_quiet(void)
+{
+	int	fd;
+
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1)
+		log_to_fd(fd);
+}
+
+static inline void
+fuzz_file_init(struct fuzz_file *f, const char *name)
+{
+	if ((f->fd = memfd_create(name, MFD_CLOEXEC)) == -1) {
+		perror("memfd_create");
+		abort();
+	}
+	snprintf(f->path, sizeof f->path, "/proc/self/fd/%d", f->fd);
+}
+
+/* Replace the file's whole content. */
+static inline void
+fuzz_file_set(struct fuzz_file *f, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 w;
+	off_t		 off = 0;
+
+	if (ftruncate(f->fd, 0) == -1)
+		abort();
+	while ((size_t)off < len) {
+		if ((w = pwrite(f->fd, p + off, len - off, off)) <= 0)
+			abort();
+		off += w;
+	}
+}
+
+/* Is `needle` in s[0..n)? */
+static inline int
+fuzz_contains(const char *s, size_t n, const char *needle)
+{
+	return memmem(s, n, needle, strlen(needle)) != NULL;
+}
+
+/* No C0 control byte (tab aside) nor DEL. */
+static inline int
+fuzz_no_controls(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * A verdict is what reaches the job: its message has no control byte (the
+ * renderer blanks them), its evidence is sanitised (no workflow command can
+ * form, no control byte) and capped.
+ */
+static inline void
+fuzz_check_verdict(const struct verdict *v)
+{
+	size_t	i, n;
+
+	FUZZ_ASSERT(v->rule_id != NULL && v->message != NULL);
+	FUZZ_ASSERT(fuzz_no_controls(v->message, strlen(v->message)));
+	FUZZ_ASSERT(v->nevidence <= VERDICT_MAX_EVIDENCE);
+	for (i = 0; i < v->nevidence; i++) {
+		n = strlen(v->evidence[i]);
+		FUZZ_ASSERT(n <= VERDICT_MAX_EVIDENCE_LEN + 3);
+		FUZZ_ASSERT(!fuzz_contains(v->evidence[i], n, "::"));
+		FUZZ_ASSERT(!fuzz_contains(v->evidence[i], n, "##["));
+		FUZZ_ASSERT(fuzz_no_controls(v->evidence[i], n));
+	}
+}
+
+/* Feed every line of data (split at LF) to one source; returns lines. */
+static inline size_t
+fuzz_feed_lines(struct pipeline *pl, size_t src, const uint8_t *data,
+    size_t size, double now)
+{
+	const char	*p = (const char *)data, *nl;
+	size_t		 n = size, k = 0;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		size_t len = nl != NULL ? (size_t)(nl - p) : n;
+		pipeline_feed(pl, src, p, len, 0, now);
+		k++;
+		if (nl == NULL)
+			break;
+		n -= len + 1;
+		p = nl + 1;
+	}
+	return k;
+}
+
+#endif

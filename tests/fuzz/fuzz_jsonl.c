@@ -1,0 +1,153 @@
+/*
+ * The jsonl parser, directly and through the pipeline.
+ *
+ * Each input line is parsed as an event and asked for dotted paths of every
+ * shape (nested objects, array-looking segments, absent, empty) and for its
+ * time; then all lines go through a pipeline whose engine rules (the engine
+ * source is jsonl by default) use field predicates on nested paths, numeric
+ * comparisons, regex captures, exists / not, text regexes that also see
+ * non-JSON lines, count and sequence correlations, and templated messages
+ * naming fields and captures.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "source.h"
+#include "verdict.h"
+
+static const char policy_text[] =
+"{\"version\":1,"
+" \"rules\":["
+"  {\"id\":\"j.retry\",\"title\":\"retry\",\"source\":\"engine\","
+"   \"severity\":\"none\","
+"   \"match\":{\"any\":[{\"all\":[{\"field\":\"type\",\"equals\":\"error\"},"
+"     {\"field\":\"message\",\"regex\":"
+"      \"^Reconnecting\\\\.\\\\.\\\\. (?<attempt>\\\\d+)/(?<max>\\\\d+)\"}]},"
+"     {\"regex\":\"^(?:ERROR: )?Reconnecting\\\\.\\\\.\\\\. "
+"      (?<attempt>\\\\d+)/(?<max>\\\\d+)\"}]}},"
+"  {\"id\":\"j.gaveup\",\"title\":\"gave up\",\"source\":\"engine\","
+"   \"severity\":\"fatal\","
+"   \"match\":{\"all\":[{\"field\":\"type\",\"equals\":\"turn.failed\"},"
+"     {\"field\":\"error.message\",\"regex\":\"(?<what>401|Quota)\"}]},"
+"   \"correlate\":{\"kind\":\"sequence\",\"after\":\"j.retry\","
+"     \"threshold\":1,\"window\":\"30m\"},"
+"   \"message\":\"gave up: {what} / {error.message} after {count}\"},"
+"  {\"id\":\"j.retry-api\",\"title\":\"api retry\",\"source\":\"engine\","
+"   \"severity\":\"warning\","
+"   \"match\":{\"all\":[{\"field\":\"subtype\",\"in\":[\"api_retry\",\"x\"]},"
+"     {\"field\":\"error_status\",\"gte\":400},"
+"     {\"field\":\"attempt\",\"lt\":100},"
+"     {\"not\":{\"field\":\"item.text\",\"exists\":true}}]},"
+"   \"correlate\":{\"kind\":\"count\",\"threshold\":2,\"window\":\"5m\","
+"     \"group_by\":\"error\"},"
+"   \"message\":\"{error_status} ({error}) {count} in {window}: {attempt}\"},"
+"  {\"id\":\"j.item\",\"title\":\"item\",\"source\":\"engine\","
+"   \"severity\":\"notice\","
+"   \"match\":{\"field\":\"item.type\",\"equals\":\"error\"},"
+"   \"correlate\":{\"kind\":\"distinct\",\"field\":\"item.message\","
+"     \"threshold\":2,\"window\":\"1h\"},"
+"   \"message\":\"{item.message} {item.id} {rule} {source}\"}"
+" ]}";
+
+static const char *const paths[] = {
+	"type", "message", "error.message", "item.type", "item.text",
+	"a.b.c.d.e.f", "timestamp", "0", "error", "item..x", "",
+};
+
+static struct policy	*policy;
+static size_t		 eng;
+
+static void
+on_verdict(struct verdict *v, void *arg)
+{
+	(void)arg;
+	fuzz_check_verdict(v);
+	verdict_free(v);
+}
+
+int LLVMFuzzerInitialize(int *, char ***);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct policy_load_args	 a;
+	struct fuzz_file	 f;
+	const char		*files[1];
+	char			*err = NULL;
+
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	fuzz_file_init(&f, "jsonl-policy");
+	fuzz_file_set(&f, policy_text, sizeof policy_text - 1);
+	files[0] = f.path;
+	memset(&a, 0, sizeof a);
+	a.rule_files = files;
+	a.nrule_files = 1;
+	a.no_defaults = 1;
+	if ((policy = policy_load(&a, &err)) == NULL) {
+		fprintf(stderr, "fuzz_jsonl: policy: %s", err);
+		abort();
+	}
+	free(err);
+	close(f.fd);
+	FUZZ_ASSERT(policy_source_index(policy, "engine") >= 0);
+	eng = (size_t)policy_source_index(policy, "engine");
+	FUZZ_ASSERT(policy_source(policy, eng)->format == SOURCE_JSONL);
+	return 0;
+}
+
+static void
+parse_fields(const char *line, size_t len)
+{
+	struct source_event	 ev;
+	struct source_value	 v;
+	struct source_path	*sp;
+	const char		*err;
+	size_t			 i;
+
+	source_event_init(&ev, SOURCE_JSONL, line, len);
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		if (source_event_field_text(&ev, paths[i], &v))
+			FUZZ_ASSERT(v.type != SOURCE_V_ABSENT);
+		if ((sp = source_path_compile(SOURCE_JSONL, paths[i],
+		    &err)) != NULL) {
+			(void)source_event_field(&ev, sp, &v);
+			source_path_free(sp);
+		} else
+			FUZZ_ASSERT(err != NULL);
+	}
+	(void)source_event_time(&ev);
+	source_event_clear(&ev);
+	(void)source_parse_iso8601(line, len);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pipeline	*pl;
+	const char	*p = (const char *)data, *nl;
+	size_t		 n = size, len, fed;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		len = nl != NULL ? (size_t)(nl - p) : n;
+		parse_fields(p, len);
+		if (nl == NULL)
+			break;
+		n -= len + 1;
+		p = nl + 1;
+	}
+	pl = pipeline_new(policy, on_verdict, NULL);
+	fed = fuzz_feed_lines(pl, eng, data, size, -1);
+	FUZZ_ASSERT(pipeline_lines(pl, eng) == fed);
+	FUZZ_ASSERT(pipeline_malformed(pl, eng) <= fed);
+	pipeline_tick(pl, pipeline_clock(pl) + 7200);
+	pipeline_free(pl);
+	return 0;
+}

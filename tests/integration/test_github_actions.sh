@@ -1,0 +1,59 @@
+#!/bin/bash
+# The optional GitHub action, end to end: with "cancel-run" allowed by the
+# configuration and asked by the rule, the daemon cancels the run through
+# the REST API (a loopback HTTPS emulator, real TLS) after stopping the
+# engine; the outcome lands in the verdict; the token appears nowhere.
+# The API's failure must never block the stop or the report (second job:
+# the emulator is gone).
+. "$(dirname "$0")/lib.sh"
+
+EMU=$T/emu
+mkdir -p "$EMU"
+GITHUB_EMULATOR_LIFETIME=120 python3 "$HERE/github_emulator.py" --dir "$EMU" >"$T/emu.log" 2>&1 &
+emu=$!
+for _ in $(seq 1 300); do [ -s "$EMU/ports" ] && break; sleep 0.1; done
+[ -s "$EMU/ports" ] || { echo "FAIL: the emulator did not start"; cat "$T/emu.log"; exit 1; }
+port=$(awk '$1 == "good" {print $2}' "$EMU/ports")
+
+cat >"$T/rules.json" <<'EOF2'
+{ "version": 1, "rules": [ {
+  "id": "test.cancel", "title": "Test: fatal, cancel the run", "source": "engine",
+  "severity": "fatal", "match": { "regex": "^FATAL-CANCEL" },
+  "actions": ["stop", "cancel-run"] } ] }
+EOF2
+write_config "\"rules\": [\"$T/rules.json\"], \"actions\": [\"stop\", \"cancel-run\"],
+  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
+    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+lines=$T/lines.log
+printf '%s\n' "OpenAI Codex v0.169.0" "FATAL-CANCEL the provider is gone" >"$lines"
+write_step "$(engine_cmd --lines "'$lines'")"
+run_job --repository octo/widgets --run-id 4242
+
+R=$T/job/result.json
+assert_hooks_ok
+sd=$(job_state_dir)
+[ "$(jget "$sd/verdict-0001.json" 'r.get("action")')" = stop ] && pass "the engine was stopped" ||
+	fail "verdict action: $(jget "$sd/verdict-0001.json" 'r.get("action")')"
+grep -q '"POST".*actions/runs/4242/cancel\|actions/runs/4242/cancel.*"POST"' "$EMU/requests.jsonl" 2>/dev/null &&
+	pass "the run was cancelled through the API" || fail "no cancel request: $(cat "$EMU/requests.jsonl" 2>/dev/null)"
+api=$(jget "$sd/verdict-0001.json" 'r.get("api_result")')
+[ "$api" != None ] && [ "$api" != null ] && pass "verdict records the API outcome: $api" ||
+	fail "no api_result in the verdict"
+tok=$(tr -d '\n' <"$EMU/token")
+if grep -rqF -- "$tok" "$sd" "$T/job/job.log" "$(jget "$R" 'r["env"]["GITHUB_STEP_SUMMARY"]')"; then
+	fail "the token leaked"
+else
+	pass "the token appears in no log, verdict or summary"
+fi
+
+# The API unreachable: the stop and the report go on regardless.
+kill "$emu" 2>/dev/null; wait "$emu" 2>/dev/null || true
+run_job "$T/job2" --repository octo/widgets --run-id 4242
+assert_hooks_ok "$T/job2"
+sd2=$(job_state_dir "$T/job2")
+[ "$(jget "$sd2/verdict-0001.json" 'r.get("stop_pid", 0) > 0')" = true ] &&
+	pass "API down: the engine was still stopped" || fail "API down: no stop"
+hook_output "$T/job2" completed | grep -q '^::error title=breaker' &&
+	pass "API down: still annotated" || fail "API down: no annotation"
+assert_no_orphans "$T/job2"
+finish_test
