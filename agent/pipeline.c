@@ -30,6 +30,7 @@ struct prule {
 	size_t				 nlit;
 	uint64_t			 hits;
 	uint64_t			 verdicts;
+	uint64_t			 capped;	/* over the caps */
 };
 
 struct psource {
@@ -51,6 +52,7 @@ struct pipeline {
 	size_t			 nsrc;
 	struct match_ctx	 ctx;
 	double			 clock;		/* last time seen */
+	uint64_t		 nverdicts;	/* all rules */
 	int			 prefilter;
 	pipeline_hit_cb		 hit_cb;
 	void			*hit_arg;
@@ -280,6 +282,20 @@ evidence_count(const struct correlate_group *g)
 	return correlate_evidence(g, lines, lens, CORRELATE_EVIDENCE);
 }
 
+/* Past a cap a firing is counted, and said once per rule, never kept. */
+static int
+over_cap(struct pipeline *pl, struct prule *pr)
+{
+	if (pr->verdicts < PIPELINE_MAX_RULE_VERDICTS &&
+	    pl->nverdicts < PIPELINE_MAX_VERDICTS)
+		return 0;
+	if (pr->capped++ == 0)
+		log_warnx("rule %s: verdict cap reached (%d per rule, %d per "
+		    "job); further firings are counted, not kept", pr->r->id,
+		    PIPELINE_MAX_RULE_VERDICTS, PIPELINE_MAX_VERDICTS);
+	return 1;
+}
+
 static void
 fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
     struct correlate_group *g, const struct correlate_group *after,
@@ -294,7 +310,10 @@ fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
 	correlate_set_fired(g);
 	if (r->severity == POLICY_SEVERITY_NONE)
 		return;		/* counted, never a verdict */
+	if (over_cap(pl, pr))
+		return;
 	pr->verdicts++;
+	pl->nverdicts++;
 	src = policy_source(pl->policy, r->source_idx);
 	v = verdict_new();
 	verdict_set(&v->rule_id, r->id);
@@ -488,6 +507,7 @@ pipeline_rule_stats(const struct pipeline *pl, size_t i,
 	st->severity = r->severity;
 	st->hits = pl->rules[i].hits;
 	st->verdicts = pl->rules[i].verdicts;
+	st->capped = pl->rules[i].capped;
 }
 
 uint64_t

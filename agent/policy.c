@@ -1689,8 +1689,9 @@ describe(struct policy *p, const struct policy_load_args *a, int defaults,
 	char	*s, *t;
 	size_t	 i;
 
-	xasprintf(&s, "%s%zu rules", defaults ? "embedded default + " : "",
-	    p->nrules);
+	/* Where the rules came from; callers print how many there are. */
+	xasprintf(&s, "%s", defaults ? "embedded default policy" :
+	    "no default rules");
 	if (config != NULL) {
 		xasprintf(&t, "%s; config %s", s, config);
 		free(s);

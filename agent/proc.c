@@ -286,7 +286,8 @@ proc_snap_take(struct proc_snap *s, const char *id)
 		s->n++;
 	}
 	closedir(d);
-	qsort(s->v, s->n, sizeof(*s->v), proc_ent_cmp);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), proc_ent_cmp);
 	return 0;
 }
 

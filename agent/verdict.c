@@ -392,6 +392,12 @@ fsync_dir(const char *dir)
 int
 verdict_persist(const struct verdict *v, const char *state_dir)
 {
+	return verdict_write(v, state_dir, 1);
+}
+
+int
+verdict_write(const struct verdict *v, const char *state_dir, int durable)
+{
 	char	*path = NULL, *tmp = NULL, *text = NULL;
 	cJSON	*o;
 	int	 fd = -1, rv = -1;
@@ -413,7 +419,7 @@ verdict_persist(const struct verdict *v, const char *state_dir)
 		goto out;
 	}
 	if (fchmod(fd, 0600) == -1 || write_all(fd, text, strlen(text)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+	    write_all(fd, "\n", 1) == -1 || (durable && fsync(fd) == -1)) {
 		log_warn("verdict %u: writing %s", v->seq, tmp);
 		goto out;
 	}
@@ -427,7 +433,7 @@ verdict_persist(const struct verdict *v, const char *state_dir)
 		log_warn("verdict %u: rename to %s", v->seq, path);
 		goto out;
 	}
-	if (fsync_dir(state_dir) == -1)
+	if (durable && fsync_dir(state_dir) == -1)
 		log_warn("verdict %u: fsync %s", v->seq, state_dir);
 	rv = 0;
 out:

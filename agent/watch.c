@@ -56,6 +56,7 @@ struct watch {
 	struct event		*tick;
 
 	enum stop_state		 stop_state;
+	struct proc_ready	*ready;		/* the engine, found ahead */
 	struct proc_stop	*stopping;
 	struct verdict		*stop_verdict;
 
@@ -183,15 +184,23 @@ stop_done(const struct proc_stop_result *r, void *arg)
 	}
 }
 
+/* Whom to stop and how: the job, the configured targets and ladder. */
+static void
+stop_args(const struct watch *w, struct proc_stop_args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->tracking_id = w->opts.tracking_id;
+	a->stop = w->opts.stop != NULL ? w->opts.stop : policy_stop(w->policy);
+	a->find.ancestry = w->opts.ancestry;
+	a->ready = w->ready;
+}
+
 static void
 start_stop(struct watch *w, struct verdict *v)
 {
 	struct proc_stop_args	a;
 
-	memset(&a, 0, sizeof a);
-	a.tracking_id = w->opts.tracking_id;
-	a.stop = w->opts.stop != NULL ? w->opts.stop : policy_stop(w->policy);
-	a.find.ancestry = w->opts.ancestry;
+	stop_args(w, &a);
 	w->stop_state = STOP_RUNNING;
 	w->stop_verdict = v;
 	if (a.tracking_id == NULL) {
@@ -251,13 +260,23 @@ on_verdict(struct verdict *v, void *arg)
 	log_info("verdict %u: %s (%s) on %s line %llu: %s", v->seq,
 	    v->rule_id, severity_name(v->severity), v->source ? v->source : "?",
 	    (unsigned long long)v->line_no, v->action);
-	persist(w, v);	/* before acting: a crash loses nothing */
-	notify(w, v, !first_stop);
-	if (first_stop) {
-		start_stop(w, v);
-		if (v->severity == SEVERITY_FATAL)
-			github_act(w, v);
+	if (!first_stop) {
+		persist(w, v);
+		notify(w, v, 1);
+		return;
 	}
+	/*
+	 * Recorded before acting, so the daemon's death loses nothing; made
+	 * durable (fsync) only once the first signal is out, since the two
+	 * fsyncs cost more than the whole budget from line to signal.
+	 */
+	if (w->opts.state_dir != NULL)
+		verdict_write(v, w->opts.state_dir, 0);
+	notify(w, v, 0);
+	start_stop(w, v);
+	persist(w, v);
+	if (v->severity == SEVERITY_FATAL)
+		github_act(w, v);
 }
 
 static void
@@ -267,6 +286,14 @@ on_line(struct tail_file *tf, const char *line, size_t len, int flags,
 	struct watch_source	*s = arg;
 
 	pipeline_feed(s->w->pipe, s->idx, line, len, flags, now_epoch());
+	/*
+	 * Lines mean the job is running: keep its engine found, so that a
+	 * fatal line signals it at once instead of scanning /proc first.
+	 * After the feed, so a rescan never delays this line's verdict;
+	 * cheap when nothing is due (see proc_ready_refresh).
+	 */
+	if (s->w->stop_state == STOP_NONE)
+		proc_ready_refresh(s->w->ready);
 }
 
 static void
@@ -286,12 +313,15 @@ watch_new(struct event_base *base, const struct policy *policy,
 	struct timeval		 tv = { WATCH_TICK_MS / 1000,
 				    (WATCH_TICK_MS % 1000) * 1000 };
 	const struct policy_source *ps;
+	struct proc_stop_args	 sa;
 	size_t			 i;
 
 	w->base = base;
 	w->policy = policy;
 	w->opts = *opts;
 	TAILQ_INIT(&w->verdicts);
+	stop_args(w, &sa);
+	w->ready = proc_ready_new(&sa);	/* NULL without a tracking id */
 	w->pipe = pipeline_new(policy, on_verdict, w);
 	memset(&to, 0, sizeof to);
 	policy_tail_options(policy, &to);
@@ -321,6 +351,7 @@ watch_free(struct watch *w)
 		return;
 	if (w->stopping != NULL)
 		proc_stop_cancel(w->stopping);
+	proc_ready_free(w->ready);
 	if (w->gh != NULL)
 		github_free(w->gh);
 	if (w->tick != NULL)

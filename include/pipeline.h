@@ -15,6 +15,15 @@ struct policy;
 struct pipeline;
 struct verdict;
 
+/*
+ * Verdicts are bounded, since a rule grouped by a value from the log (an
+ * MCP server's name, a host) could otherwise make one per distinct value:
+ * at most this many per rule and per job. Later firings are counted in
+ * pipeline_rule_stats' `capped` and logged once per rule.
+ */
+#define PIPELINE_MAX_RULE_VERDICTS	100
+#define PIPELINE_MAX_VERDICTS		1000
+
 /* The callee takes ownership of the verdict. */
 typedef void (*pipeline_verdict_cb)(struct verdict *, void *arg);
 
@@ -51,6 +60,7 @@ struct pipeline_rule_stats {
 	int		 severity;	/* enum severity */
 	uint64_t	 hits;		/* events that matched (after except) */
 	uint64_t	 verdicts;
+	uint64_t	 capped;	/* firings past the verdict caps */
 };
 size_t		 pipeline_nrules(const struct pipeline *);
 void		 pipeline_rule_stats(const struct pipeline *, size_t,

@@ -74,6 +74,15 @@ struct verdict	*verdict_from_json(const struct cJSON *);
 /* Write <state_dir>/verdict-<seq>.json atomically; -1 on error (logged). */
 int		 verdict_persist(const struct verdict *, const char *state_dir);
 /*
+ * The same, with the fsyncs only when `durable`. Without them the record
+ * is still whole and in place (written, then renamed), so it survives the
+ * daemon's death, though not the machine's: the live driver writes it that
+ * way before its first signal, where two fsyncs would cost milliseconds,
+ * and durably right after.
+ */
+int		 verdict_write(const struct verdict *, const char *state_dir,
+		    int durable);
+/*
  * Append every verdict file of a state directory to the list, ordered by
  * seq; a corrupt file is logged and skipped. Returns the number loaded,
  * 0 if the directory does not exist, -1 if it cannot be read (logged).

@@ -182,6 +182,7 @@ has_inotify(pid_t pid)
 static int
 each_main(int n, const char *file, const char *pipeline)
 {
+	static const char banner[] = "ERROR: Reconnecting... 1/5\n";
 	sigset_t	 set;
 	double		*lat = calloc((size_t)n, sizeof *lat), t0;
 	char		 line[128];
@@ -200,6 +201,14 @@ each_main(int n, const char *file, const char *pipeline)
 			usleep(1000);
 		usleep(20000);	/* and past its start-up */
 		fd = open(file, O_WRONLY | O_APPEND);
+		/*
+		 * An engine prints before it fails (a banner, a reconnect): the
+		 * job is running when its fatal line comes, and breaker knows
+		 * its engine by then (proc_ready). Not timed.
+		 */
+		if (write(fd, banner, strlen(banner)) == -1)
+			return 1;
+		usleep(50000);
 		snprintf(line, sizeof line, "FATAL: the API key was rejected "
 		    "(%d)\n", i);
 		t0 = now_us();

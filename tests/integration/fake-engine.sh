@@ -20,8 +20,7 @@
 set -u
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
-lines=${BREAKER_SOURCE_ROOT:-$here/../..}/../shared/fixtures/codex-401-seed-issue.log
-[ -r "$lines" ] || lines=/work/shared/fixtures/codex-401-seed-issue.log
+lines=${BREAKER_SOURCE_ROOT:-$here/../..}/tests/fixtures/shared/codex-401-seed-issue.log
 pace=200
 delay=0
 hang=600

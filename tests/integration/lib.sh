@@ -14,8 +14,9 @@ if [ -z "$BIN" ]; then
 	for b in "$SRC"/build*/breaker; do [ -x "$b" ] && BIN=$b; done
 fi
 [ -x "$BIN" ] || { echo "no breaker binary (set BREAKER_BIN)"; exit 1; }
-SEED=$SRC/../shared/fixtures/codex-401-seed-issue.log
-[ -r "$SEED" ] || SEED=/work/shared/fixtures/codex-401-seed-issue.log
+# The shared field fixtures, vendored verbatim (see tests/fixtures/shared).
+FX=$SRC/tests/fixtures/shared
+SEED=$FX/codex-401-seed-issue.log
 export BREAKER_SOURCE_ROOT=$SRC
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/breaker-it.XXXXXX")

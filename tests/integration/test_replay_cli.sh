@@ -4,8 +4,7 @@
 set -u
 B=${BREAKER_BIN:?}
 SRC=${BREAKER_SOURCE_ROOT:?}
-FX=/work/shared/fixtures
-[ -d "$FX" ] || FX=$SRC/tests/fixtures/shared
+FX=$BREAKER_SOURCE_ROOT/tests/fixtures/shared
 T=$(mktemp -d /tmp/breaker-replay-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 failed=0

@@ -11,8 +11,7 @@ set -u
 SRC=${BREAKER_SOURCE_ROOT:?}
 BROOT=${BREAKER_BUILD_ROOT:?}
 B=${BREAKER_BIN:?}
-FX=/work/shared/fixtures
-[ -d "$FX" ] || FX=$SRC/tests/fixtures/shared
+FX=$BREAKER_SOURCE_ROOT/tests/fixtures/shared
 REAL=$SRC/tests/fixtures/real
 command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
 

@@ -38,7 +38,8 @@ fixture_path(const char *name)
 	char		*p;
 
 	if (strncmp(name, "shared:", 7) == 0)
-		xasprintf(&p, "/work/shared/fixtures/%s", name + 7);
+		xasprintf(&p, "%s/tests/fixtures/shared/%s",
+		    root ? root : "../..", name + 7);
 	else
 		xasprintf(&p, "%s/tests/unit/%s", root ? root : "../..", name);
 	return p;
@@ -422,6 +423,49 @@ test_prefilter_transparent(void **state)
 	policy_free(p);
 }
 
+/*
+ * A rule grouped by a value from the log makes a verdict per value: past
+ * 100 per rule and 1,000 per job they are counted, not kept.
+ */
+static void
+test_verdict_caps(void **state)
+{
+	struct policy			*p = load("policies/caps.json", NULL);
+	struct pipeline_rule_stats	 st;
+	struct pipeline			*pl;
+	struct got			 g = { .n = 0 };
+	char				 line[64];
+	int				 rule, k, n;
+
+	(void)state;
+	TAILQ_INIT(&g.list);
+	pl = pipeline_new(p, on_verdict, &g);
+	for (k = 0; k < 150; k++) {
+		n = snprintf(line, sizeof line, "r0 %d", k);
+		pipeline_feed(pl, 0, line, (size_t)n, 0, 1000.0 + k);
+	}
+	assert_int_equal(g.n, PIPELINE_MAX_RULE_VERDICTS);
+	pipeline_rule_stats(pl, 0, &st);
+	assert_int_equal(st.verdicts, 100);
+	assert_int_equal(st.capped, 50);
+	assert_int_equal(st.hits, 150);
+
+	for (rule = 1; rule < 12; rule++)
+		for (k = 0; k < 100; k++) {
+			n = snprintf(line, sizeof line, "r%d %d", rule, k);
+			pipeline_feed(pl, 0, line, (size_t)n, 0, 2000.0 + k);
+		}
+	assert_int_equal(g.n, PIPELINE_MAX_VERDICTS);
+	pipeline_rule_stats(pl, 9, &st);
+	assert_int_equal(st.verdicts, 100);
+	pipeline_rule_stats(pl, 10, &st);
+	assert_int_equal(st.verdicts, 0);
+	assert_int_equal(st.capped, 100);
+	pipeline_free(pl);
+	verdict_list_free(&g.list);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -435,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_hostile_template),
 		cmocka_unit_test(test_count_window_slides),
 		cmocka_unit_test(test_prefilter_transparent),
+		cmocka_unit_test(test_verdict_caps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

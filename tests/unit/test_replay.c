@@ -62,6 +62,18 @@ replay(char **out, ...)
 	return WEXITSTATUS(status);
 }
 
+/* "NAME=<a vendored shared fixture>", for --source. */
+static char *
+fixture_source(const char *source, const char *name)
+{
+	const char	*root = getenv("BREAKER_SOURCE_ROOT");
+	char		*p;
+
+	xasprintf(&p, "%s=%s/tests/fixtures/shared/%s", source,
+	    root ? root : "../..", name);
+	return p;
+}
+
 static char *
 policy(const char *name)
 {
@@ -77,14 +89,15 @@ static void
 test_json_report(void **state)
 {
 	char		*out, *p = policy("codex401.json");
+	char		*src = fixture_source("engine",
+			    "codex-401-missing-bearer.log");
 	cJSON		*j, *v, *r;
 	int		 rc;
 
 	(void)state;
 	rc = replay(&out, "--json", "--no-defaults", "--policy", p,
-	    "--examples", "2", "--source",
-	    "engine=/work/shared/fixtures/codex-401-missing-bearer.log",
-	    (char *)NULL);
+	    "--examples", "2", "--source", src, (char *)NULL);
+	free(src);
 	assert_int_equal(rc, 1);
 	assert_non_null(j = cJSON_Parse(out));
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j,
@@ -118,11 +131,12 @@ static void
 test_exit_codes(void **state)
 {
 	char	*out, *p = policy("codex401.json");
+	char	*src = fixture_source("engine", "copilot.log");
 
 	(void)state;
 	assert_int_equal(replay(&out, "--no-defaults", "--policy", p,
-	    "--source", "engine=/work/shared/fixtures/copilot.log",
-	    (char *)NULL), 0);
+	    "--source", src, (char *)NULL), 0);
+	free(src);
 	assert_non_null(strstr(out, "result: no fatal verdict"));
 	free(out);
 	assert_int_equal(replay(&out, "--source", "bogus=/dev/null",

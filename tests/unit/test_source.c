@@ -15,6 +15,18 @@
 #include "source.h"
 #include "xalloc.h"
 
+/* A vendored shared fixture (tests/fixtures/shared), by name. */
+static char *
+fixture(const char *name)
+{
+	const char	*root = getenv("BREAKER_SOURCE_ROOT");
+	char		*p;
+
+	xasprintf(&p, "%s/tests/fixtures/shared/%s", root ? root : "../..",
+	    name);
+	return p;
+}
+
 static char **
 read_lines(const char *path, size_t *n)
 {
@@ -34,6 +46,16 @@ read_lines(const char *path, size_t *n)
 	free(line);
 	fclose(f);
 	return v;
+}
+
+static char **
+read_fixture(const char *name, size_t *n)
+{
+	char	*path = fixture(name), **lines;
+
+	lines = read_lines(path, n);
+	free(path);
+	return lines;
 }
 
 static void
@@ -83,7 +105,7 @@ test_squid_fixture(void **state)
 	size_t			 n, i;
 
 	(void)state;
-	lines = read_lines("/work/shared/fixtures/squid-access.log", &n);
+	lines = read_fixture("squid-access.log", &n);
 	assert_int_equal(n, 12);
 	for (i = 0; i < n; i++) {	/* every line parses */
 		source_event_init(&ev, SOURCE_SQUID, lines[i],
@@ -178,7 +200,7 @@ test_jsonl_fixture(void **state)
 	size_t			 n;
 
 	(void)state;
-	lines = read_lines("/work/shared/fixtures/codex-events.jsonl", &n);
+	lines = read_fixture("codex-events.jsonl", &n);
 	assert_int_equal(n, 5);
 	source_event_init(&ev, SOURCE_JSONL, lines[2], strlen(lines[2]));
 	assert_string_equal(field(&ev, "type"), "turn.failed");
@@ -199,7 +221,7 @@ test_jsonl_fixture(void **state)
 	source_event_clear(&ev);
 	free_lines(lines, n);
 
-	lines = read_lines("/work/shared/fixtures/firewall-audit.jsonl", &n);
+	lines = read_fixture("firewall-audit.jsonl", &n);
 	source_event_init(&ev, SOURCE_JSONL, lines[0], strlen(lines[0]));
 	assert_int_equal(source_event_field_text(&ev, "status", &v), 1);
 	assert_int_equal(v.type, SOURCE_V_NUMBER);
