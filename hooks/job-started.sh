@@ -10,28 +10,12 @@
 # BREAKER_CONFIG   configuration file (default: the built-in configuration)
 # BREAKER_STATE_DIR state root (default: /var/lib/breaker or ~/.local/state)
 
-breaker_find() {
-	local here d newest=""
-	if [ -n "${BREAKER_BIN:-}" ]; then
-		printf '%s\n' "$BREAKER_BIN"
-		return 0
-	fi
-	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" 2>/dev/null && pwd) || return 0
-	# Installed tree: <prefix>/share/breaker/hooks -> <prefix>/bin/breaker
-	if [ -x "$here/../../../bin/breaker" ]; then
-		printf '%s\n' "$here/../../../bin/breaker"
-		return 0
-	fi
-	# Source tree: the newest build directory's binary (build*/breaker).
-	for d in "$here"/../build*/breaker "$here"/../build*/agent/breaker; do
-		[ -f "$d" ] && [ -x "$d" ] || continue
-		if [ -z "$newest" ] || [ "$d" -nt "$newest" ]; then
-			newest=$d
-		fi
-	done
-	printf '%s\n' "$newest"
-	return 0
-}
+# One place decides which binary the hooks run. Sourced inside `if`, so a
+# missing file is a warning under `bash -e`, never a failed job.
+if ! . "$(dirname "${BASH_SOURCE[0]}")/breaker-find.sh" 2>/dev/null; then
+	echo "::warning title=breaker is not watching this job::breaker-find.sh is missing beside this hook; the job runs as usual."
+	exit 0
+fi
 
 breaker=$(breaker_find) || breaker=""
 if [ -z "$breaker" ] || [ ! -x "$breaker" ]; then

@@ -1,0 +1,28 @@
+# breaker: sourced by job-started.sh and job-completed.sh (not a hook).
+#
+# breaker_find prints the breaker binary to run: BREAKER_BIN if set, else
+# the installed tree's (<prefix>/share/breaker/hooks -> <prefix>/bin/breaker,
+# so a relocated copy such as /opt/breaker works), else the newest build of
+# a source tree (build*/breaker). It prints nothing when there is none, and
+# always returns 0: the hooks are fail-open.
+
+breaker_find() {
+	local here d newest=""
+	if [ -n "${BREAKER_BIN:-}" ]; then
+		printf '%s\n' "$BREAKER_BIN"
+		return 0
+	fi
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" 2>/dev/null && pwd) || return 0
+	if [ -x "$here/../../../bin/breaker" ]; then
+		printf '%s\n' "$here/../../../bin/breaker"
+		return 0
+	fi
+	for d in "$here"/../build*/breaker "$here"/../build*/agent/breaker; do
+		[ -f "$d" ] && [ -x "$d" ] || continue
+		if [ -z "$newest" ] || [ "$d" -nt "$newest" ]; then
+			newest=$d
+		fi
+	done
+	printf '%s\n' "$newest"
+	return 0
+}
