@@ -127,6 +127,28 @@ scan_string(struct scan *sc, char *buf, size_t bufsz)
 		buf[n] = '\0';
 }
 
+/* After a member or element: back at the parent's path; 1 if a ',' follows. */
+static int
+scan_separator(struct scan *sc, size_t plen)
+{
+	sc->path[plen] = '\0';
+	scan_ws(sc);
+	if (sc->i < sc->len && sc->s[sc->i] == ',') {
+		sc->i++;
+		return 1;
+	}
+	return 0;
+}
+
+/* Past the closing bracket of an object or array. */
+static void
+scan_close(struct scan *sc, size_t plen)
+{
+	sc->path[plen] = '\0';
+	if (sc->i < sc->len)
+		sc->i++;
+}
+
 static void
 scan_object(struct scan *sc)
 {
@@ -149,16 +171,10 @@ scan_object(struct scan *sc)
 		if (sc->i < sc->len && sc->s[sc->i] == ':')
 			sc->i++;
 		scan_value(sc);
-		sc->path[plen] = '\0';
-		scan_ws(sc);
-		if (sc->i < sc->len && sc->s[sc->i] == ',')
-			sc->i++;
-		else
+		if (!scan_separator(sc, plen))
 			break;
 	}
-	sc->path[plen] = '\0';
-	if (sc->i < sc->len)
-		sc->i++;
+	scan_close(sc, plen);
 }
 
 static void
@@ -174,16 +190,10 @@ scan_array(struct scan *sc)
 		snprintf(sc->path + plen, sizeof sc->path - plen, "[%zu]", n++);
 		pos_add(sc->ld, sc->path, sc->i);
 		scan_value(sc);
-		sc->path[plen] = '\0';
-		scan_ws(sc);
-		if (sc->i < sc->len && sc->s[sc->i] == ',')
-			sc->i++;
-		else
+		if (!scan_separator(sc, plen))
 			break;
 	}
-	sc->path[plen] = '\0';
-	if (sc->i < sc->len)
-		sc->i++;
+	scan_close(sc, plen);
 }
 
 static void

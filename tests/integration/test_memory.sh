@@ -27,21 +27,8 @@ failed=0
 pass() { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; failed=1; }
 
-if { nm -a "$B" 2>/dev/null; ldd "$B" 2>/dev/null; } |
-    grep -q '__asan_init\|__ubsan_handle\|libasan\|libubsan'; then
-	VB=${BREAKER_VALGRIND_BUILD:-$(dirname "$BROOT")/build-valgrind}
-	# test_valgrind.sh may build the same directory at the same time.
-	lock=${TMPDIR:-/tmp}/breaker-build.$(echo "$VB" | cksum | cut -d' ' -f1).lock
-	(
-		flock 9
-		if [ ! -f "$VB/build.ninja" ]; then
-			timeout 300 meson setup "$VB" "$SRC" -Dbuildtype=debug \
-			    -Db_sanitize=none -Dtests=false >/dev/null || exit 1
-		fi
-		timeout 900 ninja -C "$VB" -j 2 breaker >/dev/null
-	) 9>"$lock" || { echo "FAIL: cannot build $VB/breaker"; exit 1; }
-	B=$VB/breaker
-fi
+. "$SRC/tests/integration/plain-build.sh"
+B=$(plain_breaker "$B") || { echo "FAIL: cannot build a plain breaker"; exit 1; }
 echo "binary: $B"
 
 T=$(mktemp -d /tmp/breaker-memory-XXXXXX)
