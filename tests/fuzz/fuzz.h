@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "pipeline.h"
+#include "policy.h"
 #include "verdict.h"
 
 /* A failed invariant must crash so libFuzzer saves the input. */
@@ -131,6 +132,49 @@ fuzz_feed_lines(struct pipeline *pl, size_t src, const uint8_t *data,
 		p = nl + 1;
 	}
 	return k;
+}
+
+/* The pipeline's verdict callback of the parser targets. */
+static inline void
+fuzz_take_verdict(struct verdict *v, void *arg)
+{
+	(void)arg;
+	fuzz_check_verdict(v);
+	verdict_free(v);
+}
+
+/*
+ * A target's fixed rule file (no defaults), loaded once at start through a
+ * memfd; aborts if it does not load, and returns the index of `source`,
+ * which must have `format`.
+ */
+static inline struct policy *
+fuzz_load_rules(const char *name, const char *text, size_t len,
+    const char *source, enum source_format format, size_t *idx)
+{
+	struct policy_load_args	 a;
+	struct policy		*p;
+	struct fuzz_file	 f;
+	const char		*files[1];
+	char			*err = NULL;
+
+	fuzz_file_init(&f, name);
+	fuzz_file_set(&f, text, len);
+	files[0] = f.path;
+	memset(&a, 0, sizeof a);
+	a.rule_files = files;
+	a.nrule_files = 1;
+	a.no_defaults = 1;
+	if ((p = policy_load(&a, &err)) == NULL) {
+		fprintf(stderr, "%s: %s", name, err);
+		abort();
+	}
+	free(err);
+	close(f.fd);
+	FUZZ_ASSERT(policy_source_index(p, source) >= 0);
+	*idx = (size_t)policy_source_index(p, source);
+	FUZZ_ASSERT(policy_source(p, *idx)->format == format);
+	return p;
 }
 
 #endif

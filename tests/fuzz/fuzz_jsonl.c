@@ -61,44 +61,17 @@ static const char *const paths[] = {
 static struct policy	*policy;
 static size_t		 eng;
 
-static void
-on_verdict(struct verdict *v, void *arg)
-{
-	(void)arg;
-	fuzz_check_verdict(v);
-	verdict_free(v);
-}
-
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct policy_load_args	 a;
-	struct fuzz_file	 f;
-	const char		*files[1];
-	char			*err = NULL;
-
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
-	fuzz_file_init(&f, "jsonl-policy");
-	fuzz_file_set(&f, policy_text, sizeof policy_text - 1);
-	files[0] = f.path;
-	memset(&a, 0, sizeof a);
-	a.rule_files = files;
-	a.nrule_files = 1;
-	a.no_defaults = 1;
-	if ((policy = policy_load(&a, &err)) == NULL) {
-		fprintf(stderr, "fuzz_jsonl: policy: %s", err);
-		abort();
-	}
-	free(err);
-	close(f.fd);
-	FUZZ_ASSERT(policy_source_index(policy, "engine") >= 0);
-	eng = (size_t)policy_source_index(policy, "engine");
-	FUZZ_ASSERT(policy_source(policy, eng)->format == SOURCE_JSONL);
+	policy = fuzz_load_rules("jsonl-policy", policy_text,
+	    sizeof policy_text - 1, "engine", SOURCE_JSONL, &eng);
 	return 0;
 }
 
@@ -143,7 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n -= len + 1;
 		p = nl + 1;
 	}
-	pl = pipeline_new(policy, on_verdict, NULL);
+	pl = pipeline_new(policy, fuzz_take_verdict, NULL);
 	fed = fuzz_feed_lines(pl, eng, data, size, -1);
 	FUZZ_ASSERT(pipeline_lines(pl, eng) == fed);
 	FUZZ_ASSERT(pipeline_malformed(pl, eng) <= fed);

@@ -51,44 +51,17 @@ static const char policy_text[] =
 static struct policy	*policy;
 static size_t		 fw;
 
-static void
-on_verdict(struct verdict *v, void *arg)
-{
-	(void)arg;
-	fuzz_check_verdict(v);
-	verdict_free(v);
-}
-
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct policy_load_args	 a;
-	struct fuzz_file	 f;
-	const char		*files[1];
-	char			*err = NULL;
-
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
-	fuzz_file_init(&f, "squid-policy");
-	fuzz_file_set(&f, policy_text, sizeof policy_text - 1);
-	files[0] = f.path;
-	memset(&a, 0, sizeof a);
-	a.rule_files = files;
-	a.nrule_files = 1;
-	a.no_defaults = 1;
-	if ((policy = policy_load(&a, &err)) == NULL) {
-		fprintf(stderr, "fuzz_squid: policy: %s", err);
-		abort();
-	}
-	free(err);
-	close(f.fd);
-	FUZZ_ASSERT(policy_source_index(policy, "firewall") >= 0);
-	fw = (size_t)policy_source_index(policy, "firewall");
-	FUZZ_ASSERT(policy_source(policy, fw)->format == SOURCE_SQUID);
+	policy = fuzz_load_rules("squid-policy", policy_text,
+	    sizeof policy_text - 1, "firewall", SOURCE_SQUID, &fw);
 	return 0;
 }
 
@@ -135,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n -= len + 1;
 		p = nl + 1;
 	}
-	pl = pipeline_new(policy, on_verdict, NULL);
+	pl = pipeline_new(policy, fuzz_take_verdict, NULL);
 	fed = fuzz_feed_lines(pl, fw, data, size, -1);
 	FUZZ_ASSERT(pipeline_lines(pl, fw) == fed);
 	FUZZ_ASSERT(pipeline_malformed(pl, fw) <= fed);
