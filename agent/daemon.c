@@ -42,6 +42,7 @@
 
 #define DAEMON_EXITFILE		"daemon.exit"
 #define DAEMON_WORKER_POLL_MS	1000	/* fallback without pidfd */
+#define DAEMON_LINGER_S		3	/* for the check run, after finish */
 
 struct daemon {
 	struct event_base	*base;
@@ -52,6 +53,7 @@ struct daemon {
 	struct event		*worker_ev;
 	struct event		*sig[3];
 	struct event		*linger;
+	double			 linger_until;	/* monotonic s */
 	pid_t			 worker;
 	int			 worker_fd;
 	double			 started;
@@ -187,7 +189,10 @@ on_linger(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon	*d = arg;
 
-	if (!watch_stopping(d->watch))
+	/* The stop's ladder is bounded by itself; the API by linger_until. */
+	if (watch_stopping(d->watch))
+		return;
+	if (!watch_busy(d->watch) || mono_now() > d->linger_until)
 		event_base_loopexit(d->base, NULL);
 }
 
@@ -201,8 +206,14 @@ on_finished(void *arg)
 		return;
 	d->exit_reason = "finish";
 	write_small(d->job->dir, DAEMON_EXITFILE, "finish");
-	/* A stop still escalating is finished first (its ladder is bounded). */
-	if (!watch_stopping(d->watch)) {
+	/*
+	 * A stop still escalating is finished first (its ladder is bounded),
+	 * and the check run is published; the API gets DAEMON_LINGER_S at
+	 * most, since the runner's own clean-up follows the hook.
+	 */
+	watch_publish(d->watch);
+	d->linger_until = mono_now() + DAEMON_LINGER_S;
+	if (!watch_busy(d->watch)) {
 		event_base_loopexit(d->base, NULL);
 		return;
 	}

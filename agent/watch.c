@@ -63,6 +63,7 @@ struct watch {
 	struct github		*gh;
 	struct verdict		*gh_verdict;	/* the one the cancel is for */
 	int			 gh_cancelled;
+	int			 publishing;	/* check run under way */
 };
 
 static double
@@ -123,12 +124,31 @@ github_done(int ok, const char *result, void *arg)
 	persist(w, v);
 }
 
+/* The REST client, made on first use; NULL without credentials or job. */
+static struct github *
+github_client(struct watch *w)
+{
+	struct github_job	gj;
+
+	if (w->gh != NULL)
+		return w->gh;
+	memset(&gj, 0, sizeof gj);
+	gj.repository = w->opts.repository;
+	gj.run_id = w->opts.run_id;
+	gj.run_attempt = w->opts.run_attempt;
+	gj.job_key = w->opts.job_key;
+	gj.runner_name = w->opts.runner_name;
+	if (gj.repository == NULL || gj.run_id == NULL)
+		return NULL;
+	w->gh = github_new(w->base, policy_github(w->policy), &gj);
+	return w->gh;
+}
+
 static void
 github_act(struct watch *w, struct verdict *v)
 {
 	const struct policy_github	*pg = policy_github(w->policy);
 	const struct policy_rule	*r;
-	struct github_job		 gj;
 	int				 idx;
 
 	if (pg == NULL || !pg->cancel_run || w->gh_cancelled)
@@ -138,20 +158,39 @@ github_act(struct watch *w, struct verdict *v)
 	    (r = policy_rule(w->policy, idx)) == NULL ||
 	    !policy_rule_allows(w->policy, r, POLICY_ACTION_CANCEL_RUN))
 		return;
-	if (w->gh == NULL) {
-		memset(&gj, 0, sizeof gj);
-		gj.repository = w->opts.repository;
-		gj.run_id = w->opts.run_id;
-		gj.run_attempt = w->opts.run_attempt;
-		gj.job_key = w->opts.job_key;
-		gj.runner_name = w->opts.runner_name;
-		if (gj.repository == NULL || gj.run_id == NULL ||
-		    (w->gh = github_new(w->base, pg, &gj)) == NULL)
-			return;
-	}
+	if (github_client(w) == NULL)
+		return;
 	w->gh_cancelled = 1;
 	w->gh_verdict = v;
 	github_cancel_run(w->gh, github_done, w);
+}
+
+static void
+published(int ok, const char *result, void *arg)
+{
+	struct watch	*w = arg;
+
+	w->publishing = 0;
+	log_info("github: check run: %s", result != NULL ? result :
+	    (ok ? "ok" : "failed"));
+}
+
+/*
+ * The check run is the job's report, not an action on it: published once,
+ * when the job finishes, with every verdict, whenever the configuration
+ * allows "check-run" and there is something to say.
+ */
+int
+watch_publish(struct watch *w)
+{
+	const struct policy_github	*pg = policy_github(w->policy);
+
+	if (pg == NULL || !pg->check_run || TAILQ_EMPTY(&w->verdicts) ||
+	    w->publishing || github_client(w) == NULL)
+		return 0;
+	w->publishing = 1;
+	github_check_run(w->gh, &w->verdicts, published, w);
+	return w->publishing;
 }
 
 static void
@@ -378,6 +417,12 @@ int
 watch_stopping(const struct watch *w)
 {
 	return w->stop_state == STOP_RUNNING;
+}
+
+int
+watch_busy(const struct watch *w)
+{
+	return watch_stopping(w) || w->publishing;
 }
 
 size_t

@@ -44,6 +44,13 @@ void		 watch_free(struct watch *);
 void		 watch_flush(struct watch *);
 /* A stop is still escalating (flush waits for it, bounded). */
 int		 watch_stopping(const struct watch *);
+/*
+ * Publish the "breaker" check run with every verdict, when the
+ * configuration allows check-run; 1 while it is under way (see watch_busy).
+ */
+int		 watch_publish(struct watch *);
+/* A stop or a publication is under way: the daemon lingers, bounded. */
+int		 watch_busy(const struct watch *);
 size_t		 watch_nverdicts(const struct watch *);
 /* JSON for `breaker status`: sources, offsets, rule hits, verdicts. */
 char		*watch_status_json(const struct watch *, double started);

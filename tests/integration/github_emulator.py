@@ -305,7 +305,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 202, {}, None
         if method == "GET" and rest == "/actions/runs/4242":
             return 200, {"id": 4242, "head_sha": HEAD_SHA}, None
-        if method == "GET" and rest == "/actions/runs/4242/attempts/2/jobs":
+        if method == "GET" and re.fullmatch(
+                r"/actions/runs/4242/attempts/[12]/jobs", rest):
             return 200, jobs_page(ctl, query), None
         if rest == "/check-runs" and method == "POST" or \
                 rest == "/check-runs/%d" % CHECK_ID and method == "PATCH":

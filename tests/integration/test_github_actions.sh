@@ -46,6 +46,28 @@ else
 	pass "the token appears in no log, verdict or summary"
 fi
 
+# check-run allowed: when the job finishes, the daemon publishes the
+# "breaker" check run with the job's verdicts before it exits.
+printf '{"runner": "sim-runner-1"}\n' >"$EMU/control.json"
+write_config "\"rules\": [\"$T/rules.json\"], \"actions\": [\"stop\", \"check-run\"],
+  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
+    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+run_job "$T/job3" --repository octo/widgets --run-id 4242
+assert_hooks_ok "$T/job3"
+if grep -q '/check-runs' "$EMU/requests.jsonl" 2>/dev/null &&
+    grep '/check-runs' "$EMU/requests.jsonl" | grep -q '"POST"'; then
+	pass "the check run was published when the job finished"
+else
+	fail "no check run: $(grep -v cancel "$EMU/requests.jsonl" 2>/dev/null | tail -3)"
+fi
+# The emulator answers 422 to a malformed check run; success means it
+# accepted the name, head_sha, output and every annotation.
+grep -q 'github: check run: check-run: published "breaker"' \
+    "$(job_state_dir "$T/job3")/daemon.log" &&
+	pass "the emulator accepted it, and the daemon logged so" ||
+	fail "check run not accepted: $(grep 'check run' \
+	    "$(job_state_dir "$T/job3")/daemon.log")"
+
 # The API unreachable: the stop and the report go on regardless.
 kill "$emu" 2>/dev/null; wait "$emu" 2>/dev/null || true
 run_job "$T/job2" --repository octo/widgets --run-id 4242
