@@ -11,7 +11,7 @@
 # as a stuck engine would. Run it through a symlink named `codex` so that the
 # process is found by name.
 #
-# --mark FILE   append the epoch time right after the LAST line is written
+# --mark FILE   append the epoch time right before the LAST line is written
 # --sigs FILE   append "SIGNAME epoch" for every INT/TERM received
 # --ignore-int  record SIGINT and keep going (an engine deaf to SIGINT)
 # --ignore-term likewise for SIGTERM (only SIGKILL ends it then)
@@ -71,15 +71,21 @@ if [ -n "$tool" ]; then
 	# A tool (an MCP server, a shell command) that inherits our stdout.
 	( trap '' INT; exec sleep 600 ) &
 fi
-while IFS= read -r line || [ -n "$line" ]; do
+mapfile -t all <"$lines"
+for ((i = 0; i < ${#all[@]}; i++)); do
+	line=${all[i]}
 	if [[ $line =~ Reconnecting\.\.\.\ ([0-9]+)/ ]]; then
 		k=${BASH_REMATCH[1]}
 		ms=$((pace * (1 << (k - 1))))
 		nap "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	fi
+	# The mark is taken just before the last line: breaker may stop us
+	# between writing it and anything after it.
+	if [ -n "$mark" ] && [ $((i + 1)) -eq ${#all[@]} ]; then
+		echo "$EPOCHREALTIME" >>"$mark"
+	fi
 	printf '%s\n' "$line"
-done <"$lines"
-[ -z "$mark" ] || echo "$EPOCHREALTIME" >>"$mark"
+done
 nap "$hang"
 echo "fake-engine: finished hanging"
 exit 1
