@@ -313,7 +313,8 @@ on_verdict(struct verdict *v, void *arg)
 		verdict_write(v, w->opts.state_dir, 0);
 	notify(w, v, 0);
 	start_stop(w, v);
-	persist(w, v);
+	if (w->stop_state == STOP_RUNNING)	/* else start_stop recorded it */
+		persist(w, v);
 	if (v->severity == SEVERITY_FATAL)
 		github_act(w, v);
 }
