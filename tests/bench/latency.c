@@ -111,12 +111,34 @@ start_pipeline(const char *pipeline, const sigset_t *set)
 	return pid;
 }
 
+/*
+ * Write fatal line number i and time its signal into lat[*got], or count
+ * it missed after 2 s; -1 when the write fails.
+ */
+static int
+timed_fatal(int fd, int i, sigset_t *set, double *lat, int *got,
+    int *missed)
+{
+	char	line[128];
+	double	t0;
+
+	snprintf(line, sizeof line, "FATAL: the API key was rejected "
+	    "(%d)\n", i);
+	t0 = now_us();
+	if (write(fd, line, strlen(line)) == -1)
+		return -1;
+	if (wait_signal(set, 2000))
+		lat[(*got)++] = now_us() - t0;
+	else
+		(*missed)++;
+	return 0;
+}
+
 static int
 run_main(int n, const char *file, const char *pipeline)
 {
 	sigset_t	 set;
-	double		*lat = calloc((size_t)n, sizeof *lat), t0;
-	char		 line[128];
+	double		*lat = calloc((size_t)n, sizeof *lat);
 	pid_t		 pg;
 	int		 i, got = 0, missed = 0;
 
@@ -143,15 +165,8 @@ run_main(int n, const char *file, const char *pipeline)
 	for (i = 0; i < n; i++) {
 		int fd = open(file, O_WRONLY | O_APPEND);
 
-		snprintf(line, sizeof line, "FATAL: the API key was rejected "
-		    "(%d)\n", i);
-		t0 = now_us();
-		if (write(fd, line, strlen(line)) == -1)
+		if (timed_fatal(fd, i, &set, lat, &got, &missed) == -1)
 			return 1;
-		if (wait_signal(&set, 2000))
-			lat[got++] = now_us() - t0;
-		else
-			missed++;
 		close(fd);
 		usleep(2000);	/* let the pipeline go idle again */
 	}
@@ -184,8 +199,7 @@ each_main(int n, const char *file, const char *pipeline)
 {
 	static const char banner[] = "ERROR: Reconnecting... 1/5\n";
 	sigset_t	 set;
-	double		*lat = calloc((size_t)n, sizeof *lat), t0;
-	char		 line[128];
+	double		*lat = calloc((size_t)n, sizeof *lat);
 	pid_t		 pg;
 	int		 i, j, got = 0, missed = 0, fd;
 
@@ -209,15 +223,8 @@ each_main(int n, const char *file, const char *pipeline)
 		if (write(fd, banner, strlen(banner)) == -1)
 			return 1;
 		usleep(50000);
-		snprintf(line, sizeof line, "FATAL: the API key was rejected "
-		    "(%d)\n", i);
-		t0 = now_us();
-		if (write(fd, line, strlen(line)) == -1)
+		if (timed_fatal(fd, i, &set, lat, &got, &missed) == -1)
 			return 1;
-		if (wait_signal(&set, 2000))
-			lat[got++] = now_us() - t0;
-		else
-			missed++;
 		close(fd);
 		kill(-pg, SIGKILL);
 		waitpid(pg, NULL, 0);
