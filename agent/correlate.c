@@ -41,6 +41,7 @@ struct correlate_group {
 TAILQ_HEAD(group_list, correlate_group);
 
 struct correlate {
+	char			*name;		/* for the logs: the rule */
 	unsigned		 ring;
 	unsigned		 max_groups;
 	unsigned		 max_values;
@@ -72,7 +73,15 @@ correlate_new(unsigned ring, unsigned max_groups, unsigned max_values)
 	c->max_groups = max_groups ? max_groups : CORRELATE_MAX_GROUPS;
 	c->max_values = max_values ? max_values : CORRELATE_MAX_VALUES;
 	TAILQ_INIT(&c->lru);
+	c->name = xstrdup("(unnamed)");
 	return c;
+}
+
+void
+correlate_set_name(struct correlate *c, const char *name)
+{
+	free(c->name);
+	c->name = xstrdup(name);
 }
 
 static void
@@ -101,6 +110,7 @@ correlate_free(struct correlate *c)
 		TAILQ_REMOVE(&c->lru, g, lru);
 		group_free(g);
 	}
+	free(c->name);
 	free(c);
 }
 
@@ -135,8 +145,8 @@ evict_one(struct correlate *c)
 	*pp = g->next;
 	c->ngroups--;
 	if (c->evicted_groups++ == 0)
-		log_warnx("correlate: more than %u groups for one rule; "
-		    "evicting the least recently seen", c->max_groups);
+		log_warnx("rule %s: more than %u groups; evicting the least "
+		    "recently seen", c->name, c->max_groups);
 	group_free(g);
 }
 
@@ -188,8 +198,9 @@ record_value(struct correlate *c, struct correlate_group *g, double now,
 		free(g->vals[oldest].s);
 		g->vals[oldest] = g->vals[--g->nvals];
 		if (c->evicted_values++ == 0)
-			log_warnx("correlate: more than %u distinct values in "
-			    "one group; evicting the oldest", c->max_values);
+			log_warnx("rule %s: more than %u distinct values in "
+			    "one group; evicting the oldest", c->name,
+			    c->max_values);
 	}
 	if (g->nvals % 16 == 0)
 		g->vals = xreallocarray(g->vals, g->nvals + 16,

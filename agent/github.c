@@ -1685,6 +1685,27 @@ github_cancel_run(struct github *gh, github_done_cb cb, void *arg)
 	gh_op_go(op);
 }
 
+/*
+ * GitHub's token prefixes: ghp_ (classic PAT), github_pat_ (fine-grained
+ * PAT), gho_ (OAuth app). Those are refused by POST /check-runs ("You must
+ * authenticate via a GitHub App"). An installation token (ghs_, like a
+ * job's GITHUB_TOKEN with checks: write) or one of an unknown shape (a GHES
+ * proxy's) is tried.
+ */
+static int
+gh_token_is_personal(const char *token)
+{
+	static const char *const	 personal[] = { "ghp_", "github_pat_",
+					     "gho_" };
+	size_t				 i;
+
+	for (i = 0; token != NULL && i < sizeof(personal) /
+	    sizeof(personal[0]); i++)
+		if (strncmp(token, personal[i], strlen(personal[i])) == 0)
+			return 1;
+	return 0;
+}
+
 void
 github_check_run(struct github *gh, const struct verdict_list *vl,
     github_done_cb cb, void *arg)
@@ -1698,9 +1719,13 @@ github_check_run(struct github *gh, const struct verdict_list *vl,
 		    "configuration (github.check_run)");
 		return;
 	}
-	if (gh->key == NULL)
-		log_info("github: check runs can only be created by a GitHub "
-		    "App; trying with the token anyway");
+	if (gh->key == NULL && gh_token_is_personal(gh->token)) {
+		gh_op_finish(op, 0, "check-run: skipped: GitHub lets only a "
+		    "GitHub App create check runs, and token_file holds a "
+		    "personal or OAuth token (configure app_id, "
+		    "installation_id and private_key_file)");
+		return;
+	}
 	op->annotations = cJSON_CreateArray();
 	TAILQ_FOREACH(v, vl, entry) {
 		cJSON_AddItemToArray(op->annotations, gh_annotation(v));

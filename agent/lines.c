@@ -19,6 +19,8 @@ struct lines {
 	char			*buf;	/* max + 1 bytes */
 	size_t			 len;
 	int			 skipping;	/* inside an over-long line */
+	int			 skipped_cr;	/* and its last skipped byte
+						   was a CR */
 	int			 continued;	/* a flushed line is not yet
 						   ended by its newline */
 	struct lines_stats	 st;
@@ -90,19 +92,29 @@ lines_overflow(struct lines *l, size_t extra, lines_cb cb, void *arg)
 	lines_deliver(l, l->buf, l->max, LINES_TRUNCATED, cb, arg);
 }
 
-/* Consume bytes of an over-long line; returns how many were used. */
+/*
+ * Consume bytes of an over-long line; returns how many were used. A CR is
+ * counted as skipped content until an LF right after it (perhaps in a later
+ * chunk) shows it was the line's CRLF, as lines_complete() sees it.
+ */
 static size_t
 lines_skip(struct lines *l, const char *p, size_t n)
 {
 	const char	*nl;
+	size_t		 k;
 
 	if ((nl = memchr(p, '\n', n)) == NULL) {
 		l->st.skipped_bytes += n;
+		l->skipped_cr = p[n - 1] == '\r';
 		return n;
 	}
-	l->st.skipped_bytes += (size_t)(nl - p);
+	k = (size_t)(nl - p);
+	l->st.skipped_bytes += k;
+	if (k > 0 ? p[k - 1] == '\r' : l->skipped_cr)
+		l->st.skipped_bytes--;
 	l->skipping = 0;
-	return (size_t)(nl - p) + 1;
+	l->skipped_cr = 0;
+	return k + 1;
 }
 
 /* Consume one segment (up to and including a newline); returns its size. */
@@ -122,11 +134,17 @@ lines_segment(struct lines *l, const char *p, size_t n, lines_cb cb,
 	}
 	room = l->max + 1 - l->len;
 	if (seg > room) {
+		/* seg > room >= 0: p[seg - 1] is among the skipped bytes */
 		memcpy(l->buf + l->len, p, room);
 		l->len += room;
-		lines_overflow(l, seg - room, cb, arg);
-		if (nl == NULL)
+		if (nl != NULL)
+			lines_overflow(l, seg - room - (p[seg - 1] == '\r'), cb,
+			    arg);
+		else {
+			lines_overflow(l, seg - room, cb, arg);
 			l->skipping = 1;
+			l->skipped_cr = p[seg - 1] == '\r';
+		}
 		return nl != NULL ? seg + 1 : n;
 	}
 	memcpy(l->buf + l->len, p, seg);
@@ -182,6 +200,7 @@ lines_reset(struct lines *l)
 {
 	l->len = 0;
 	l->skipping = 0;
+	l->skipped_cr = 0;
 	l->continued = 0;
 }
 

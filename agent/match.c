@@ -1044,13 +1044,10 @@ eval_regex(const struct match_pred *p, const char *s, size_t len,
 		rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, 0, 0, ctx->md,
 		    NULL);
 	if (rc < 0) {
-		if (rc != PCRE2_ERROR_NOMATCH && !ctx->warned) {
-			/* e.g. a backtracking limit on a hostile line: the
-			 * line does not match; say so once */
-			ctx->warned = 1;
-			log_warnx("match: a regex gave up on a line (PCRE2 "
-			    "error %d); treated as no match", rc);
-		}
+		/* e.g. the backtracking limit on a hostile line: the line
+		 * does not match; the caller says which rule it was */
+		if (rc != PCRE2_ERROR_NOMATCH)
+			ctx->gave_up++;
 		return 0;
 	}
 	ov = pcre2_get_ovector_pointer(ctx->md);

@@ -31,6 +31,7 @@ struct prule {
 	uint64_t			 hits;
 	uint64_t			 verdicts;
 	uint64_t			 capped;	/* over the caps */
+	uint64_t			 gave_up;	/* regex hit a limit */
 };
 
 struct psource {
@@ -143,6 +144,7 @@ pipeline_new(const struct policy *policy, pipeline_verdict_cb cb, void *arg)
 		r = policy_rule(policy, i);
 		pl->rules[i].r = r;
 		pl->rules[i].state = correlate_new(ring_size(policy, i), 0, 0);
+		correlate_set_name(pl->rules[i].state, r->id);
 		s = &pl->src[r->source_idx];
 		if (pl->prefilter)
 			gate_rule(s, &pl->rules[i],
@@ -423,6 +425,30 @@ excepted(struct pipeline *pl, const struct policy_rule *r,
 	return yes;
 }
 
+/*
+ * A regex that gives up on a line (PCRE2's match limit, a catastrophic
+ * pattern on hostile text) makes the line a no-match for that rule: counted
+ * per rule, and said once, so the policy author learns which pattern to fix.
+ */
+static int
+rule_matches(struct pipeline *pl, struct prule *pr, struct source_event *ev)
+{
+	uint64_t	before = pl->ctx.gave_up;
+	int		yes;
+
+	pl->ctx.ncap = 0;
+	yes = match_eval(pr->r->match, ev, &pl->ctx) &&
+	    !excepted(pl, pr->r, ev);
+	if (pl->ctx.gave_up == before)
+		return yes;
+	if (pr->gave_up == 0)
+		log_warnx("rule %s: a regex gave up on a line (PCRE2 match "
+		    "limit); such lines count as no match for this rule",
+		    pr->r->id);
+	pr->gave_up += pl->ctx.gave_up - before;
+	return yes;
+}
+
 void
 pipeline_feed(struct pipeline *pl, size_t source, const char *line,
     size_t len, int flags, double now)
@@ -459,9 +485,7 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 		pr = &pl->rules[s->rules[i]];
 		if (pr->lit != NULL && !gate_open(pr, found))
 			continue;
-		pl->ctx.ncap = 0;
-		if (!match_eval(pr->r->match, &ev, &pl->ctx) ||
-		    excepted(pl, pr->r, &ev))
+		if (!rule_matches(pl, pr, &ev))
 			continue;
 		if (lazy) {
 			lazy = 0;
@@ -508,6 +532,7 @@ pipeline_rule_stats(const struct pipeline *pl, size_t i,
 	st->hits = pl->rules[i].hits;
 	st->verdicts = pl->rules[i].verdicts;
 	st->capped = pl->rules[i].capped;
+	st->gave_up = pl->rules[i].gave_up;
 }
 
 uint64_t

@@ -146,23 +146,23 @@ proc_read(pid_t pid, const char *what, size_t max, size_t *lenp)
 	return buf;
 }
 
-/* comm may hold spaces and ')': it ends at the LAST ')'. */
+/*
+ * The stat text: comm may hold spaces and ')' (a process names itself, and
+ * the engine is hostile), so it ends at the LAST ')'.
+ */
 static int
-proc_parse_stat(struct proc_ent *e)
+proc_stat_text(struct proc_ent *e, const char *text)
 {
-	char	*buf, *open_p, *close_p;
-	size_t	 n;
-	int	 ppid;
+	const char	*open_p, *close_p;
+	size_t		 n;
+	int		 ppid;
 
-	if ((buf = proc_read(e->pid, "stat", 4096, NULL)) == NULL)
-		return -1;
-	open_p = strchr(buf, '(');
-	close_p = strrchr(buf, ')');
+	open_p = strchr(text, '(');
+	close_p = strrchr(text, ')');
 	if (open_p == NULL || close_p == NULL || close_p < open_p ||
 	    sscanf(close_p + 1, " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s "
 	    "%*s %*s %*s %*s %*s %*s %*s %llu", &e->state, &ppid,
 	    &e->start) != 3) {
-		free(buf);
 		errno = EINVAL;
 		return -1;
 	}
@@ -172,30 +172,50 @@ proc_parse_stat(struct proc_ent *e)
 	memcpy(e->comm, open_p + 1, n);
 	e->comm[n] = '\0';
 	e->ppid = ppid;
-	free(buf);
 	return 0;
+}
+
+static int
+proc_parse_stat(struct proc_ent *e)
+{
+	char	*buf;
+	int	 rv;
+
+	if ((buf = proc_read(e->pid, "stat", 4096, NULL)) == NULL)
+		return -1;
+	rv = proc_stat_text(e, buf);
+	free(buf);
+	return rv;
+}
+
+/* NUL-separated words of buf[0..len), buf[len] being a NUL too. */
+static void
+proc_cmdline_split(struct proc_ent *e, char *buf, size_t len)
+{
+	size_t	i;
+
+	e->cmdline = buf;
+	e->argc = 0;
+	for (i = 0; i < len && e->argc < PROC_ARGV_MAX; ) {
+		e->argv[e->argc++] = buf + i;
+		i += strlen(buf + i) + 1;
+	}
 }
 
 static void
 proc_parse_cmdline(struct proc_ent *e)
 {
-	size_t	 len, i;
-	char	*p;
+	size_t	 len;
+	char	*buf;
 
 	e->argc = 0;
-	if ((e->cmdline = proc_read(e->pid, "cmdline", PROC_CMDLINE_MAX,
-	    &len)) == NULL || len == 0)
-		return;
-	p = e->cmdline;
-	for (i = 0; i < len && e->argc < PROC_ARGV_MAX; ) {
-		e->argv[e->argc++] = p + i;
-		i += strlen(p + i) + 1;
-	}
+	if ((buf = proc_read(e->pid, "cmdline", PROC_CMDLINE_MAX,
+	    &len)) != NULL)
+		proc_cmdline_split(e, buf, len);
 }
 
-/* Does the NUL-separated environ hold exactly RUNNER_TRACKING_ID=id? */
-static int
-proc_env_has(const char *env, size_t len, const char *id)
+int
+proc_environ_has(const char *env, size_t len, const char *id)
 {
 	size_t	vlen = strlen(TRACKING_VAR), ilen = strlen(id), i, n;
 
@@ -222,7 +242,7 @@ proc_read_env(struct proc_ent *e, const char *id)
 			e->env = ENV_UNREADABLE;
 		return;
 	}
-	if (proc_env_has(env, len, id))
+	if (proc_environ_has(env, len, id))
 		e->env = ENV_MATCH;
 	free(env);
 }
@@ -528,6 +548,25 @@ proc_match(const struct proc_ent *e, const char *name)
 	    strcmp(proc_base(e->argv[1]), name) == 0)
 		return MATCH_DIRECT;
 	return MATCH_NONE;
+}
+
+int
+proc_classify(const char *stat, char *cmdline, size_t cmdlen,
+    const char *const *names, size_t nnames, char comm[17])
+{
+	struct proc_ent	e;
+	size_t		i;
+
+	memset(&e, 0, sizeof(e));
+	comm[0] = '\0';
+	if (proc_stat_text(&e, stat) == -1)
+		return -2;
+	memcpy(comm, e.comm, sizeof(e.comm));
+	proc_cmdline_split(&e, cmdline, cmdlen);
+	for (i = 0; i < nnames; i++)
+		if (proc_match(&e, names[i]) != MATCH_NONE)
+			return (int)i;
+	return -1;
 }
 
 /*

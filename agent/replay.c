@@ -219,6 +219,14 @@ report_text(struct replay *r, double elapsed)
 	}
 	printf("  (%zu rule%s without hits)\n", silent, silent == 1 ? "" : "s");
 	for (i = 0; i < r->nrules; i++) {
+		pipeline_rule_stats(r->pl, i, &st);
+		if (st.gave_up > 0)
+			printf("  rule %s: a regex gave up on %llu line%s (PCRE2 "
+			    "match limit); they counted as no match\n", st.id,
+			    (unsigned long long)st.gave_up,
+			    st.gave_up == 1 ? "" : "s");
+	}
+	for (i = 0; i < r->nrules; i++) {
 		if (r->rules[i].nex == 0)
 			continue;
 		pipeline_rule_stats(r->pl, i, &st);
@@ -285,6 +293,7 @@ json_rules(struct replay *r)
 		cJSON_AddStringToObject(o, "severity", sev_name(st.severity));
 		cJSON_AddNumberToObject(o, "hits", st.hits);
 		cJSON_AddNumberToObject(o, "verdicts", st.verdicts);
+		cJSON_AddNumberToObject(o, "gave_up", st.gave_up);
 		ex = cJSON_AddArrayToObject(o, "examples");
 		for (k = 0; k < r->rules[i].nex; k++) {
 			e = cJSON_CreateObject();

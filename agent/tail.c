@@ -508,12 +508,32 @@ tail_file_settle(struct tail_file *f)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/*
+ * Said at the 1st, 2nd, 4th, 8th... cut line of a file: an engine that
+ * prints nothing but long lines is told of, and cannot flood our log.
+ */
+static void
+tail_file_long_line(struct tail_file *f)
+{
+	struct lines_stats	ls;
+
+	lines_get_stats(f->lines, &ls);
+	if ((ls.truncated & (ls.truncated - 1)) != 0)
+		return;
+	log_warnx("tail: %s: a line of %s was longer than %zu bytes: its head "
+	    "was matched, the rest skipped (%" PRIu64 " such line%s so far)",
+	    f->name, f->path, f->t->opt.max_line, ls.truncated,
+	    ls.truncated == 1 ? "" : "s");
+}
+
 static void
 tail_file_line(const char *line, size_t len, int flags, void *arg)
 {
 	struct tail_file	*f = arg;
 
 	f->st.lines++;
+	if (flags & LINES_TRUNCATED)
+		tail_file_long_line(f);
 	f->cb(f, line, len, flags, f->arg);
 }
 

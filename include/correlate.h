@@ -31,6 +31,8 @@ struct correlate_group;
 struct correlate	*correlate_new(unsigned ring, unsigned max_groups,
 			    unsigned max_values);
 void			 correlate_free(struct correlate *);
+/* The rule's id, for the logs (a copy is kept). */
+void			 correlate_set_name(struct correlate *, const char *);
 
 /* Find a group by key, creating it (and evicting the LRU one) if needed. */
 struct correlate_group	*correlate_group(struct correlate *, const char *,

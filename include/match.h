@@ -91,7 +91,8 @@ struct match_ctx {
 	void			*md;	/* pcre2_match_data */
 	struct match_capture	 cap[MATCH_MAX_CAPTURES];
 	size_t			 ncap;
-	int			 warned;	/* a match error was logged */
+	uint64_t		 gave_up;	/* regex runs that hit a PCRE2
+						   limit (counted as no match) */
 };
 
 void		 match_ctx_init(struct match_ctx *, unsigned max_groups);

@@ -61,6 +61,7 @@ struct pipeline_rule_stats {
 	uint64_t	 hits;		/* events that matched (after except) */
 	uint64_t	 verdicts;
 	uint64_t	 capped;	/* firings past the verdict caps */
+	uint64_t	 gave_up;	/* lines its regex gave up on */
 };
 size_t		 pipeline_nrules(const struct pipeline *);
 void		 pipeline_rule_stats(const struct pipeline *, size_t,

@@ -156,6 +156,21 @@ int		 proc_ready_refresh(struct proc_ready *);
 /* "SIGINT" for SIGINT; "SIG?" for unknown. */
 const char	*proc_signame(int);
 
+/*
+ * The parsers of /proc text, which the engine partly writes (its comm and
+ * argv are its own to set), exposed for tests and fuzzing.
+ * proc_classify: one process from its stat text and its cmdline (cmdlen
+ * bytes of NUL-separated words, with cmdline[cmdlen] a NUL too): the index
+ * of the first of `names` it matches (by comm, argv[0], `node /x/name`,
+ * `sudo … name`), -1 for none, -2 when `stat` is not a stat line; `comm`
+ * gets its comm.
+ * proc_environ_has: does the NUL-separated environ hold exactly
+ * RUNNER_TRACKING_ID=id?
+ */
+int		 proc_classify(const char *stat, char *cmdline, size_t cmdlen,
+		    const char *const *names, size_t nnames, char comm[17]);
+int		 proc_environ_has(const char *env, size_t len, const char *id);
+
 /* Tests: behave as if pidfd_open returned ENOSYS (kill() fallback). */
 void		 proc_test_no_pidfd(int);
 /* Tests: behave as if the kernel had no /proc/PID/task/TID/children. */

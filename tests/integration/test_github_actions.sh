@@ -47,7 +47,10 @@ else
 fi
 
 # check-run allowed: when the job finishes, the daemon publishes the
-# "breaker" check run with the job's verdicts before it exits.
+# "breaker" check run with the job's verdicts before it exits. GitHub takes
+# check runs from an App's token only: the file now holds an installation
+# token (ghs_, as a job's GITHUB_TOKEN is) instead of the emulator's PAT.
+printf 'ghs_%s\n' "$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')" >"$EMU/token"
 printf '{"runner": "sim-runner-1"}\n' >"$EMU/control.json"
 write_config "\"rules\": [\"$T/rules.json\"], \"actions\": [\"stop\", \"check-run\"],
   \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",

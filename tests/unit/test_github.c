@@ -585,20 +585,28 @@ test_409(void **state)
 	cJSON_Delete(r);
 }
 
+/* The action failed for `why`, and no request reached the API. */
+static void
+refused_unsent(const struct outcome *o, const char *why)
+{
+	cJSON	*r;
+
+	assert_false(o->ok);
+	assert_non_null(strstr(o->result, why));
+	r = requests();
+	assert_int_equal(cJSON_GetArraySize(r), 0);
+	cJSON_Delete(r);
+}
+
 static void
 test_untrusted(void **state)
 {
 	struct policy_github	pg = app_policy(port_untrusted);
 	struct outcome		o;
-	cJSON			*r;
 
 	control("");
 	o = cancel(&pg, 3, 30000, 50);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.result, "certificate"));
-	r = requests();
-	assert_int_equal(cJSON_GetArraySize(r), 0);	/* nothing sent */
-	cJSON_Delete(r);
+	refused_unsent(&o, "certificate");
 	/* Nor does the system store know the test CA. */
 	pg = app_policy(port_good);
 	pg.ca_file = NULL;
@@ -612,15 +620,10 @@ test_wrong_host(void **state)
 {
 	struct policy_github	pg = token_policy(port_wrong, "token");
 	struct outcome		o;
-	cJSON			*r;
 
 	control("");
 	o = cancel(&pg, 3, 30000, 50);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.result, "mismatch"));
-	r = requests();
-	assert_int_equal(cJSON_GetArraySize(r), 0);
-	cJSON_Delete(r);
+	refused_unsent(&o, "mismatch");
 }
 
 static void
@@ -864,16 +867,11 @@ test_not_allowed(void **state)
 {
 	struct policy_github	 pg = token_policy(port_good, "token");
 	struct outcome		 o;
-	cJSON			*r;
 
 	pg.cancel_run = 0;
 	control("");
 	o = cancel(&pg, 1, 1000, 20);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.result, "not allowed"));
-	r = requests();
-	assert_int_equal(cJSON_GetArraySize(r), 0);
-	cJSON_Delete(r);
+	refused_unsent(&o, "not allowed");
 }
 
 /* The job is on page 2 of the attempt's jobs; 3 verdicts, one request. */
@@ -954,7 +952,25 @@ test_concurrent_share_token(void **state)
 	cJSON_Delete(r);
 }
 
-/* 120 verdicts: POST 50 (in progress), PATCH 50, PATCH 20 (completed). */
+/*
+ * The emulator's token file holds a classic PAT (ghp_), which GitHub refuses
+ * for check runs: breaker says so without a request.
+ */
+static void
+test_check_run_personal_token(void **state)
+{
+	struct policy_github	 pg = token_policy(port_good, "token");
+	struct outcome		 o;
+
+	control("");
+	o = check_run(&pg, 2);
+	refused_unsent(&o, "only a GitHub App");
+}
+
+/*
+ * 120 verdicts: POST 50 (in progress), PATCH 50, PATCH 20 (completed),
+ * with an installation token (ghs_, a job's GITHUB_TOKEN) in the file.
+ */
 static void
 test_check_run_split(void **state)
 {
@@ -963,10 +979,15 @@ test_check_run_split(void **state)
 	cJSON			*r, *b;
 	int			 i, n;
 	static const int	 want[3] = { 50, 50, 20 };
+	char			*pat = slurp(path_in("token"));
 
+	write_file(path_in("token"), "ghs_0123456789abcdef0123456789abcdef\n",
+	    0600);
 	/* Our runner is not among the jobs: the check run goes out unlinked. */
 	control("\"our_job\":-1");
 	o = check_run(&pg, 120);
+	write_file(path_in("token"), pat, 0600);
+	free(pat);
 	assert_true(o.ok);
 	assert_non_null(strstr(o.result, "120 annotations in 3 requests"));
 	r = requests();
@@ -1141,6 +1162,7 @@ main(void)
 		cmocka_unit_test(test_free_inflight),
 		cmocka_unit_test(test_not_allowed),
 		cmocka_unit_test(test_app_check_run),
+		cmocka_unit_test(test_check_run_personal_token),
 		cmocka_unit_test(test_check_run_split),
 		cmocka_unit_test(test_concurrent_share_token),
 		cmocka_unit_test(test_mode_refused),

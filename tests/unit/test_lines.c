@@ -64,10 +64,10 @@ feed(struct lines *l, const char *s, struct out *o)
  * The reference: split on LF, drop one CR before it, cut at max. Written
  * the obvious way, on the whole input at once.
  */
-static void NOT_SPECIALISED
+static size_t NOT_SPECIALISED
 reference(const char *in, size_t n, size_t max, struct out *o)
 {
-	size_t	start = 0, i, len;
+	size_t	start = 0, i, len, skipped = 0;
 
 	for (i = 0; i < n; i++) {
 		if (in[i] != '\n')
@@ -77,11 +77,15 @@ reference(const char *in, size_t n, size_t max, struct out *o)
 			len--;
 		collect(in + start, len > max ? max : len,
 		    len > max ? LINES_TRUNCATED : 0, o);
+		skipped += len > max ? len - max : 0;
 		start = i + 1;
 	}
 	/* An unended line is cut as soon as it cannot be a CRLF line. */
-	if (n - start > max + 1)
+	if (n - start > max + 1) {
 		collect(in + start, max, LINES_TRUNCATED, o);
+		skipped += n - start - max;
+	}
+	return skipped;	/* content bytes not delivered; a CRLF is not content */
 }
 
 static void
@@ -131,6 +135,8 @@ test_exhaustive_splits(void **state)
 		"abcdefghij\nk\nlmnopqrstu\r\nv\n",
 		"abcd\r\nabcde\nabc\r\r\n\rab\n",
 		"no newline at all",
+		"abcdefgh\r\nabcdef\r\r\nx\n",	/* long CRLF lines */
+		"abcdefg\r\r\rhij\r\nk\r",
 	};
 	size_t	maxes[] = { 4, 5, 64 };
 
@@ -139,17 +145,21 @@ test_exhaustive_splits(void **state)
 		const char	*in = inputs[k];
 		size_t		 n = strlen(in);
 		struct out	 ref = { 0 };
+		size_t		 skipped;
 
-		reference(in, n, maxes[m], &ref);
+		skipped = reference(in, n, maxes[m], &ref);
 		for (size_t i = 0; i <= n; i++)
 		for (size_t j = i; j <= n; j++) {
-			struct lines	*l = lines_new(maxes[m]);
-			struct out	 o = { 0 };
+			struct lines		*l = lines_new(maxes[m]);
+			struct out		 o = { 0 };
+			struct lines_stats	 st;
 
 			lines_feed(l, in, i, collect, &o);
 			lines_feed(l, in + i, j - i, collect, &o);
 			lines_feed(l, in + j, n - j, collect, &o);
 			assert_same(&o, &ref);
+			lines_get_stats(l, &st);
+			assert_int_equal(st.skipped_bytes, skipped);
 			out_free(&o);
 			lines_free(l);
 		}

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "log.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "verdict.h"
@@ -466,6 +467,46 @@ test_verdict_caps(void **state)
 	policy_free(p);
 }
 
+/*
+ * A pattern that backtracks exponentially gives up on a long enough line
+ * (PCRE2's match limit) instead of stalling the daemon: the line is a
+ * no-match for that rule alone, counted, and said once.
+ */
+static void
+test_regex_gives_up(void **state)
+{
+	struct policy			*p = load("policies/backtrack.json", NULL);
+	struct pipeline_rule_stats	 st;
+	struct pipeline			*pl;
+	struct got			 g;
+	unsigned long			 warned = log_count_warnings();
+	char				 line[41];
+
+	(void)state;
+	got_init(&g);
+	pl = pipeline_new(p, on_verdict, &g);
+	memset(line, 'a', sizeof line - 1);
+	line[sizeof line - 1] = '\0';
+	feed(pl, 0, line, 1);
+	feed(pl, 0, line, 2);
+	pipeline_rule_stats(pl, 0, &st);
+	assert_string_equal(st.id, "t.backtrack.nested");
+	assert_int_equal(st.gave_up, 2);
+	assert_int_equal(st.hits, 0);
+	pipeline_rule_stats(pl, 1, &st);
+	assert_int_equal(st.gave_up, 0);
+	assert_int_equal(st.hits, 2);		/* the other rule still ran */
+	assert_int_equal(log_count_warnings() - warned, 1);
+	/* a short line is matched in full as before */
+	feed(pl, 0, "aab", 3);
+	pipeline_rule_stats(pl, 0, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.gave_up, 2);
+	verdict_list_free(&g.list);
+	pipeline_free(pl);
+	policy_free(p);
+}
+
 int
 main(void)
 {
@@ -480,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_count_window_slides),
 		cmocka_unit_test(test_prefilter_transparent),
 		cmocka_unit_test(test_verdict_caps),
+		cmocka_unit_test(test_regex_gives_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -839,6 +839,45 @@ test_eperm(void **state)
 	assert_true(proc_exists(t));
 }
 
+/* ---- parsing hostile /proc text --------------------------------------- */
+
+/*
+ * A process names itself: a comm of ") R 1 (" must neither shift the stat
+ * fields nor pass for an engine; argv is the process's own as well.
+ */
+static void
+test_classify_text(void **state)
+{
+	const char *const	 names[] = { "awf", "codex" };
+	char			 comm[17], cmd[64];
+	const char		*tail = " 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+				    "4242 0 0";
+	char			 stat[256];
+
+	snprintf(stat, sizeof(stat), "77 (codex) S 1 (x) R 5%s", tail);
+	memcpy(cmd, "sh\0", 3);
+	assert_int_equal(proc_classify(stat, cmd, 3, names, 2, comm), -1);
+	assert_string_equal(comm, "codex) S 1 (x");
+	snprintf(stat, sizeof(stat), "77 (codex) S 5%s", tail);
+	assert_int_equal(proc_classify(stat, cmd, 3, names, 2, comm), 1);
+	/* `node /usr/bin/codex` by its argv[1]; sudo by the command it runs */
+	snprintf(stat, sizeof(stat), "77 (node) S 5%s", tail);
+	memcpy(cmd, "node\0/usr/bin/codex\0", 21);
+	assert_int_equal(proc_classify(stat, cmd, 21, names, 2, comm), 1);
+	snprintf(stat, sizeof(stat), "77 (sudo) S 5%s", tail);
+	memcpy(cmd, "sudo\0-u\0codex\0X=1\0/bin/awf\0", 28);
+	assert_int_equal(proc_classify(stat, cmd, 28, names, 2, comm), 0);
+	assert_int_equal(proc_classify("77 (sudo S 5", cmd, 28, names, 2,
+	    comm), -2);
+	/* the id must be a whole entry, not a prefix nor a suffix of one */
+	assert_int_equal(proc_environ_has("A=1\0RUNNER_TRACKING_ID=j1", 26,
+	    "j1"), 1);
+	assert_int_equal(proc_environ_has("RUNNER_TRACKING_ID=j10\0", 23,
+	    "j1"), 0);
+	assert_int_equal(proc_environ_has("XRUNNER_TRACKING_ID=j1\0", 23,
+	    "j1"), 0);
+}
+
 /* ---- fake-awf.sh ----------------------------------------------------- */
 
 static pid_t
@@ -980,6 +1019,7 @@ main(int argc, char **argv)
 		T(test_ladder_to_kill),
 		T(test_ladder_to_term),
 		T(test_ladder_without_pidfd),
+		T(test_classify_text),
 		T(test_subtree_pipe),
 		T(test_subtree_off),
 		T(test_subtree_by_scan),

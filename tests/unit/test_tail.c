@@ -416,6 +416,7 @@ test_crlf_and_long(void **state)
 	struct tail_file	*f = add(c, "a", "log", 0);
 	struct tail_file_stats	 st;
 	char			 big[5001];
+	unsigned long		 warned = log_count_warnings();
 
 	append(c, "log", "dos\r\n");
 	memset(big, 'x', 5000);
@@ -430,6 +431,17 @@ test_crlf_and_long(void **state)
 	assert_int_equal(st.long_lines, 1);
 	assert_int_equal(st.skipped_bytes, 5000 - 16);
 	assert_int_equal(st.open, 1);		/* the file is never dropped */
+	/* The cut is said, then only at the 2nd, 4th... such line. */
+	assert_int_equal(log_count_warnings() - warned, 1);
+	append(c, "log", big);
+	append(c, "log", "\n");
+	append(c, "log", big);
+	append(c, "log", "\nend\n");
+	wait_lines(c, 6);
+	expect(c, 5, "end", 0);
+	stats(f, &st);
+	assert_int_equal(st.long_lines, 3);
+	assert_int_equal(log_count_warnings() - warned, 2);
 	teardown(c);
 }
 
