@@ -520,6 +520,7 @@ pipeline_rule_stats(const struct pipeline *pl, size_t i,
     struct pipeline_rule_stats *st)
 {
 	const struct policy_rule	*r;
+	struct correlate_stats		 cs;
 
 	memset(st, 0, sizeof *st);
 	if (i >= pl->nrules)
@@ -533,6 +534,8 @@ pipeline_rule_stats(const struct pipeline *pl, size_t i,
 	st->verdicts = pl->rules[i].verdicts;
 	st->capped = pl->rules[i].capped;
 	st->gave_up = pl->rules[i].gave_up;
+	correlate_get_stats(pl->rules[i].state, &cs);
+	st->evicted = cs.evicted_groups + cs.evicted_values;
 }
 
 uint64_t

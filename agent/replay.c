@@ -225,6 +225,12 @@ report_text(struct replay *r, double elapsed)
 			    "match limit); they counted as no match\n", st.id,
 			    (unsigned long long)st.gave_up,
 			    st.gave_up == 1 ? "" : "s");
+		if (st.evicted > 0)
+			printf("  rule %s: %llu group%s or value%s forgotten at "
+			    "the memory caps\n", st.id,
+			    (unsigned long long)st.evicted,
+			    st.evicted == 1 ? "" : "s",
+			    st.evicted == 1 ? "" : "s");
 	}
 	for (i = 0; i < r->nrules; i++) {
 		if (r->rules[i].nex == 0)
@@ -294,6 +300,7 @@ json_rules(struct replay *r)
 		cJSON_AddNumberToObject(o, "hits", st.hits);
 		cJSON_AddNumberToObject(o, "verdicts", st.verdicts);
 		cJSON_AddNumberToObject(o, "gave_up", st.gave_up);
+		cJSON_AddNumberToObject(o, "evicted", st.evicted);
 		ex = cJSON_AddArrayToObject(o, "examples");
 		for (k = 0; k < r->rules[i].nex; k++) {
 			e = cJSON_CreateObject();

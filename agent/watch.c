@@ -475,7 +475,8 @@ rules_json(const struct watch *w)
 
 	for (i = 0; i < n; i++) {
 		pipeline_rule_stats(w->pipe, i, &rs);
-		if (rs.hits == 0 && rs.verdicts == 0 && rs.gave_up == 0)
+		if (rs.hits == 0 && rs.verdicts == 0 && rs.gave_up == 0 &&
+		    rs.evicted == 0)
 			continue;	/* status lists what happened */
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "id", rs.id);
@@ -483,6 +484,7 @@ rules_json(const struct watch *w)
 		cJSON_AddNumberToObject(o, "hits", rs.hits);
 		cJSON_AddNumberToObject(o, "verdicts", rs.verdicts);
 		cJSON_AddNumberToObject(o, "gave_up", rs.gave_up);
+		cJSON_AddNumberToObject(o, "evicted", rs.evicted);
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;

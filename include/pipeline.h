@@ -62,6 +62,8 @@ struct pipeline_rule_stats {
 	uint64_t	 verdicts;
 	uint64_t	 capped;	/* firings past the verdict caps */
 	uint64_t	 gave_up;	/* lines its regex gave up on */
+	uint64_t	 evicted;	/* groups and values forgotten at the
+					   correlate caps */
 };
 size_t		 pipeline_nrules(const struct pipeline *);
 void		 pipeline_rule_stats(const struct pipeline *, size_t,

@@ -109,6 +109,9 @@ KB_BIG=$KB
 # The caps were hit, and said so.
 grep -q "rule m.groups: more than 1024 groups" "$T/err.$N" &&
 	pass "group cap logged" || fail "group cap not logged: $(head -5 "$T/err.$N")"
+grep -qE "rule m\.groups: [1-9][0-9]* groups or values forgotten at the memory caps" "$T/out.$N" &&
+	pass "the report counts what the cap forgot" ||
+	fail "no eviction count in the report: $(grep -i forgotten "$T/out.$N")"
 grep -q "more than 1024 distinct values in one group" "$T/err.$N" &&
 	pass "distinct-value cap logged" ||
 	fail "value cap not logged: $(head -5 "$T/err.$N")"
