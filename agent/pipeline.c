@@ -427,8 +427,11 @@ excepted(struct pipeline *pl, const struct policy_rule *r,
 
 /*
  * A regex that gives up on a line (PCRE2's match limit, a catastrophic
- * pattern on hostile text) makes the line a no-match for that rule: counted
- * per rule, and said once, so the policy author learns which pattern to fix.
+ * pattern on hostile text) makes the line a no-match for that rule, even
+ * when the regex was under a `not` or in an `except`, where a give-up read
+ * as "no match" would turn into a match: when in doubt, never stop a job.
+ * Counted per rule, and said once, so the policy author learns which
+ * pattern to fix.
  */
 static int
 rule_matches(struct pipeline *pl, struct prule *pr, struct source_event *ev)
@@ -446,7 +449,7 @@ rule_matches(struct pipeline *pl, struct prule *pr, struct source_event *ev)
 		    "limit); such lines count as no match for this rule",
 		    pr->r->id);
 	pr->gave_up += pl->ctx.gave_up - before;
-	return yes;
+	return 0;
 }
 
 void
