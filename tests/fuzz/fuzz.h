@@ -113,18 +113,18 @@ fuzz_check_verdict(const struct verdict *v)
 	}
 }
 
-/* Feed every line of data (split at LF) to one source; returns lines. */
+/* Call fn on every line of data (split at LF, without it); returns lines. */
 static inline size_t
-fuzz_feed_lines(struct pipeline *pl, size_t src, const uint8_t *data,
-    size_t size, double now)
+fuzz_each_line(const uint8_t *data, size_t size,
+    void (*fn)(const char *, size_t, void *), void *arg)
 {
 	const char	*p = (const char *)data, *nl;
-	size_t		 n = size, k = 0;
+	size_t		 n = size, len, k = 0;
 
 	while (n > 0) {
 		nl = memchr(p, '\n', n);
-		size_t len = nl != NULL ? (size_t)(nl - p) : n;
-		pipeline_feed(pl, src, p, len, 0, now);
+		len = nl != NULL ? (size_t)(nl - p) : n;
+		fn(p, len, arg);
 		k++;
 		if (nl == NULL)
 			break;
@@ -132,6 +132,30 @@ fuzz_feed_lines(struct pipeline *pl, size_t src, const uint8_t *data,
 		p = nl + 1;
 	}
 	return k;
+}
+
+struct fuzz_feed {
+	struct pipeline	*pl;
+	size_t		 src;
+	double		 now;
+};
+
+static inline void
+fuzz_feed_one(const char *line, size_t len, void *arg)
+{
+	struct fuzz_feed	*f = arg;
+
+	pipeline_feed(f->pl, f->src, line, len, 0, f->now);
+}
+
+/* Feed every line of data (split at LF) to one source; returns lines. */
+static inline size_t
+fuzz_feed_lines(struct pipeline *pl, size_t src, const uint8_t *data,
+    size_t size, double now)
+{
+	struct fuzz_feed	f = { pl, src, now };
+
+	return fuzz_each_line(data, size, fuzz_feed_one, &f);
 }
 
 /* The pipeline's verdict callback of the parser targets. */

@@ -76,7 +76,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-parse_fields(const char *line, size_t len)
+parse_fields(const char *line, size_t len, void *arg)
 {
 	struct source_event	 ev;
 	struct source_value	 v;
@@ -84,6 +84,7 @@ parse_fields(const char *line, size_t len)
 	const char		*err;
 	size_t			 i;
 
+	(void)arg;
 	source_event_init(&ev, SOURCE_JSONL, line, len);
 	for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
 		if (source_event_field_text(&ev, paths[i], &v))
@@ -104,18 +105,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pipeline	*pl;
-	const char	*p = (const char *)data, *nl;
-	size_t		 n = size, len, fed;
+	size_t		 fed;
 
-	while (n > 0) {
-		nl = memchr(p, '\n', n);
-		len = nl != NULL ? (size_t)(nl - p) : n;
-		parse_fields(p, len);
-		if (nl == NULL)
-			break;
-		n -= len + 1;
-		p = nl + 1;
-	}
+	(void)fuzz_each_line(data, size, parse_fields, NULL);
 	pl = pipeline_new(policy, fuzz_take_verdict, NULL);
 	fed = fuzz_feed_lines(pl, eng, data, size, -1);
 	FUZZ_ASSERT(pipeline_lines(pl, eng) == fed);

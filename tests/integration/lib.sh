@@ -154,6 +154,33 @@ assert_hooks_ok() {
 	[ "$rc" = 0 ] && pass "completed hook exit 0" || fail "completed hook exit $rc"
 }
 
+# Seconds from the engine's mark (taken just before its fatal line, in
+# $T/mark) to the end of the job's step.
+step_cut_after_mark() {
+	local mark end
+	mark=$(head -1 "$T/mark" 2>/dev/null || echo 0)
+	end=$(jget "${1:-$T/job}/result.json" 'r["step"]["exit"]')
+	python3 -c "print(f'{$end - $mark:.3f}')"
+}
+
+# The #26929 job, cut short: the step failed within 1 s of the 401 line,
+# and the completed hook's error annotation names the 401.
+assert_401_cut() {
+	local d=${1:-$T/job} cut rc out
+	cut=$(step_cut_after_mark "$d")
+	echo "the step ended $cut s after the 401 line"
+	python3 -c "import sys; sys.exit(0 if 0 < $cut < 1.0 else 1)" &&
+		pass "step cut within 1 s of the 401 line ($cut s)" ||
+		fail "step not cut within 1 s of the 401 line ($cut s)"
+	rc=$(jget "$d/result.json" 'r["step"]["rc"]')
+	[ "$rc" != 0 ] && pass "the step failed at once (exit $rc)" ||
+		fail "the step exited 0"
+	out=$(hook_output "$d" completed)
+	echo "$out" | grep -E '^::error title=breaker' | grep -q '401 Unauthorized' &&
+		pass "completed hook prints the error annotation naming the 401" ||
+		fail "no error annotation naming the 401: $out"
+}
+
 assert_no_orphans() {
 	local d=${1:-$T/job} n
 	n=$(jget "$d/result.json" 'len(r["orphans"])')

@@ -149,20 +149,7 @@ echo "$started" | grep -qE '^breaker: watching [0-9]+ sources with .* \([0-9]+ r
 	pass "started hook says it is watching: $(echo "$started" | grep -m1 watching)" ||
 	fail "started hook output: $started"
 
-mark=$(head -1 "$T/mark" 2>/dev/null || echo 0)
-end=$(jget "$R" 'r["step"]["exit"]')
-cut=$(python3 -c "print(f'{$end - $mark:.3f}')")
-python3 -c "import sys; sys.exit(0 if 0 < $cut < 1.0 else 1)" &&
-	pass "step cut within 1 s of the 401 line ($cut s)" ||
-	fail "step not cut within 1 s of the 401 line ($cut s)"
-rc=$(jget "$R" 'r["step"]["rc"]')
-[ "$rc" != 0 ] && pass "the step failed at once (exit $rc)" ||
-	fail "the step exited 0"
-
-out=$(hook_output "$T/job" completed)
-echo "$out" | grep -E '^::error title=breaker' | grep -q '401 Unauthorized' &&
-	pass "completed hook prints the error annotation naming the 401" ||
-	fail "no error annotation naming the 401: $out"
+assert_401_cut
 assert_no_orphans
 
 sd=$(job_state_dir)

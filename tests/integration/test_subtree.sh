@@ -15,9 +15,7 @@ run_job --step-timeout 30
 R=$T/job/result.json
 assert_hooks_ok
 grep -q '^SIGINT' "$T/sigs" && pass "engine got SIGINT" || fail "engine not signalled"
-mark=$(head -1 "$T/mark")
-end=$(jget "$R" 'r["step"]["exit"]')
-cut=$(python3 -c "print(f'{$end - $mark:.3f}')")
+cut=$(step_cut_after_mark)
 python3 -c "import sys; sys.exit(0 if $cut < 5.0 else 1)" &&
 	pass "step ended $cut s after the 401 line (the tool no longer holds the pipe)" ||
 	fail "step ended $cut s after the 401 line: the tool child kept it open"
