@@ -15,7 +15,9 @@ fuzzbuild=${BREAKER_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${BREAKER_TEST_JOBS:-2}
 failed_builds=0
 # Stale logs from an earlier run must never be counted.
-rm -f "$build/meson-logs/testlog.json" "$fuzzbuild/meson-logs/testlog.json"
+nonroot_log=$build/meson-logs/nonroot.json
+rm -f "$build/meson-logs/testlog.json" "$fuzzbuild/meson-logs/testlog.json" \
+    "$nonroot_log"
 
 configure() {	# dir, options...
 	local dir=$1; shift
@@ -40,11 +42,21 @@ if [ "$failed_builds" -eq 0 ]; then
 	echo "== meson test"
 	meson test -C "$build" --print-errorlogs --num-processes "$jobs" \
 	    "${suites[@]}"
+	# The permission branches: the unit suite again as an unprivileged user.
+	if [ -z "${BREAKER_SUITES:-}" ] || [[ " ${BREAKER_SUITES} " == *" unit "* ]]; then
+		bash "$root/tests/nonroot.sh" "$build" "$nonroot_log"
+	fi
 fi
 
 # Fuzz targets need clang's libFuzzer: a build of their own.
 if [ -z "${BREAKER_SUITES:-}" ] || [[ " ${BREAKER_SUITES} " == *" fuzz "* ]]; then
-	if command -v clang >/dev/null 2>&1 && [ -f "$root/tests/fuzz/meson.build" ]; then
+	if ! command -v clang >/dev/null 2>&1; then
+		# No clang, no libFuzzer: counted as one skipped test, never silent.
+		echo "== fuzz targets: skipped (clang not found)"
+		mkdir -p "$fuzzbuild/meson-logs"
+		echo '{"name": "fuzz", "result": "SKIP"}' \
+		    >"$fuzzbuild/meson-logs/testlog.json"
+	elif [ -f "$root/tests/fuzz/meson.build" ]; then
 		echo "== fuzz targets (clang libFuzzer) in $fuzzbuild"
 		if CC=clang configure "$fuzzbuild" -Dfuzz=true -Dtests=false \
 		    -Db_sanitize=address,undefined -Db_lundef=false \
@@ -59,7 +71,7 @@ fi
 
 # One closing line, counted from meson's own logs.
 python3 - "$failed_builds" "$build/meson-logs/testlog.json" \
-    "$fuzzbuild/meson-logs/testlog.json" <<'PY'
+    "$fuzzbuild/meson-logs/testlog.json" "$nonroot_log" <<'PY'
 import json, os, sys
 failed_builds = int(sys.argv[1])
 passed = failed = skipped = 0
