@@ -66,6 +66,14 @@ struct posent {
 	size_t	 off;
 };
 
+/* One error of one file, printed in the file's order (line, column, then
+ * the order the checks found them). */
+struct errline {
+	int	 line, col;
+	size_t	 seq;
+	char	*s;
+};
+
 struct load {
 	struct policy	*p;
 	const char	*file;
@@ -73,8 +81,7 @@ struct load {
 	size_t		 len;
 	struct posent	*pos;
 	size_t		 npos;
-	char		*errors;
-	size_t		 errlen;
+	struct errline	*errs;		/* kept structured until printed */
 	int		 nerrors;
 	int		*disabled;	/* per p->all, this load */
 };
@@ -92,9 +99,12 @@ static void	scan_value(struct scan *);
 static void
 pos_add(struct load *ld, const char *path, size_t off)
 {
-	if (ld->npos % 64 == 0)
-		ld->pos = xreallocarray(ld->pos, ld->npos + 64,
+	/* Grown by doubling: a 40,000-entry list must not copy it 600 times. */
+	if (ld->npos >= 64 && (ld->npos & (ld->npos - 1)) == 0)
+		ld->pos = xreallocarray(ld->pos, ld->npos * 2,
 		    sizeof *ld->pos);
+	else if (ld->npos == 0)
+		ld->pos = xreallocarray(NULL, 64, sizeof *ld->pos);
 	ld->pos[ld->npos].path = xstrdup(path);
 	ld->pos[ld->npos].off = off;
 	ld->npos++;
@@ -256,23 +266,47 @@ path_offset(struct load *ld, const char *path)
 	return i;
 }
 
+/*
+ * One error as one line: a JSON key (or a value quoted in a message) can
+ * hold any character, and a newline in it must not forge another error
+ * line. Controls are written as \xNN; the line ends in one newline.
+ */
+static char *
+err_line(const char *raw)
+{
+	char	*out = xmalloc(strlen(raw) * 4 + 2), *o = out;
+
+	for (; *raw != '\0'; raw++) {
+		unsigned char c = (unsigned char)*raw;
+
+		if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else
+			*o++ = (char)c;
+	}
+	*o++ = '\n';
+	*o = '\0';
+	return out;
+}
+
 static void
 err_at(struct load *ld, size_t off, const char *path, const char *msg,
     const char *hint)
 {
-	char	*line;
-	int	 l, c;
-	size_t	 n;
+	struct errline	*e;
+	char		*raw;
+	int		 haspath = path != NULL && *path != '\0';
 
-	offset_linecol(ld->text, ld->len, off, &l, &c);
-	n = xasprintf(&line, "%s:%d:%d: %s%s%s%s%s%s\n", ld->file, l, c,
-	    path != NULL && *path ? path : "", path != NULL && *path ? ": " :
-	    "", msg, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
-	ld->errors = xreallocarray(ld->errors, ld->errlen + n + 1, 1);
-	memcpy(ld->errors + ld->errlen, line, n + 1);
-	ld->errlen += n;
-	ld->nerrors++;
-	free(line);
+	ld->errs = xreallocarray(ld->errs, (size_t)ld->nerrors + 1,
+	    sizeof *ld->errs);
+	e = &ld->errs[ld->nerrors];
+	offset_linecol(ld->text, ld->len, off, &e->line, &e->col);
+	e->seq = (size_t)ld->nerrors++;
+	xasprintf(&raw, "%s:%d:%d: %s%s%s%s%s%s", ld->file, e->line, e->col,
+	    haspath ? path : "", haspath ? ": " : "", msg, hint ? " (" : "",
+	    hint ? hint : "", hint ? ")" : "");
+	e->s = err_line(raw);
+	free(raw);
 }
 
 static void
@@ -300,20 +334,40 @@ errf(struct load *ld, const char *path, const char *hint, const char *fmt,
 	free(msg);
 }
 
-/* Every duplicate key is an error: cJSON would silently keep the first. */
+static int
+pos_cmp(const void *a, const void *b)
+{
+	const struct posent	*x = *(const struct posent *const *)a;
+	const struct posent	*y = *(const struct posent *const *)b;
+	int			 c = strcmp(x->path, y->path);
+
+	if (c != 0)
+		return c;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Every duplicate key is an error: cJSON would silently keep the first.
+ * Sorted, not compared pairwise: a 40,000-entry list is loaded inside the
+ * job-started hook, and the pairwise check took seconds there.
+ */
 static void
 check_duplicates(struct load *ld)
 {
-	size_t	i, j;
+	const struct posent	**v;
+	size_t			  i;
 
+	if (ld->npos < 2)
+		return;
+	v = xreallocarray(NULL, ld->npos, sizeof *v);
+	for (i = 0; i < ld->npos; i++)
+		v[i] = &ld->pos[i];
+	qsort(v, ld->npos, sizeof *v, pos_cmp);
 	for (i = 1; i < ld->npos; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(ld->pos[i].path, ld->pos[j].path) == 0) {
-				err_at(ld, ld->pos[i].off, ld->pos[i].path,
-				    "duplicate key", "each key may appear "
-				    "only once in an object");
-				break;
-			}
+		if (strcmp(v[i]->path, v[i - 1]->path) == 0)
+			err_at(ld, v[i]->off, v[i]->path, "duplicate key",
+			    "each key may appear only once in an object");
+	free(v);
 }
 
 /* ---- reading and parsing a file ------------------------------------- */
@@ -1573,10 +1627,6 @@ errbuf_addf(struct errbuf *eb, const char *fmt, ...)
 
 enum file_kind { FILE_CONFIG, FILE_RULES };
 
-struct errline {
-	char	*s;
-	long	 line, col;
-};
 
 static int
 errline_cmp(const void *a, const void *b)
@@ -1587,34 +1637,28 @@ errline_cmp(const void *a, const void *b)
 		return x->line < y->line ? -1 : 1;
 	if (x->col != y->col)
 		return x->col < y->col ? -1 : 1;
-	return 0;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* One file's errors in the order of the file, not of the checks. */
 static void
-errors_sorted(struct errbuf *eb, const struct load *ld)
+errors_sorted(struct errbuf *eb, struct load *ld)
 {
-	struct errline	*v;
-	char		*copy, *line, *save = NULL, *p;
-	size_t		 n = 0, i, flen = strlen(ld->file);
+	size_t	i, n = (size_t)ld->nerrors;
 
-	v = xcalloc(ld->nerrors + 1, sizeof *v);
-	copy = xstrdup(ld->errors);
-	for (line = strtok_r(copy, "\n", &save); line != NULL &&
-	    n < (size_t)ld->nerrors; line = strtok_r(NULL, "\n", &save)) {
-		v[n].s = line;
-		p = line + flen + 1;
-		v[n].line = strtol(p, &p, 10);
-		v[n].col = *p == ':' ? strtol(p + 1, NULL, 10) : 0;
-		n++;
-	}
-	qsort(v, n, sizeof *v, errline_cmp);
-	for (i = 0; i < n; i++) {
-		errbuf_add(eb, v[i].s, strlen(v[i].s), 1);
-		errbuf_add(eb, "\n", 1, 0);
-	}
-	free(copy);
-	free(v);
+	qsort(ld->errs, n, sizeof *ld->errs, errline_cmp);
+	for (i = 0; i < n; i++)
+		errbuf_add(eb, ld->errs[i].s, strlen(ld->errs[i].s), 1);
+}
+
+static void
+errors_free(struct load *ld)
+{
+	int	i;
+
+	for (i = 0; i < ld->nerrors; i++)
+		free(ld->errs[i].s);
+	free(ld->errs);
 }
 
 static void
@@ -1638,7 +1682,7 @@ load_text(struct policy *p, const char *name, const char *text, size_t len,
 	}
 	if (ld.nerrors > 0)
 		errors_sorted(eb, &ld);
-	free(ld.errors);
+	errors_free(&ld);
 	load_reset(&ld);
 }
 

@@ -487,10 +487,58 @@ test_mutations_never_crash(void **state)
 	(void)ok;
 }
 
+/*
+ * A key holding a newline cannot forge an error line, and no error is lost
+ * to it (review code-2026-12 §2 #4: the forged "5:1: fake" line used to hide
+ * the real errors and drop the "zzz" one).
+ */
+static void
+test_error_key_cannot_forge_a_line(void **state)
+{
+	char	*err, *line, *save = NULL;
+	int	 n = 0;
+
+	(void)state;
+	err = errors_of("{\"version\": 1, \"x\\n5:1: fake\": 1, "
+	    "\"rules\": [], \"zzz\": 2}");
+	for (line = strtok_r(err, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		assert_non_null(strstr(line, "e.json:1:"));
+		n++;
+	}
+	assert_int_equal(n, 2);
+	free(err);
+	err = errors_of("{\"version\": 1, \"x\\n5:1: fake\": 1, "
+	    "\"rules\": [], \"zzz\": 2}");
+	assert_non_null(strstr(err, "zzz"));
+	assert_non_null(strstr(err, "\\x0a5:1: fake"));
+	free(err);
+}
+
+/* Every repeat of a key is reported, in the file's order. */
+static void
+test_error_duplicates_all_reported(void **state)
+{
+	char	*err;
+	char	*a, *b;
+
+	(void)state;
+	err = errors_of("{\"version\": 1,\n\"rules\": [],\n"
+	    "\"version\": 1,\n\"version\": 1}");
+	a = strstr(err, "e.json:3:1: version: duplicate key");
+	b = strstr(err, "e.json:4:1: version: duplicate key");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a < b);
+	free(err);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_key_cannot_forge_a_line),
+		cmocka_unit_test(test_error_duplicates_all_reported),
 		cmocka_unit_test_teardown(test_builtin_defaults, cleanup),
 		cmocka_unit_test_teardown(test_config_file, cleanup),
 		cmocka_unit_test_teardown(test_durations_sizes, cleanup),
