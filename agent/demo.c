@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -168,9 +169,11 @@ spawn_engine(const char *logpath, unsigned pace, const char *tracking,
 	snprintf(pacebuf, sizeof pacebuf, "%u", pace);
 	snprintf(fdbuf, sizeof fdbuf, "%d", markfd);
 	if ((pid = fork()) == 0) {
-		char *const argv[] = { "codex", "demo", "--engine",
-		    (char *)logpath, "--pace-ms", pacebuf, "--mark-fd", fdbuf,
-		    NULL };
+		/* execve takes char *const[]: writable copies, not literals. */
+		char	 a0[] = "codex", a1[] = "demo", a2[] = "--engine";
+		char	 a4[] = "--pace-ms", a6[] = "--mark-fd";
+		char	*const argv[] = { a0, a1, a2, (char *)logpath, a4,
+		    pacebuf, a6, fdbuf, NULL };
 
 		fcntl(markfd, F_SETFD, 0);
 		execve("/proc/self/exe", argv, envp);
@@ -179,6 +182,19 @@ spawn_engine(const char *logpath, unsigned pace, const char *tracking,
 	free(track);
 	free(envp);
 	return pid;
+}
+
+/*
+ * nftw callback removing the demo's own temporary tree, deepest first. No
+ * shell: a binary whose sandbox has no execve carries no system() either.
+ */
+static int
+demo_unlink(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static struct policy *
@@ -348,15 +364,10 @@ demo_run(int fast)
 	demo_report(&d, state, line_t, pace);
 	rc = 0;
 out:
-	if (rc == 0) {
-		char *cmd;
-
-		/* Only what we made: the two logs and the verdict files. */
-		xasprintf(&cmd, "rm -rf -- '%s'", dir);
-		if (system(cmd) != 0)
-			log_warnx("could not remove %s", dir);
-		free(cmd);
-	}
+	/* Only what we made: the two logs and the verdict files. */
+	if (rc == 0 && nftw(dir, demo_unlink, 16,
+	    FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
+		log_warn("could not remove %s", dir);
 	free(d.stop_desc);
 	free(state);
 	free(logpath);

@@ -669,8 +669,10 @@ gh_req_classify(struct gh_req *req)
 	const char	*why = NULL;
 	double		 wait, left;
 
-	if ((wait = gh_req_wait(req, &why)) < 0)
-		return gh_req_final(req);
+	if ((wait = gh_req_wait(req, &why)) < 0) {
+		gh_req_final(req);
+		return;
+	}
 	if (wait < 0.05)
 		wait = 0.05;
 	left = lim->max_total_ms / 1000.0 - (gh_now() - req->started);
@@ -685,7 +687,8 @@ gh_req_classify(struct gh_req *req)
 	if (req->note[0] != '\0') {
 		log_info("github: %s %s: %s", req->method_name, req->path,
 		    req->note);
-		return gh_req_final(req);
+		gh_req_final(req);
+		return;
 	}
 	log_info("github: %s %s: %s (%d); attempt %u in %.1f s",
 	    req->method_name, req->path, why, req->status, req->attempts + 1,

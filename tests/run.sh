@@ -29,7 +29,7 @@ configure() {	# dir, options...
 }
 
 echo "== building with ASan and UBSan in $build"
-if ! configure "$build" -Db_sanitize=address,undefined -Dbuildtype=debug \
+if ! configure "$build" -Dwerror=true -Db_sanitize=address,undefined -Dbuildtype=debug \
     || ! meson compile -C "$build" -j "$jobs"; then
 	echo "tests: build failed"
 	failed_builds=$((failed_builds + 1))
@@ -58,7 +58,7 @@ if [ -z "${BREAKER_SUITES:-}" ] || [[ " ${BREAKER_SUITES} " == *" fuzz "* ]]; th
 		    >"$fuzzbuild/meson-logs/testlog.json"
 	elif [ -f "$root/tests/fuzz/meson.build" ]; then
 		echo "== fuzz targets (clang libFuzzer) in $fuzzbuild"
-		if CC=clang configure "$fuzzbuild" -Dfuzz=true -Dtests=false \
+		if CC=clang configure "$fuzzbuild" -Dwerror=true -Dfuzz=true -Dtests=false \
 		    -Db_sanitize=address,undefined -Db_lundef=false \
 		    && meson compile -C "$fuzzbuild" -j "$jobs"; then
 			meson test -C "$fuzzbuild" --suite fuzz --print-errorlogs \
