@@ -80,9 +80,17 @@ xasprintf(char **ret, const char *fmt, ...)
 	int	n;
 
 	va_start(ap, fmt);
-	n = vasprintf(ret, fmt, ap);
+	n = xvasprintf(ret, fmt, ap);
 	va_end(ap);
-	if (n == -1)
-		fatal("xasprintf");
+	return n;
+}
+
+int
+xvasprintf(char **ret, const char *fmt, va_list ap)
+{
+	int	n;
+
+	if ((n = vasprintf(ret, fmt, ap)) == -1)
+		fatal("xvasprintf");
 	return n;
 }

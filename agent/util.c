@@ -1,0 +1,62 @@
+/*
+ * The one clock, the one ms-to-timeval, the one number parser (util.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "util.h"
+
+double
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double
+wall_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct timeval
+ms_tv(unsigned long ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+long long
+parse_num(const char *s, long long min, long long max, const char **errstr)
+{
+	long long	 n;
+	char		*end;
+
+	*errstr = "invalid";
+	if (s == NULL || *s == '\0' || min > max)
+		return 0;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*end != '\0')
+		return 0;
+	if ((n == LLONG_MIN && errno == ERANGE) || n < min) {
+		*errstr = "too small";
+		return 0;
+	}
+	if ((n == LLONG_MAX && errno == ERANGE) || n > max) {
+		*errstr = "too large";
+		return 0;
+	}
+	*errstr = NULL;
+	return n;
+}
