@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "annotate.h"
+#include "sanitise.h"
 #include "fuzz.h"
 #include "xalloc.h"
 
@@ -140,7 +141,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = xstrndup((const char *)data, size);
 	check_escape(in);
 
-	s = annotate_neutralise((const char *)data, size);
+	s = sanitise_neutralise((const char *)data, size);
 	check_inert(s);
 	/* What is printed is the escaped neutralised text: still inert. */
 	e = annotate_escape_data(s);
@@ -148,11 +149,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(e);
 	free(s);
 
-	s = annotate_sanitise((const char *)data, size);
+	s = sanitise_text((const char *)data, size);
 	check_inert(s);
 	free(s);
 
-	s = annotate_redact((const char *)data, size);
+	s = sanitise_redact((const char *)data, size, NULL);
 	free(s);
 	free(in);
 	return 0;

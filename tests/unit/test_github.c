@@ -908,7 +908,7 @@ test_app_check_run(void **state)
 	    "conclusion")->valuestring, "failure");
 	out = cJSON_GetObjectItem(body, "output");
 	assert_non_null(strstr(cJSON_GetObjectItem(out,
-	    "summary")->valuestring, "rule-2"));
+	    "summary")->valuestring, "rule\\-2"));	/* Markdown */
 	anns = cJSON_GetObjectItem(out, "annotations");
 	assert_int_equal(cJSON_GetArraySize(anns), 3);
 	a = cJSON_GetArrayItem(anns, 0);
