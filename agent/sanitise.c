@@ -431,26 +431,47 @@ redact_at(const char *s, size_t len, size_t i)
 	return h;
 }
 
+/*
+ * A match that swallowed a scheme word or a name ("eyJ….Bearer" then
+ * " token") is looked at again from this many bytes before its end: the
+ * longest kept part, "proxy-authorization: " and a scheme word, fits.
+ */
+#define REDACT_REWIND	32
+
 char *
 sanitise_redact(const char *s, size_t len, size_t *outlen)
 {
-	struct sbuf		b = { NULL, 0, 0 };
-	struct redact_hit	h;
-	size_t			i = 0, from = 0;
+	struct sbuf		 b = { NULL, 0, 0 };
+	struct redact_hit	 h;
+	unsigned char		*mark;
+	size_t			 i = 0, end, next;
 
-	sbuf_add(&b, "", 0);
+	/* Hits may overlap (a second look, glued keys): mark bytes, then
+	 * write each marked run as one marker. */
+	mark = xcalloc(len + 1, 1);
 	while (i < len) {
 		h = redact_at(s, len, i);
 		if (h.len == 0) {
 			i++;
 			continue;
 		}
-		sbuf_add(&b, s + from, i + h.keep - from);
-		sbuf_str(&b, SANITISE_REDACTED);
-		i += h.len;
-		from = i;
+		/* Key characters glued to a match go with it: a key cut short
+		 * by another key's class ("ghp_…AIza…-…") leaves no tail. */
+		end = i + h.len + run(s, len, i + h.len, is_b64);
+		memset(mark + i + h.keep, 1, end - i - h.keep);
+		next = end > REDACT_REWIND ? end - REDACT_REWIND : 0;
+		i = next > i ? next : i + 1;
 	}
-	sbuf_add(&b, s + from, len - from);
+	sbuf_add(&b, "", 0);
+	for (i = 0; i < len; i = end) {
+		for (end = i; end < len && mark[end] == mark[i]; end++)
+			;
+		if (mark[i])
+			sbuf_str(&b, SANITISE_REDACTED);
+		else
+			sbuf_add(&b, s + i, end - i);
+	}
+	free(mark);
 	if (outlen != NULL)
 		*outlen = b.len;
 	return b.p;
