@@ -36,6 +36,7 @@
 #include "policy.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "sanitise.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -743,6 +744,7 @@ static void
 status_print_human(const char *json)
 {
 	cJSON	*o = cJSON_Parse(json), *a, *it;
+	char	*res;
 
 	if (o == NULL) {
 		fputs(json, stdout);
@@ -766,10 +768,13 @@ status_print_human(const char *json)
 		printf("rule %s: %.0f hits, %.0f verdicts\n", S(it, "id"),
 		    N(it, "hits"), N(it, "verdicts"));
 	a = cJSON_GetObjectItem(o, "verdicts");
-	cJSON_ArrayForEach(it, a)
+	cJSON_ArrayForEach(it, a) {
+		/* The result names the engine's process: engine text. */
+		res = sanitise_str(S(it, "result"));
 		printf("verdict %.0f: %s [%s] %s %s\n", N(it, "seq"),
-		    S(it, "rule"), S(it, "severity"), S(it, "action"),
-		    S(it, "result"));
+		    S(it, "rule"), S(it, "severity"), S(it, "action"), res);
+		free(res);
+	}
 #undef S
 #undef N
 	cJSON_Delete(o);

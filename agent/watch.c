@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "proc.h"
+#include "sanitise.h"
 #include "tail.h"
 #include "verdict.h"
 #include "watch.h"
@@ -539,16 +540,20 @@ watch_status_json(const struct watch *w, double started)
 void
 watch_print_verdict(FILE *out, const struct verdict *v, int final)
 {
+	char	*res;
+
 	if (!final && strcmp(v->action, "stop") == 0) {
 		fprintf(out, "verdict %u: %s [%s] %s: stopping the engine\n",
 		    v->seq, v->rule_id, severity_name(v->severity),
 		    v->source ? v->source : "?");
 	} else {
+		/* The result names the engine's process: engine text. */
+		res = sanitise_str(v->action_result);
 		fprintf(out, "verdict %u: %s [%s] %s: %s%s%s\n", v->seq,
 		    v->rule_id, severity_name(v->severity),
 		    v->source ? v->source : "?", v->action,
-		    v->action_result ? ": " : "",
-		    v->action_result ? v->action_result : "");
+		    *res != '\0' ? ": " : "", res);
+		free(res);
 	}
 	fflush(out);
 }
