@@ -36,7 +36,6 @@
 #include "policy.h"
 #include "proc.h"
 #include "sandbox.h"
-#include "sanitise.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -744,7 +743,6 @@ static void
 status_print_human(const char *json)
 {
 	cJSON	*o = cJSON_Parse(json), *a, *it;
-	char	*res;
 
 	if (o == NULL) {
 		fputs(json, stdout);
@@ -768,13 +766,10 @@ status_print_human(const char *json)
 		printf("rule %s: %.0f hits, %.0f verdicts\n", S(it, "id"),
 		    N(it, "hits"), N(it, "verdicts"));
 	a = cJSON_GetObjectItem(o, "verdicts");
-	cJSON_ArrayForEach(it, a) {
-		/* The result names the engine's process: engine text. */
-		res = sanitise_str(S(it, "result"));
+	cJSON_ArrayForEach(it, a)
 		printf("verdict %.0f: %s [%s] %s %s\n", N(it, "seq"),
-		    S(it, "rule"), S(it, "severity"), S(it, "action"), res);
-		free(res);
-	}
+		    S(it, "rule"), S(it, "severity"), S(it, "action"),
+		    S(it, "result"));
 #undef S
 #undef N
 	cJSON_Delete(o);

@@ -199,19 +199,26 @@ stop_done(const struct proc_stop_result *r, void *arg)
 {
 	struct watch	*w = arg;
 	struct verdict	*v = w->stop_verdict;
+	char		*res;
 
 	w->stopping = NULL;
 	w->stop_state = STOP_DONE;
+	/* The target's name is its comm, which the engine chooses: engine
+	 * text, sanitised before it is kept, logged or shown anywhere. */
 	if (r->found) {
-		verdict_set(&v->stop_target, r->target);
+		res = sanitise_str(r->target);
+		verdict_set(&v->stop_target, res);
+		free(res);
 		v->stop_pid = r->pid;
 		verdict_set(&v->stop_signal, r->last_signal ?
 		    proc_signame(r->last_signal) : NULL);
 		v->stopped_at = r->exited ? r->exited_at : 0;
 		v->stop_exit = r->status;
 	}
-	verdict_set(&v->action_result, r->message != NULL ? r->message :
+	res = sanitise_str(r->message != NULL ? r->message :
 	    (r->found ? "stop attempted" : "no engine process was found"));
+	verdict_set(&v->action_result, res);
+	free(res);
 	log_info("verdict %u: %s", v->seq, v->action_result);
 	persist(w, v);
 	notify(w, v, 1);
@@ -540,20 +547,16 @@ watch_status_json(const struct watch *w, double started)
 void
 watch_print_verdict(FILE *out, const struct verdict *v, int final)
 {
-	char	*res;
-
 	if (!final && strcmp(v->action, "stop") == 0) {
 		fprintf(out, "verdict %u: %s [%s] %s: stopping the engine\n",
 		    v->seq, v->rule_id, severity_name(v->severity),
 		    v->source ? v->source : "?");
 	} else {
-		/* The result names the engine's process: engine text. */
-		res = sanitise_str(v->action_result);
 		fprintf(out, "verdict %u: %s [%s] %s: %s%s%s\n", v->seq,
 		    v->rule_id, severity_name(v->severity),
 		    v->source ? v->source : "?", v->action,
-		    *res != '\0' ? ": " : "", res);
-		free(res);
+		    v->action_result ? ": " : "",
+		    v->action_result ? v->action_result : "");
 	}
 	fflush(out);
 }
