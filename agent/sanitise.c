@@ -217,6 +217,8 @@ match_prefixed(const char *s, size_t len, size_t i)
 
 	for (n = 0; n < sizeof key_kinds / sizeof key_kinds[0]; n++) {
 		k = &key_kinds[n];
+		if (s[i] != k->prefix[0])
+			continue;
 		p = strlen(k->prefix);
 		if (i + p > len || memcmp(s + i, k->prefix, p) != 0)
 			continue;
@@ -277,7 +279,7 @@ match_scheme_token(const char *s, size_t len, size_t i)
 	size_t			 w, j, tok;
 
 	for (w = 0; w < sizeof words / sizeof words[0]; w++)
-		if (ci_at(s, len, i, words[w]))
+		if ((s[i] | 0x20) == words[w][0] && ci_at(s, len, i, words[w]))
 			break;
 	if (w == sizeof words / sizeof words[0])
 		return h;
@@ -388,8 +390,10 @@ match_assignment(const char *s, size_t len, size_t i)
 	struct redact_hit	h = { 0, 0 };
 	size_t			k, j, w, c;
 
+	/* Names are lower case: compare the first byte before the rest. */
 	for (k = 0; k < sizeof names / sizeof names[0]; k++)
-		if (ci_at(s, len, i, names[k].name))
+		if ((s[i] | 0x20) == names[k].name[0] &&
+		    ci_at(s, len, i, names[k].name))
 			break;
 	if (k == sizeof names / sizeof names[0])
 		return h;
