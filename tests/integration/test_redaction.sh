@@ -37,10 +37,7 @@ n=$(echo "$ours" | grep -cE '^::(error|warning) title=breaker')
 sd=$(job_state_dir)
 summary=$(jget "$R" 'r["env"]["GITHUB_STEP_SUMMARY"]')
 for s in "$K1" "$K2" "$K3" "$K4"; do
-	where=$( { echo "$ours" | grep -l -F -- "${s:0:12}" - 2>/dev/null | sed 's/(standard input)/hook output/';
-		grep -l -F -- "${s:0:12}" "$sd"/* "$summary" 2>/dev/null; } || true)
-	[ -z "$where" ] && pass "key ${s:0:6}… appears nowhere" ||
-		fail "key ${s:0:6}… found in: $where"
+	assert_nowhere "${s:0:12}" "key ${s:0:6}…" "$ours" "$sd"/* "$summary"
 done
 echo "$ours" | grep -qF 'cannot authenticate: “Invalid API key · breaker stopped the engine: awf (pid 4242)' &&
 	pass "the engine's words are in breaker's quotes" ||
