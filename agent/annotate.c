@@ -3,16 +3,11 @@
  * and the Markdown job summary.
  *
  * Everything that came from the engine or its logs is hostile. Before it is
- * printed it is, in this order:
- *   1. redacted: API keys, tokens and credentials become "[REDACTED]";
- *   2. neutralised: "::" and "##[" get a zero-width space (U+200B) between
- *      their characters, so they can never start a workflow command, not
- *      even the legacy form the runner recognises anywhere in a line; C0
- *      controls (CR, LF, ESC…) become their visible Unicode "control
- *      pictures" (U+2400 + c), C1 controls, bidi overrides and invalid
- *      UTF-8 become U+FFFD;
- *   3. escaped exactly as the runner unescapes it (ActionCommand.cs):
- *      "%" first, then CR, LF, and in property values also ":" and ",".
+ * printed it goes through sanitise.c (redacted, then neutralised, on the
+ * whole value, then cut), and then it is escaped exactly as the runner
+ * unescapes it (ActionCommand.cs): "%" first, then CR, LF, and in property
+ * values also ":" and ",". Every line printed here starts with breaker's
+ * own "::cmd", so no engine text is ever at the start of a line.
  * See docs/annotations.md for the reasons behind each choice.
  */
 #include <sys/types.h>
@@ -30,13 +25,11 @@
 
 #include "annotate.h"
 #include "log.h"
+#include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
 
-#define REDACTED	"[REDACTED]"
-#define ZWSP		"\xe2\x80\x8b"	/* U+200B ZERO WIDTH SPACE */
-#define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
-#define ELLIPSIS	"\xe2\x80\xa6"	/* U+2026 */
+#define ELLIPSIS	SANITISE_ELLIPSIS
 #define ANNOTATE_SUMMARY_ROWS	100	/* table rows; each is < 1 KiB */
 
 /* ---- escaping: the runner's rules, nothing more, nothing less ---- */
@@ -78,451 +71,6 @@ annotate_escape_data(const char *s)
 	return annotate_escape(s, 0);
 }
 
-/* ---- redaction ---- */
-
-static int
-is_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
-}
-
-static int
-is_tok(unsigned char c)		/* API-key body: base62 plus - and _ */
-{
-	return is_alnum(c) || c == '-' || c == '_';
-}
-
-static int
-is_pat(unsigned char c)		/* github_pat_ body */
-{
-	return is_alnum(c) || c == '_';
-}
-
-static int
-is_b64(unsigned char c)		/* RFC 6750 token68 */
-{
-	return is_tok(c) || c == '.' || c == '~' || c == '+' || c == '/' ||
-	    c == '=';
-}
-
-static int
-is_cred(unsigned char c)	/* a header value's credential */
-{
-	return c > ' ' && c != 0x7f && c != '"' && c != '\'' && c != ',' &&
-	    c != ';' && c != '<' && c != '>' && c != ')' && c != ']' &&
-	    c != '}';
-}
-
-static size_t
-run(const char *s, size_t len, size_t i, int (*cls)(unsigned char))
-{
-	size_t	j = i;
-
-	while (j < len && cls((unsigned char)s[j]))
-		j++;
-	return j - i;
-}
-
-static int
-has_digit(const char *s, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] >= '0' && s[i] <= '9')
-			return 1;
-	return 0;
-}
-
-/* A value that looks like a credential rather than a word of prose. */
-static int
-keyish(const char *s, size_t n)
-{
-	size_t	i, digits = 0;
-
-	for (i = 0; i < n; i++)
-		if (s[i] >= '0' && s[i] <= '9')
-			digits++;
-	return (n >= 8 && digits > 0) || n >= 16;
-}
-
-static int
-ci_at(const char *s, size_t len, size_t i, const char *word)
-{
-	size_t	n = strlen(word);
-
-	return i + n <= len && strncasecmp(s + i, word, n) == 0;
-}
-
-/* Each matcher returns the match length at `i` (0: none); `keep` bytes of
- * it stay verbatim (a scheme word), the rest becomes the marker. */
-struct redact_hit {
-	size_t	keep;
-	size_t	len;
-};
-
-static size_t
-match_prefixed(const char *s, size_t len, size_t i)
-{
-	static const struct {
-		const char	*prefix;
-		int		(*cls)(unsigned char);
-		size_t		 min;
-		int		 need_digit;
-	} keys[] = {
-		{ "sk-",	 is_tok,   20, 1 },	/* OpenAI, Anthropic */
-		{ "ghp_",	 is_alnum, 20, 0 },	/* GitHub tokens */
-		{ "gho_",	 is_alnum, 20, 0 },
-		{ "ghu_",	 is_alnum, 20, 0 },
-		{ "ghs_",	 is_alnum, 20, 0 },
-		{ "ghr_",	 is_alnum, 20, 0 },
-		{ "github_pat_", is_pat,   20, 0 },
-		{ "AIza",	 is_tok,   30, 0 },	/* Google API keys */
-	};
-	size_t	k, p, body;
-
-	for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-		p = strlen(keys[k].prefix);
-		if (i + p > len || memcmp(s + i, keys[k].prefix, p) != 0)
-			continue;
-		body = run(s, len, i + p, keys[k].cls);
-		if (body < keys[k].min)
-			continue;
-		if (keys[k].need_digit && !has_digit(s + i + p, body))
-			continue;
-		return p + body;
-	}
-	return 0;
-}
-
-/* eyJ… is base64url of '{"': a JWT or a JSON blob that may hold secrets. */
-static size_t
-match_jwt(const char *s, size_t len, size_t i)
-{
-	size_t	body, j, seg, dots = 0;
-
-	if (i + 3 > len || memcmp(s + i, "eyJ", 3) != 0)
-		return 0;
-	body = run(s, len, i + 3, is_tok);
-	if (body < 10)
-		return 0;
-	j = i + 3 + body;
-	while (j < len && s[j] == '.') {
-		seg = run(s, len, j + 1, is_tok);
-		j += 1 + seg;
-		dots++;
-	}
-	if ((dots > 0 && j - i >= 30) || body >= 40)
-		return j - i;
-	return 0;
-}
-
-static struct redact_hit
-match_bearer(const char *s, size_t len, size_t i)
-{
-	struct redact_hit	h = { 0, 0 };
-	size_t			j, tok;
-
-	if (!ci_at(s, len, i, "bearer"))
-		return h;
-	j = i + 6;
-	if (j >= len || (s[j] != ' ' && s[j] != '\t'))
-		return h;
-	while (j < len && (s[j] == ' ' || s[j] == '\t'))
-		j++;
-	tok = run(s, len, j, is_b64);
-	/* "Bearer authentication" is prose; "Bearer abc.def123" is not. */
-	if (tok < 8 || (!has_digit(s + j, tok) && tok < 24))
-		return h;
-	h.keep = j - i;
-	h.len = j - i + tok;
-	return h;
-}
-
-static int
-is_scheme(const char *s, size_t n)
-{
-	static const char *schemes[] = { "bearer", "basic", "token", "digest",
-	    "negotiate", "ntlm", "apikey", "key", "hoba", "mutual", "vapid",
-	    "dpop", "aws4-hmac-sha256" };
-	size_t	k;
-
-	for (k = 0; k < sizeof schemes / sizeof schemes[0]; k++)
-		if (strlen(schemes[k]) == n && strncasecmp(s, schemes[k], n) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-is_word(unsigned char c)
-{
-	return is_alnum(c) || c == '-';
-}
-
-/*
- * `Authorization: Bearer x`, `"x-api-key": "x"`, `api_key=x`: the header
- * name, an optional closing quote, ':' or '=', an optional opening quote,
- * then the value. Authorization keeps its scheme word.
- */
-static struct redact_hit
-match_header(const char *s, size_t len, size_t i)
-{
-	static const struct {
-		const char	*name;
-		int		 kind;	/* 0 auth, 1 always, 2 keyish */
-	} hdrs[] = {
-		{ "proxy-authorization", 0 }, { "authorization", 0 },
-		{ "x-goog-api-key", 1 }, { "x-api-key", 1 },
-		{ "api-key", 2 }, { "api_key", 2 }, { "apikey", 2 },
-	};
-	struct redact_hit	h = { 0, 0 };
-	size_t			k, j, w, c;
-
-	for (k = 0; k < sizeof hdrs / sizeof hdrs[0]; k++)
-		if (ci_at(s, len, i, hdrs[k].name))
-			break;
-	if (k == sizeof hdrs / sizeof hdrs[0])
-		return h;
-	j = i + strlen(hdrs[k].name);
-	if (j < len && (s[j] == '"' || s[j] == '\''))
-		j++;
-	while (j < len && s[j] == ' ')
-		j++;
-	if (j >= len || (s[j] != ':' && s[j] != '='))
-		return h;
-	j++;
-	while (j < len && (s[j] == ' ' || s[j] == '"' || s[j] == '\''))
-		j++;
-	if (hdrs[k].kind == 0) {
-		w = run(s, len, j, is_word);
-		if (w > 0 && is_scheme(s + j, w) && j + w < len &&
-		    s[j + w] == ' ') {
-			c = j + w;
-			while (c < len && s[c] == ' ')
-				c++;
-			if ((w = run(s, len, c, is_cred)) > 0) {
-				h.keep = c - i;
-				h.len = c - i + w;
-			}
-			return h;
-		}
-	}
-	w = run(s, len, j, is_cred);
-	if (w == 0 || (hdrs[k].kind != 1 && !keyish(s + j, w)))
-		return h;
-	h.keep = j - i;
-	h.len = j - i + w;
-	return h;
-}
-
-static struct redact_hit
-redact_at(const char *s, size_t len, size_t i)
-{
-	struct redact_hit	h = { 0, 0 };
-
-	/* Secrets start at a word boundary: "task-…" holds no "sk-" key. */
-	if (i > 0 && is_alnum((unsigned char)s[i - 1]))
-		return h;
-	/* Every pattern starts with one of these: skip the rest cheaply. */
-	if (strchr("sgAebBaApPxX", s[i]) == NULL || s[i] == '\0')
-		return h;
-	if ((h.len = match_prefixed(s, len, i)) > 0 ||
-	    (h.len = match_jwt(s, len, i)) > 0)
-		return h;
-	h = match_header(s, len, i);
-	if (h.len == 0)
-		h = match_bearer(s, len, i);
-	return h;
-}
-
-char *
-annotate_redact(const char *s, size_t len)
-{
-	struct redact_hit	 h;
-	char			*out;
-	size_t			 i = 0, n = 0;
-
-	/*
-	 * Growth bound: a match spans at least 11 input bytes ("x-api-key:"
-	 * and a 1-byte value is the shortest) and adds at most 9 (the 10-byte
-	 * marker for that 1 byte), so the output is under twice the input.
-	 */
-	out = xmalloc(len * 2 + sizeof REDACTED);
-	while (i < len) {
-		h = redact_at(s, len, i);
-		if (h.len == 0) {
-			out[n++] = s[i++];
-			continue;
-		}
-		memcpy(out + n, s + i, h.keep);
-		n += h.keep;
-		memcpy(out + n, REDACTED, sizeof REDACTED - 1);
-		n += sizeof REDACTED - 1;
-		i += h.len;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-/* ---- neutralisation ---- */
-
-/* Decode one UTF-8 character; 0 if the bytes are not valid UTF-8. */
-static size_t
-utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
-{
-	size_t	n, k;
-	unsigned min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		n = 2, *cp = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3, *cp = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4, *cp = s[0] & 0x07, min = 0x10000;
-	} else
-		return 0;
-	if (n > len)
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		*cp = (*cp << 6) | (s[k] & 0x3f);
-	}
-	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static char *
-put_cp(char *o, unsigned cp)
-{
-	if (cp < 0x80)
-		*o++ = (char)cp;
-	else if (cp < 0x800) {
-		*o++ = (char)(0xc0 | cp >> 6);
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (char)(0xe0 | cp >> 12);
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	}
-	return o;
-}
-
-/* Characters that could reorder or hide what a reader sees. */
-static int
-is_spoofing(unsigned cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) ||		/* C1 controls */
-	    (cp >= 0x202a && cp <= 0x202e) ||		/* bidi embeddings */
-	    (cp >= 0x2066 && cp <= 0x2069);		/* bidi isolates */
-}
-
-/* Copy s[i], and break "::" and "##[" right after it. */
-static char *
-break_sequences(char *o, const char *s, size_t len, size_t i)
-{
-	*o++ = s[i];
-	if (s[i] == ':' && i + 1 < len && s[i + 1] == ':')
-		o = stpcpy(o, ZWSP);
-	else if (s[i] == '#' && i + 2 < len && s[i + 1] == '#' &&
-	    s[i + 2] == '[')
-		o = stpcpy(o, ZWSP);
-	return o;
-}
-
-/*
- * Our own composed text (already sanitised pieces joined by our words and
- * newlines) gets the sequence breaking once more: two safe pieces can meet
- * at "…:" + ":…". Newlines stay, to be escaped as %0A.
- */
-static char *
-break_all(const char *s)
-{
-	size_t	 len = strlen(s), i;
-	char	*out, *o;
-
-	out = o = xmalloc(len * 4 + 1);
-	for (i = 0; i < len; i++)
-		o = break_sequences(o, s, len, i);
-	*o = '\0';
-	return out;
-}
-
-char *
-annotate_neutralise(const char *in, size_t len)
-{
-	const unsigned char	*s = (const unsigned char *)in;
-	char			*out, *o;
-	unsigned		 cp;
-	size_t			 i = 0, n;
-
-	/* Worst case: ':' becomes 4 bytes (':' + U+200B). */
-	out = o = xmalloc(len * 4 + 1);
-	while (i < len) {
-		if (s[i] == '\t')
-			*o++ = ' ';
-		else if (s[i] < 0x20)
-			o = put_cp(o, 0x2400 + s[i]);	/* LF -> U+240A */
-		else if (s[i] == 0x7f)
-			o = put_cp(o, 0x2421);
-		else if (s[i] < 0x80)
-			o = break_sequences(o, in, len, i);
-		else if ((n = utf8_decode(s + i, len - i, &cp)) == 0)
-			o = stpcpy(o, REPLACEMENT);	/* one invalid byte */
-		else {
-			if (is_spoofing(cp))
-				o = stpcpy(o, REPLACEMENT);
-			else if (cp == 0x2028 || cp == 0x2029)
-				*o++ = ' ';
-			else {
-				memcpy(o, s + i, n);
-				o += n;
-			}
-			i += n;
-			continue;
-		}
-		i++;
-	}
-	*o = '\0';
-	return out;
-}
-
-char *
-annotate_sanitise(const char *s, size_t len)
-{
-	char	*red, *clean;
-
-	red = annotate_redact(s, len);
-	clean = annotate_neutralise(red, strlen(red));
-	free(red);
-	return clean;
-}
-
-static char *
-sanitise_str(const char *s)
-{
-	return s != NULL ? annotate_sanitise(s, strlen(s)) : xstrdup("");
-}
-
-/* Cut in place to at most `max` bytes on a UTF-8 boundary, marked "…". */
-static void
-cap_utf8(char *s, size_t max)
-{
-	size_t	cut;
-
-	if (strlen(s) <= max)
-		return;
-	cut = max - (sizeof ELLIPSIS - 1);
-	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
-	memcpy(s + cut, ELLIPSIS, sizeof ELLIPSIS);
-}
-
 /* ---- workflow commands ---- */
 
 static const char *
@@ -557,10 +105,10 @@ print_command(FILE *out, const char *type, const char *title,
 
 	xasprintf(&t, "breaker: %s", title);
 	m = xstrdup(message);
-	cap_utf8(t, ANNOTATE_MAX_TITLE);
-	cap_utf8(m, ANNOTATE_MAX_MESSAGE);
-	bt = break_all(t);
-	bm = break_all(m);
+	sanitise_cut(t, ANNOTATE_MAX_TITLE);
+	sanitise_cut(m, ANNOTATE_MAX_MESSAGE);
+	bt = sanitise_rebreak(t);
+	bm = sanitise_rebreak(m);
 	et = annotate_escape_property(bt);
 	em = annotate_escape_data(bm);
 	fprintf(out, "::%s title=%s::%s\n", type, et, em);
@@ -792,37 +340,16 @@ annotate_warning(FILE *out, const char *title, const char *message)
 
 /* ---- the Markdown job summary ---- */
 
-/*
- * Inline Markdown: sanitised, capped (before escaping, so no escape is cut
- * in half), and every active ASCII punctuation escaped.
- */
-static char *
-md_capped(const char *s, size_t max)
-{
-	char	*clean = sanitise_str(s), *out, *o, *p;
-
-	cap_utf8(clean, max);
-	out = o = xmalloc(strlen(clean) * 2 + 1);
-	for (p = clean; *p != '\0'; p++) {
-		if (strchr("\\`*_{}[]<>()#+-!|~&@^=$", *p) != NULL)
-			*o++ = '\\';
-		*o++ = *p;
-	}
-	*o = '\0';
-	free(clean);
-	return out;
-}
-
 static char *
 md_inline(const char *s)
 {
-	return md_capped(s, ANNOTATE_MAX_MESSAGE);
+	return sanitise_markdown(s, ANNOTATE_MAX_MESSAGE);
 }
 
 static char *
 md_cell(const char *s)
 {
-	return md_capped(s, ANNOTATE_MAX_TITLE);
+	return sanitise_markdown(s, ANNOTATE_MAX_TITLE);
 }
 
 static void

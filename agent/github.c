@@ -48,6 +48,7 @@
 #include "github.h"
 #include "log.h"
 #include "policy.h"
+#include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -1206,7 +1207,7 @@ static cJSON *
 gh_annotation(const struct verdict *v)
 {
 	cJSON	*a = cJSON_CreateObject();
-	char	*title, *details = NULL, *p;
+	char	*title, *msg, *details = NULL, *p;
 	size_t	 i, len = 0;
 
 	cJSON_AddStringToObject(a, "path", ".github");
@@ -1217,8 +1218,10 @@ gh_annotation(const struct verdict *v)
 	    v->title ? v->title : "");
 	gh_add_cut(a, "title", title, 255);
 	free(title);
-	gh_add_cut(a, "message", v->message ? v->message : v->title,
-	    GH_TEXT_MAX);
+	/* The one sanitising path: the message holds engine captures. */
+	msg = sanitise_str(v->message ? v->message : v->title);
+	gh_add_cut(a, "message", msg, GH_TEXT_MAX);
+	free(msg);
 	for (i = 0; i < v->nevidence; i++)
 		len += strlen(v->evidence[i]) + 1;
 	if (len > 0) {
@@ -1258,7 +1261,7 @@ static void
 gh_check_texts(struct gh_op *op, const struct verdict_list *vl)
 {
 	const struct verdict	*v, *stopped = NULL;
-	char			*sum = NULL, *cut;
+	char			*sum = NULL, *cut, *id, *msg, *res;
 	size_t			 len = 0;
 	int			 n = 0, fatal = 0;
 
@@ -1280,14 +1283,23 @@ gh_check_texts(struct gh_op *op, const struct verdict_list *vl)
 	gh_summary_add(&sum, &len, "breaker recorded %d verdict%s in this "
 	    "job.\n\n", n, n == 1 ? "" : "s");
 	TAILQ_FOREACH(v, vl, entry) {
-		gh_summary_add(&sum, &len, "- **%s** (%s%s): %s\n",
-		    v->rule_id ? v->rule_id : "rule", gh_severity(v->severity),
-		    v->observe ? ", observe" : "", v->message ? v->message :
-		    (v->title ? v->title : ""));
-		if (v->action != NULL)
+		/* Markdown: the one sanitising path, autolinks broken. */
+		id = sanitise_markdown(v->rule_id ? v->rule_id : "rule",
+		    GH_TEXT_MAX);
+		msg = sanitise_markdown(v->message ? v->message :
+		    (v->title ? v->title : ""), GH_TEXT_MAX);
+		gh_summary_add(&sum, &len, "- **%s** (%s%s): %s\n", id,
+		    gh_severity(v->severity), v->observe ? ", observe" : "",
+		    msg);
+		free(id);
+		free(msg);
+		if (v->action != NULL) {
+			res = sanitise_markdown(v->action_result ?
+			    v->action_result : "", GH_TEXT_MAX);
 			gh_summary_add(&sum, &len, "  - action: %s%s%s\n",
-			    v->action, v->action_result ? ": " : "",
-			    v->action_result ? v->action_result : "");
+			    v->action, *res != '\0' ? ": " : "", res);
+			free(res);
+		}
 		if (len > GH_SUMMARY_MAX)
 			break;
 	}

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "annotate.h"
 #include "correlate.h"
 #include "log.h"
 #include "match.h"
 #include "pipeline.h"
 #include "policy.h"
+#include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -191,26 +191,34 @@ pipeline_free(struct pipeline *pl)
 	free(pl);
 }
 
-/* One value for a message: redacted, control characters gone, capped. */
+/* Breaker's own text (the template, {count}, {rule}…): controls as spaces. */
 static void
-append_value(char **out, size_t *len, size_t *cap, const char *s, size_t n)
+append_plain(char **out, size_t *len, size_t *cap, const char *s, size_t n)
 {
-	char	*red;
-	size_t	 i, m;
+	size_t	i;
 
-	if (n > VALUE_MAX)
-		n = VALUE_MAX;
-	red = annotate_redact(s, n);
-	m = strlen(red);
-	if (*len + m + 1 > *cap) {
-		*cap = (*len + m + 1) * 2;
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
 		*out = xreallocarray(*out, *cap, 1);
 	}
-	for (i = 0; i < m; i++)
-		(*out)[(*len)++] = (unsigned char)red[i] < 0x20 ||
-		    red[i] == 0x7f ? ' ' : red[i];
+	for (i = 0; i < n; i++)
+		(*out)[(*len)++] = (unsigned char)s[i] < 0x20 ||
+		    s[i] == 0x7f ? ' ' : s[i];
 	(*out)[*len] = '\0';
-	free(red);
+}
+
+/*
+ * A value the engine wrote: the one sanitising path on the whole value
+ * (redacted before it is cut to VALUE_MAX), quoted “…” so it cannot pass
+ * as breaker's words.
+ */
+static void
+append_engine(char **out, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	char	*v = sanitise_value(s, n, VALUE_MAX);
+
+	append_plain(out, len, cap, v, strlen(v));
+	free(v);
 }
 
 static char *
@@ -246,18 +254,18 @@ render(struct pipeline *pl, const struct policy_rule *r,
 				val = r->id;
 			else if (strcmp(name, "source") == 0)
 				val = r->source;
-			else if (!match_lookup(&pl->ctx, ev, name, &val, &vlen))
+			else if (match_lookup(&pl->ctx, ev, name, &val, &vlen)) {
+				append_engine(&out, &len, &cap, val, vlen);
+				t = e + 1;
+				continue;
+			} else
 				val = "?";
-			else if (vlen == 0)	/* empty: not NUL-terminated */
-				val = "";
-			if (vlen == 0 && val != NULL)
-				vlen = strlen(val);
-			append_value(&out, &len, &cap, val, vlen);
+			append_plain(&out, &len, &cap, val, strlen(val));
 			t = e + 1;
 			continue;
 		} else
 			e = t;
-		append_value(&out, &len, &cap, e, 1);
+		append_plain(&out, &len, &cap, e, 1);
 		t = e + 1;
 	}
 	return out;

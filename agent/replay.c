@@ -19,12 +19,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "annotate.h"
 #include "cmd.h"
 #include "lines.h"
 #include "log.h"
 #include "pipeline.h"
 #include "policy.h"
+#include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -75,19 +75,11 @@ on_verdict(struct verdict *v, void *arg)
 	TAILQ_INSERT_TAIL(&r->verdicts, v, entry);
 }
 
+/* The one sanitising path: the whole line, then the cut. */
 static char *
 clean(const char *s, size_t len)
 {
-	char	*red, *neu;
-	size_t	 n;
-
-	if (len > EXAMPLE_LEN)
-		len = EXAMPLE_LEN;
-	red = annotate_redact(s, len);
-	n = strlen(red);
-	neu = annotate_neutralise(red, n);
-	free(red);
-	return neu;
+	return sanitise_text_cut(s, len, EXAMPLE_LEN);
 }
 
 static void

@@ -27,15 +27,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "annotate.h"
 #include "log.h"
+#include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
 
 #define VERDICT_FORMAT		1		/* "version" in the JSON */
 #define VERDICT_FILE_MAX	(4 << 20)	/* larger files are corrupt */
 #define VERDICT_U53		9007199254740992.0 /* 2^53: exact in a double */
-#define VERDICT_CUT_MARK	"\xe2\x80\xa6"	/* "…" marks a cut line */
 
 static const char *severity_names[] = {
 	[SEVERITY_NOTICE] = "notice",
@@ -117,20 +116,6 @@ severity_parse(const char *name)
 }
 
 /* Cut `s` in place to at most `max` bytes, on a UTF-8 boundary, marked. */
-static void
-verdict_cap(char *s, size_t max)
-{
-	size_t	len = strlen(s), cut, marklen = strlen(VERDICT_CUT_MARK);
-
-	if (len <= max)
-		return;
-	cut = max - marklen;
-	/* Back up over continuation bytes so no character is split. */
-	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
-	memcpy(s + cut, VERDICT_CUT_MARK, marklen + 1);
-}
-
 /*
  * Keep the first line (the first sign of trouble) and the most recent
  * ones (what finally fired): when full, the second-oldest line goes.
@@ -138,14 +123,12 @@ verdict_cap(char *s, size_t max)
 void
 verdict_add_evidence(struct verdict *v, const char *line, size_t len)
 {
-	char	*red, *clean;
+	char	*clean;
 
 	if (line == NULL)
 		return;
-	red = annotate_redact(line, len);
-	clean = annotate_neutralise(red, strlen(red));
-	free(red);
-	verdict_cap(clean, VERDICT_MAX_EVIDENCE_LEN);
+	/* The whole line, then the cut: a cut never splits a secret. */
+	clean = sanitise_text_cut(line, len, VERDICT_MAX_EVIDENCE_LEN);
 
 	if (v->nevidence == VERDICT_MAX_EVIDENCE) {
 		free(v->evidence[1]);
@@ -295,8 +278,9 @@ verdict_evidence_from_json(struct verdict *v, const cJSON *o)
 			v->evidence_dropped++;
 			continue;
 		}
-		v->evidence[v->nevidence] = xstrdup(it->valuestring);
-		verdict_cap(v->evidence[v->nevidence++],
+		/* An edited file is engine text too: the same one path. */
+		v->evidence[v->nevidence++] = sanitise_text_cut(
+		    it->valuestring, strlen(it->valuestring),
 		    VERDICT_MAX_EVIDENCE_LEN);
 	}
 	return 0;

@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "proc.h"
+#include "sanitise.h"
 #include "tail.h"
 #include "verdict.h"
 #include "watch.h"
@@ -198,19 +199,26 @@ stop_done(const struct proc_stop_result *r, void *arg)
 {
 	struct watch	*w = arg;
 	struct verdict	*v = w->stop_verdict;
+	char		*res;
 
 	w->stopping = NULL;
 	w->stop_state = STOP_DONE;
+	/* The target's name is its comm, which the engine chooses: engine
+	 * text, sanitised before it is kept, logged or shown anywhere. */
 	if (r->found) {
-		verdict_set(&v->stop_target, r->target);
+		res = sanitise_str(r->target);
+		verdict_set(&v->stop_target, res);
+		free(res);
 		v->stop_pid = r->pid;
 		verdict_set(&v->stop_signal, r->last_signal ?
 		    proc_signame(r->last_signal) : NULL);
 		v->stopped_at = r->exited ? r->exited_at : 0;
 		v->stop_exit = r->status;
 	}
-	verdict_set(&v->action_result, r->message != NULL ? r->message :
+	res = sanitise_str(r->message != NULL ? r->message :
 	    (r->found ? "stop attempted" : "no engine process was found"));
+	verdict_set(&v->action_result, res);
+	free(res);
 	log_info("verdict %u: %s", v->seq, v->action_result);
 	persist(w, v);
 	notify(w, v, 1);

@@ -1,9 +1,8 @@
 /*
  * What the job shows: workflow commands (::error title=…::message) with the
  * runner's exact escaping, and the Markdown job summary. Engine and log text
- * is hostile: it is redacted (API keys, tokens) and neutralised (it can never
- * form a workflow command, not even the legacy ##[cmd] form) before any of it
- * is printed.
+ * is hostile: it goes through sanitise.h (redacted, neutralised, then cut)
+ * before any of it is printed.
  */
 #ifndef BREAKER_ANNOTATE_H
 #define BREAKER_ANNOTATE_H
@@ -19,12 +18,6 @@ struct verdict_list;
 /* Runner escaping: property values (% CR LF : ,) and message data (% CR LF). */
 char	*annotate_escape_property(const char *);
 char	*annotate_escape_data(const char *);
-/* Replace secrets (sk-…, ghp_…, github_pat_…, Bearer …) with a marker. */
-char	*annotate_redact(const char *, size_t);
-/* Make text inert as workflow-command input: "::" and "##[" broken, CR/LF. */
-char	*annotate_neutralise(const char *, size_t);
-/* Both, in the only safe order: redact, then neutralise. */
-char	*annotate_sanitise(const char *, size_t);
 
 /* Facts about the job for the summary's time line. */
 struct annotate_job {

@@ -2,7 +2,7 @@
  * breaker's own logging, after OpenSMTPD's log.h: one line per message, to
  * stderr (foreground) or to a file (the daemon), as text or as JSON lines.
  * Nothing logged here may contain engine text that has not been redacted
- * (see annotate_redact): log lines end up in runner diagnostics.
+ * (see sanitise_redact): log lines end up in runner diagnostics.
  */
 #ifndef BREAKER_LOG_H
 #define BREAKER_LOG_H

@@ -60,7 +60,7 @@ void		 verdict_free(struct verdict *);
 void		 verdict_list_free(struct verdict_list *);
 /*
  * Keep a copy of one evidence line, redacted and neutralised
- * (annotate_sanitise) and capped at VERDICT_MAX_EVIDENCE_LEN bytes on a
+ * (sanitise_text_cut: the whole line, then the cut) and capped at VERDICT_MAX_EVIDENCE_LEN bytes on a
  * UTF-8 boundary ("…" marks a cut). When full, the first line (the first
  * sign) stays, the second-oldest goes and evidence_dropped counts it.
  */

@@ -78,6 +78,40 @@ fuzz_contains(const char *s, size_t n, const char *needle)
 	return memmem(s, n, needle, strlen(needle)) != NULL;
 }
 
+/* Strict UTF-8: shortest form, no surrogates, at most U+10FFFF. */
+static inline int
+fuzz_valid_utf8(const unsigned char *s, size_t n)
+{
+	size_t		i = 0, k, len;
+	uint32_t	cp, min;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			len = 2; cp = s[i] & 0x1f; min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			len = 3; cp = s[i] & 0x0f; min = 0x800;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			len = 4; cp = s[i] & 0x07; min = 0x10000;
+		} else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
 /* No C0 control byte (tab aside) nor DEL. */
 static inline int
 fuzz_no_controls(const char *s, size_t n)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "annotate.h"
+#include "sanitise.h"
 #include "fuzz.h"
 #include "xalloc.h"
 
@@ -64,40 +65,6 @@ unescape(const char *s, const struct mapping *map, size_t n)
 	return cur;
 }
 
-/* Strict UTF-8: shortest form, no surrogates, at most U+10FFFF. */
-static int
-valid_utf8(const unsigned char *s, size_t n)
-{
-	size_t		i = 0, k, len;
-	uint32_t	cp, min;
-
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			len = 2; cp = s[i] & 0x1f; min = 0x80;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			len = 3; cp = s[i] & 0x0f; min = 0x800;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			len = 4; cp = s[i] & 0x07; min = 0x10000;
-		} else
-			return 0;
-		if (i + len > n)
-			return 0;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 static void
 check_inert(const char *s)
 {
@@ -106,7 +73,7 @@ check_inert(const char *s)
 	FUZZ_ASSERT(!fuzz_contains(s, n, "::"));
 	FUZZ_ASSERT(!fuzz_contains(s, n, "##["));
 	FUZZ_ASSERT(fuzz_no_controls(s, n));
-	FUZZ_ASSERT(valid_utf8((const unsigned char *)s, n));
+	FUZZ_ASSERT(fuzz_valid_utf8((const unsigned char *)s, n));
 }
 
 static void
@@ -140,7 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = xstrndup((const char *)data, size);
 	check_escape(in);
 
-	s = annotate_neutralise((const char *)data, size);
+	s = sanitise_neutralise((const char *)data, size);
 	check_inert(s);
 	/* What is printed is the escaped neutralised text: still inert. */
 	e = annotate_escape_data(s);
@@ -148,11 +115,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(e);
 	free(s);
 
-	s = annotate_sanitise((const char *)data, size);
+	s = sanitise_text((const char *)data, size);
 	check_inert(s);
 	free(s);
 
-	s = annotate_redact((const char *)data, size);
+	s = sanitise_redact((const char *)data, size, NULL);
 	free(s);
 	free(in);
 	return 0;

@@ -190,3 +190,17 @@ assert_no_orphans() {
 		fail "left running at cleanup: $(jget "$d/result.json" '[o["cmdline"] for o in r["orphans"]]')"
 	fi
 }
+
+# assert_nowhere NEEDLE LABEL OUTPUT FILE...: NEEDLE (a secret) is neither in
+# OUTPUT (the hooks' output) nor in any FILE.
+assert_nowhere() {
+	local needle=$1 label=$2 out=$3 where
+	shift 3
+	where=$( { printf '%s\n' "$out" | grep -q -F -- "$needle" && echo "hook output";
+		grep -l -F -- "$needle" "$@" 2>/dev/null; } || true)
+	if [ -z "$where" ]; then
+		pass "$label appears nowhere"
+	else
+		fail "$label found in: $where"
+	fi
+}

@@ -43,10 +43,7 @@ grep -qF -- "$SK" "$LOG" && grep -qF -- '##[error]injected' "$LOG" &&
 sd=$(job_state_dir)
 summary=$(jget "$R" 'r["env"]["GITHUB_STEP_SUMMARY"]')
 for s in "$SK" "$GHP" "$PAT" "$BEARER"; do
-	where=$( { echo "$ours" | grep -l -F -- "$s" - 2>/dev/null | sed 's/(standard input)/hook output/';
-		grep -l -F -- "$s" "$sd"/* "$summary" 2>/dev/null; } || true)
-	[ -z "$where" ] && pass "secret ${s:0:8}… appears nowhere" ||
-		fail "secret ${s:0:8}… found in: $where"
+	assert_nowhere "$s" "secret ${s:0:8}…" "$ours" "$sd"/* "$summary"
 done
 grep -q 'REDACTED\|redacted\|\*\*\*' "$sd/verdict-0001.json" && pass "evidence keeps a redaction marker" ||
 	echo "note: no redaction marker in the verdict"

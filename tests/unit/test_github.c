@@ -346,12 +346,15 @@ add_verdict(struct verdict_list *vl, unsigned seq, enum severity sev)
 	v->title = xstrdup("Provider API key rejected");
 	v->severity = sev;
 	v->source = xstrdup("engine");
-	xasprintf(&s, "401 Unauthorized from the provider (%u)", seq);
+	/* engine text in the message and the process name (its comm) */
+	xasprintf(&s, "401 Unauthorized from the provider (%u): log in at "
+	    "https://evil.example ::set-env name=X::1", seq);
 	v->message = s;
 	v->evidence[0] = xstrdup("ERROR: unexpected status 401 Unauthorized");
 	v->nevidence = 1;
 	v->action = xstrdup("stop");
-	v->action_result = xstrdup("awf (pid 4242) exited after SIGINT");
+	v->action_result = xstrdup("##[add-mask]x (pid 4242) exited after "
+	    "SIGINT");
 	TAILQ_INSERT_TAIL(vl, v, entry);
 }
 
@@ -881,6 +884,7 @@ test_app_check_run(void **state)
 	struct policy_github	 pg = app_policy(port_good);
 	struct outcome		 o;
 	cJSON			*r, *body, *out, *anns, *a;
+	const char		*sum;
 
 	control("\"njobs\":150,\"our_job\":120");
 	o = check_run(&pg, 3);
@@ -908,7 +912,13 @@ test_app_check_run(void **state)
 	    "conclusion")->valuestring, "failure");
 	out = cJSON_GetObjectItem(body, "output");
 	assert_non_null(strstr(cJSON_GetObjectItem(out,
-	    "summary")->valuestring, "rule-2"));
+	    "summary")->valuestring, "rule\\-2"));	/* Markdown */
+	/* engine text went through the one sanitising path: no link in the
+	 * Markdown, no workflow-command form anywhere */
+	sum = cJSON_GetObjectItem(out, "summary")->valuestring;
+	assert_null(strstr(sum, "://"));
+	assert_null(strstr(sum, "::"));
+	assert_null(strstr(sum, "##["));
 	anns = cJSON_GetObjectItem(out, "annotations");
 	assert_int_equal(cJSON_GetArraySize(anns), 3);
 	a = cJSON_GetArrayItem(anns, 0);
@@ -918,6 +928,8 @@ test_app_check_run(void **state)
 	    "annotation_level")->valuestring, "warning");
 	assert_non_null(strstr(cJSON_GetObjectItem(a,
 	    "raw_details")->valuestring, "401 Unauthorized"));
+	assert_null(strstr(cJSON_GetObjectItem(a, "message")->valuestring,
+	    "::"));
 	cJSON_Delete(r);
 }
 

@@ -134,8 +134,9 @@ codex_fires_on(const char *fixture, uint64_t want_line)
 	assert_int_equal(v->severity, SEVERITY_FATAL);
 	assert_string_equal(v->source, "engine");
 	assert_int_equal(v->line_no, want_line);
-	assert_non_null(strstr(v->message, "401 Unauthorized (Missing bearer "
-	    "or basic authentication in header)"));
+	/* engine prose is quoted so it cannot pass as breaker's words */
+	assert_non_null(strstr(v->message, "401 Unauthorized (\u201cMissing "
+	    "bearer or basic authentication in header\u201d)"));
 	assert_string_equal(v->action, "stop");
 	assert_true(v->nevidence >= 2);
 	/* the reconnects first, the firing line last */
@@ -290,9 +291,9 @@ test_jsonl_rules(void **state)
 	v = nth(&g, 0);
 	assert_string_equal(v->rule_id, "t.codex.turn-failed");
 	assert_int_equal(v->line_no, 3);
-	assert_string_equal(v->message, "turn failed: Incorrect API key / "
-	    "unexpected status 401 Unauthorized: Incorrect API key provided: "
-	    "fake****");
+	assert_string_equal(v->message, "turn failed: \u201cIncorrect API "
+	    "key\u201d / \u201cunexpected status 401 Unauthorized: Incorrect "
+	    "API key provided: fake****\u201d");
 	assert_string_equal(v->action, "record");	/* actions: [] */
 	v = nth(&g, 1);
 	assert_int_equal(v->line_no, 5);

@@ -127,6 +127,41 @@ test_json_report(void **state)
 	free(p);
 }
 
+/* F13 in replay: an example is the whole line sanitised, then cut to 200
+ * bytes; a token across byte 200 is redacted, not shown in part. */
+static void
+test_example_redacted_before_cut(void **state)
+{
+	char	 path[] = "/tmp/breaker-test-replay-log-XXXXXX";
+	char	*out, *src, *line, fill[200];
+	size_t	 pre;
+	int	 fd;
+	FILE	*f;
+
+	(void)state;
+	pre = strlen("ERROR: unexpected status 401 Unauthorized: Incorrect "
+	    "API key provided, url: https://x/?q=");
+	/* the token starts at byte 178: the first 200 bytes hold "ghp_" and
+	 * 18 of its 36 characters, short of a key */
+	memset(fill, 'a', 177 - pre);
+	fill[177 - pre] = '\0';
+	xasprintf(&line, "ERROR: unexpected status 401 Unauthorized: Incorrect "
+	    "API key provided, url: https://x/?q=%s "
+	    "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8\n", fill);
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(line, f);
+	fclose(f);
+	xasprintf(&src, "engine=%s", path);
+	replay(&out, "--json", "--source", src, (char *)NULL);
+	assert_non_null(strstr(out, "\"examples\":[{"));
+	assert_null(strstr(out, "A1b2C3d4E5f6G7h8"));
+	unlink(path);
+	free(src);
+	free(line);
+	free(out);
+}
+
 static void
 test_exit_codes(void **state)
 {
@@ -158,6 +193,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_report),
 		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_example_redacted_before_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
