@@ -370,23 +370,23 @@ watch_follow(struct watch *w, struct watch_source *s,
 	}
 }
 
-/* The alternative that shows this source: open now, else the one that
- * delivered lines, else the first. */
+/* The alternative that shows this source: the one that delivered lines
+ * (the job's tools write it), else one open now, else the first. */
 static struct tail_file *
 watch_source_shown(const struct watch_source *s)
 {
 	struct tail_file_stats	 st;
-	struct tail_file	*lines = NULL;
+	struct tail_file	*open = NULL;
 	size_t			 j;
 
 	for (j = 0; j < s->ntf; j++) {
 		tail_file_get_stats(s->tf[j], &st);
-		if (st.open)
+		if (st.lines > 0)
 			return s->tf[j];
-		if (st.lines > 0 && lines == NULL)
-			lines = s->tf[j];
+		if (st.open && open == NULL)
+			open = s->tf[j];
 	}
-	return lines != NULL ? lines : s->ntf > 0 ? s->tf[0] : NULL;
+	return open != NULL ? open : s->ntf > 0 ? s->tf[0] : NULL;
 }
 
 struct watch *

@@ -25,10 +25,17 @@ c["sources"]["api-proxy"] = {"path": sys.argv[2:], "format": "jsonl"}
 json.dump(c, open(sys.argv[1], "w"), indent=1)
 PY
 # The engine hangs silently; 1 s in, the sidecar records the refusal.
+# Then `breaker status`, from the step, shows the place that is open.
 write_step "( sleep 1; mkdir -p \"\$RUNNER_TEMP/$(dirname $rel)\"
   date +%s.%N >'$T/mark'
-  $(declare -f line); line fresh-this-job 401 >>\"\$RUNNER_TEMP/$rel\" ) &
-$(engine_cmd --lines /dev/null --hang 60)"
+  $(declare -f line); line fresh-this-job 401 >>\"\$RUNNER_TEMP/$rel\"
+  sleep 0.5
+  \"\$BREAKER_BIN\" status --json >'$T/status.json'
+  \"\$BREAKER_BIN\" status >'$T/status.txt' ) &
+rc=0
+$(engine_cmd --lines /dev/null --hang 60) || rc=\$?
+wait
+exit \$rc"
 run_job
 
 R=$T/job/result.json
@@ -52,6 +59,17 @@ n=$(ls "$sd"/verdict-*.json | wc -l)
 [ "$n" = 1 ] && pass "one verdict" || fail "$n verdicts"
 cut=$(step_cut_after_mark)
 pass "step ended $cut s after the record's line"
+src='[s for s in r["sources"] if s["name"] == "api-proxy"][0]'
+jget "$T/status.json" "$src[\"path\"]" | grep -q "/$rel\$" &&
+	jget "$T/status.json" "$src[\"open\"]" | grep -qx true &&
+	pass "status: api-proxy open at its \${RUNNER_TEMP} place" ||
+	fail "status: $(jget "$T/status.json" "$src")"
+[ "$(jget "$T/status.json" "len($src[\"paths\"])")" = 3 ] &&
+	pass "status: lists its 3 places" || fail "status: places $(jget "$T/status.json" "$src")"
+grep -q "^source api-proxy .*$rel \[jsonl\] open" "$T/status.txt" &&
+	grep -q "also followed: $old" "$T/status.txt" &&
+	pass "status: human form names the open place and the others" ||
+	fail "status text: $(cat "$T/status.txt")"
 hook_output "$T/job" completed | grep -q '^::error .*api-proxy.auth.refused' &&
 	pass "annotated" || fail "no ::error naming the rule"
 assert_no_orphans
