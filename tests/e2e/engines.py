@@ -81,6 +81,10 @@ REFUSALS = [
     ("copilot", "quota", "quota", None, ("stop", r"copilot\.quota"), {}, ""),
     ("copilot", "429", "429", None, ("warn", r"copilot\.rate-limit"), {},
      "rate limit: warned, not stopped"),
+    # Copilot's real exhausted quota is a 402 (github/copilot-cli#3431): the
+    # CLI prints "402 You have no quota" and exits; no engine rule knows it.
+    ("copilot", "quota-402", "402", None, None, {},
+     "402 quota_exceeded: copilot prints '402 You have no quota'"),
     ("gemini", "401", "401", None, ("stop", r"gemini\.auth"), {}, ""),
     ("gemini", "403", "403", None, ("stop", r"gemini\.forbidden"), {}, ""),
     # pi has no engine rule (gh-aw #58109): the engine log alone is a gap;
@@ -97,6 +101,7 @@ REFUSALS = [
 # no success between (api-proxy.rate-limit.persistent).
 PROXY_RULE = r"api-proxy\.auth\.refused"
 PROXY_EXPECT = {
+    ("copilot", "quota-402"): (r"api-proxy\.billing\.refused", True),
     ("gemini", "401"): (r"gemini\.auth", False),
     ("codex", "quota"): (r"codex\.quota|api-proxy\.rate-limit\.persistent", False),
     ("claude", "quota"): (r"claude\.(limit|credit[a-z.-]*|billing[a-z.-]*|quota)", False),
