@@ -738,8 +738,8 @@ static const char *const firewall_paths[] = {
 static const char *const api_proxy_paths[] = {
 	"/tmp/gh-aw/sandbox/firewall/logs/api-proxy-logs/token-tracker-audit.jsonl",
 	"/tmp/gh-aw/sandbox/firewall/api-proxy-logs/token-tracker-audit.jsonl",
-	"${RUNNER_TEMP}/gh-aw/sandbox/firewall/logs/api-proxy-logs/"
-	    "token-tracker-audit.jsonl",
+	("${RUNNER_TEMP}/gh-aw/sandbox/firewall/logs/api-proxy-logs/"
+	    "token-tracker-audit.jsonl"),
 };
 
 static void
