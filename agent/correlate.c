@@ -276,6 +276,22 @@ correlate_distinct(struct correlate *c, struct correlate_group *g, double now,
 	return g->nvals;
 }
 
+void
+correlate_reset(struct correlate_group *g)
+{
+	unsigned	i;
+
+	g->ntimes = g->head = 0;
+	for (i = 0; i < g->nvals; i++)
+		free(g->vals[i].s);
+	g->nvals = 0;
+	for (i = 0; i < CORRELATE_EVIDENCE; i++) {
+		free(g->ev[i]);
+		g->ev[i] = NULL;
+	}
+	g->nev = g->evhead = 0;
+}
+
 int
 correlate_fired(const struct correlate_group *g)
 {

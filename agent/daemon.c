@@ -423,27 +423,30 @@ ready_check_sources(struct daemon *d, int fd)
 	struct stat			 st;
 	const char			*why;
 	char				*msg;
-	size_t				 i;
+	size_t				 i, j;
 
 	for (i = 0; fd != -1 && i < policy_nsources(d->policy); i++) {
 		ps = policy_source(d->policy, i);
-		why = NULL;
-		if (stat(ps->path, &st) == -1) {
-			if (errno != ENOENT)
+		for (j = 0; j < ps->npaths; j++) {
+			why = NULL;
+			if (stat(ps->paths[j], &st) == -1) {
+				if (errno != ENOENT)
+					why = strerror(errno);
+			} else if (S_ISDIR(st.st_mode))
+				why = "it is a directory";
+			else if (access(ps->paths[j], R_OK) == -1)
 				why = strerror(errno);
-		} else if (S_ISDIR(st.st_mode))
-			why = "it is a directory";
-		else if (access(ps->path, R_OK) == -1)
-			why = strerror(errno);
-		if (why == NULL)
-			continue;
-		log_warnx("source %s: %s: %s", ps->name, ps->path, why);
-		xasprintf(&msg, "warn: source %s (%s) cannot be read: %s; "
-		    "breaker watches the other sources.\n", ps->name, ps->path,
-		    why);
-		if (write(fd, msg, strlen(msg)) == -1)
-			log_warn("readiness pipe");
-		free(msg);
+			if (why == NULL)
+				continue;
+			log_warnx("source %s: %s: %s", ps->name, ps->paths[j],
+			    why);
+			xasprintf(&msg, "warn: source %s (%s) cannot be read: "
+			    "%s; breaker watches the other sources.\n",
+			    ps->name, ps->paths[j], why);
+			if (write(fd, msg, strlen(msg)) == -1)
+				log_warn("readiness pipe");
+			free(msg);
+		}
 	}
 }
 
@@ -742,7 +745,7 @@ done:
 static void
 status_print_human(const char *json)
 {
-	cJSON	*o = cJSON_Parse(json), *a, *it;
+	cJSON	*o = cJSON_Parse(json), *a, *it, *p;
 
 	if (o == NULL) {
 		fputs(json, stdout);
@@ -756,11 +759,17 @@ status_print_human(const char *json)
 	    S(o, "mode"), S(o, "stop"), S(o, "policy"), N(o, "rules"),
 	    S(o, "state_dir"));
 	a = cJSON_GetObjectItem(o, "sources");
-	cJSON_ArrayForEach(it, a)
+	cJSON_ArrayForEach(it, a) {
 		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines\n",
 		    S(it, "name"), S(it, "path"), S(it, "format"),
 		    cJSON_IsTrue(cJSON_GetObjectItem(it, "open")) ? "open" :
 		    "not open", N(it, "offset"), N(it, "lines"));
+		cJSON_ArrayForEach(p, cJSON_GetObjectItem(it, "paths"))
+			if (cJSON_IsString(p) && strcmp(p->valuestring,
+			    S(it, "path")) != 0)
+				printf("       %-10s also followed: %s\n", "",
+				    p->valuestring);
+	}
 	a = cJSON_GetObjectItem(o, "rule_hits");
 	cJSON_ArrayForEach(it, a)
 		printf("rule %s: %.0f hits, %.0f verdicts\n", S(it, "id"),

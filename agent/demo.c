@@ -8,6 +8,11 @@
  * log with the embedded default policy, through the very watch/pipeline
  * code the daemon runs, and stops the engine. The demo then tells what
  * happened in a few lines.
+ *
+ * With --api-proxy the job runs in today's gh-aw topology: the firewall's
+ * api-proxy records the provider's 401 to the engine's first request in
+ * token-tracker-audit.jsonl before codex prints anything, and breaker,
+ * following that record, stops the engine on that first certain sign.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -54,6 +59,14 @@ static const char *const demo_lines[] = {
 };
 #define DEMO_NLINES	(sizeof demo_lines / sizeof demo_lines[0])
 
+/* The api-proxy's record of the first refused request, as AWF writes it
+ * (containers/api-proxy/token-persistence.js, auditTrack()). */
+#define DEMO_AUDIT_FMT \
+	"{\"ts\":%.0f,\"event\":\"TRACK_START\",\"rid\":\"4cd64c75-8040-" \
+	"4557-a3bc-c89a392d5e6c\",\"provider\":\"openai\",\"path\":" \
+	"\"/v1/responses\",\"streaming\":false,\"ct\":\"application/json\"," \
+	"\"ce\":\"(none)\",\"status\":401}\n"
+
 extern char **environ;
 
 /* ---- the engine side (a child, exec'd as `codex`) ---- */
@@ -85,29 +98,48 @@ backoff_ms(const char *line, unsigned pace)
 	return pace << (k - 1);
 }
 
+/* Say when the first certain sign was written: mark first, since breaker
+ * may stop us right after the write, before another instruction runs. */
 static int
-demo_engine(const char *logpath, unsigned pace, int markfd)
+mark_now(int markfd, double *t)
 {
-	char	 buf[64];
+	char	buf[64];
+	int	len;
+
+	*t = job_now();
+	len = snprintf(buf, sizeof buf, "%.6f\n", *t);
+	if (write(markfd, buf, len) == -1)
+		return -1;
+	close(markfd);
+	return 0;
+}
+
+static int
+demo_engine(const char *logpath, const char *audit, unsigned pace,
+    int markfd)
+{
 	double	 t;
 	size_t	 i;
-	int	 fd, len;
+	int	 fd, afd;
 
 	signal(SIGINT, engine_signal);
 	signal(SIGTERM, engine_signal);
 	if ((fd = open(logpath, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1)
 		return 1;
+	if (audit != NULL) {
+		/* The sidecar creates its record at the first answer. */
+		if ((afd = open(audit, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC, 0644)) == -1 || mark_now(markfd, &t) == -1)
+			return 1;
+		if (dprintf(afd, DEMO_AUDIT_FMT, t * 1000) < 0)
+			return 1;
+		markfd = -1;
+	}
 	for (i = 0; i < DEMO_NLINES; i++) {
 		sleep_ms(backoff_ms(demo_lines[i], pace));
-		if (i == DEMO_NLINES - 1) {
-			/* Mark first: breaker may stop us right after the
-			 * write, before another instruction of ours runs. */
-			t = job_now();
-			len = snprintf(buf, sizeof buf, "%.6f\n", t);
-			if (write(markfd, buf, len) == -1)
-				return 1;
-			close(markfd);
-		}
+		if (i == DEMO_NLINES - 1 && markfd != -1 &&
+		    mark_now(markfd, &t) == -1)
+			return 1;
 		if (dprintf(fd, "%s\n", demo_lines[i]) < 0)
 			return 1;
 	}
@@ -151,8 +183,8 @@ demo_timeout(evutil_socket_t fd, short ev, void *arg)
 }
 
 static pid_t
-spawn_engine(const char *logpath, unsigned pace, const char *tracking,
-    int markfd)
+spawn_engine(const char *logpath, const char *audit, unsigned pace,
+    const char *tracking, int markfd)
 {
 	char	 pacebuf[16], fdbuf[16], *track, **envp;
 	size_t	 n = 0, i;
@@ -171,9 +203,9 @@ spawn_engine(const char *logpath, unsigned pace, const char *tracking,
 	if ((pid = fork()) == 0) {
 		/* execve takes char *const[]: writable copies, not literals. */
 		char	 a0[] = "codex", a1[] = "demo", a2[] = "--engine";
-		char	 a4[] = "--pace-ms", a6[] = "--mark-fd";
+		char	 a4[] = "--pace-ms", a6[] = "--mark-fd", a8[] = "--audit";
 		char	*const argv[] = { a0, a1, a2, (char *)logpath, a4,
-		    pacebuf, a6, fdbuf, NULL };
+		    pacebuf, a6, fdbuf, audit ? a8 : NULL, (char *)audit, NULL };
 
 		fcntl(markfd, F_SETFD, 0);
 		execve("/proc/self/exe", argv, envp);
@@ -198,7 +230,7 @@ demo_unlink(const char *path, const struct stat *st, int type,
 }
 
 static struct policy *
-demo_policy(const char *dir, char **logpath)
+demo_policy(const char *dir, char **logpath, char **audit)
 {
 	struct policy_load_args	 la = { 0 };
 	struct policy		*p;
@@ -220,6 +252,8 @@ demo_policy(const char *dir, char **logpath)
 		free(path);
 	}
 	xasprintf(logpath, "%s/agent-stdio.log", dir);
+	if ((i = policy_source_index(p, "api-proxy")) != (size_t)-1)
+		*audit = xstrdup(policy_source(p, i)->path);
 	i = policy_source_index(p, "engine") >= 0 ?
 	    (size_t)policy_source_index(p, "engine") : 0;
 	policy_set_source_path(p, i, *logpath);
@@ -239,7 +273,8 @@ print_duration(const char *label, double s)
 }
 
 static void
-demo_report(struct demo *d, const char *state, double line_t, unsigned pace)
+demo_report(struct demo *d, const char *state, double line_t, unsigned pace,
+    int api_proxy)
 {
 	struct verdict_list	 list;
 	struct annotate_job	 aj;
@@ -248,8 +283,14 @@ demo_report(struct demo *d, const char *state, double line_t, unsigned pace)
 	FILE			*f;
 	double			 burn, took;
 
-	printf("[+%5.1fs] the engine printed its fatal line:\n  %s\n",
-	    line_t - d->started, demo_lines[DEMO_NLINES - 1]);
+	if (api_proxy)
+		printf("[+%5.1fs] the api-proxy recorded the provider's answer "
+		    "to the first request:\n  TRACK_START openai /v1/responses "
+		    "status 401 (before codex printed a line)\n",
+		    line_t - d->started);
+	else
+		printf("[+%5.1fs] the engine printed its fatal line:\n  %s\n",
+		    line_t - d->started, demo_lines[DEMO_NLINES - 1]);
 	printf("[+%5.1fs] breaker stopped the engine %.0f ms after that line: "
 	    "%s\n", d->stopped - d->started, (d->stopped - line_t) * 1000,
 	    d->stop_desc);
@@ -279,12 +320,12 @@ demo_report(struct demo *d, const char *state, double line_t, unsigned pace)
 static int
 demo_usage(void)
 {
-	fprintf(stderr, "usage: breaker demo [--fast]\n");
+	fprintf(stderr, "usage: breaker demo [--fast] [--api-proxy]\n");
 	return 2;
 }
 
 static int
-demo_run(int fast)
+demo_run(int fast, int api_proxy)
 {
 	struct demo		 d;
 	struct watch_opts	 wo;
@@ -295,6 +336,7 @@ demo_run(int fast)
 	struct event		*guard;
 	struct timeval		 tv = { fast ? 20 : 40, 0 };
 	char			 dir[] = "/tmp/breaker-demo.XXXXXX", *logpath = NULL;
+	char			*audit = NULL;
 	char			*state, tracking[64], markbuf[64];
 	unsigned		 pace = fast ? DEMO_FAST_PACE : DEMO_PACE_MS;
 	double			 line_t = 0;
@@ -308,7 +350,7 @@ demo_run(int fast)
 	}
 	xasprintf(&state, "%s/state", dir);
 	mkdir(state, 0700);
-	if ((policy = demo_policy(dir, &logpath)) == NULL || pipe2(mark,
+	if ((policy = demo_policy(dir, &logpath, &audit)) == NULL || pipe2(mark,
 	    O_CLOEXEC) == -1)
 		goto out;
 	snprintf(tracking, sizeof tracking, "breaker-demo-%d-%ld", getpid(),
@@ -331,14 +373,17 @@ demo_run(int fast)
 	d.base = event_base_new();
 	w = watch_new(d.base, policy, &wo);
 	printf("breaker demo: a codex job hit by gh-aw #26929 (401, no "
-	    "Authorization header)\n");
+	    "Authorization header)%s\n", api_proxy ? ",\n  behind the "
+	    "firewall's api-proxy, whose record breaker follows too" : "");
 	printf("  the engine replays the real lines at codex's pace (backoff "
 	    "%u ms x 2^(n-1)),\n  then would hang for %d minutes; breaker "
-	    "watches %s\n  with %s (%zu rules)\n", pace, DEMO_HANG_S / 60,
-	    logpath, policy_describe(policy), policy_nrules(policy));
+	    "watches %s%s%s\n  with %s (%zu rules)\n", pace, DEMO_HANG_S / 60,
+	    logpath, api_proxy ? "\n  and " : "", api_proxy ? audit : "",
+	    policy_describe(policy), policy_nrules(policy));
 	fflush(stdout);
 	d.started = job_now();
-	d.engine = spawn_engine(logpath, pace, tracking, mark[1]);
+	d.engine = spawn_engine(logpath, api_proxy ? audit : NULL, pace,
+	    tracking, mark[1]);
 	close(mark[1]);
 	guard = evtimer_new(d.base, demo_timeout, &d);
 	evtimer_add(guard, &tv);
@@ -361,7 +406,7 @@ demo_run(int fast)
 		    "(state in %s)\n", (long)tv.tv_sec, state);
 		goto out;
 	}
-	demo_report(&d, state, line_t, pace);
+	demo_report(&d, state, line_t, pace, api_proxy);
 	rc = 0;
 out:
 	/* Only what we made: the two logs and the verdict files. */
@@ -371,6 +416,7 @@ out:
 	free(d.stop_desc);
 	free(state);
 	free(logpath);
+	free(audit);
 	policy_free(policy);
 	return rc;
 }
@@ -383,14 +429,16 @@ cmd_demo(int argc, char **argv)
 		{ "engine",	required_argument, NULL, 'e' },
 		{ "pace-ms",	required_argument, NULL, 'p' },
 		{ "mark-fd",	required_argument, NULL, 'm' },
+		{ "api-proxy",	no_argument,	   NULL, 'a' },
+		{ "audit",	required_argument, NULL, 'A' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
 	};
-	const char	*engine = NULL;
+	const char	*engine = NULL, *audit = NULL;
 	unsigned	 pace = DEMO_PACE_MS;
-	int		 ch, fast = 0, markfd = -1;
+	int		 ch, fast = 0, markfd = -1, api_proxy = 0;
 
-	while ((ch = getopt_long(argc, argv, "fe:p:m:h", longopts,
+	while ((ch = getopt_long(argc, argv, "fe:p:m:aA:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -405,6 +453,12 @@ cmd_demo(int argc, char **argv)
 		case 'm':
 			markfd = atoi(optarg);
 			break;
+		case 'a':
+			api_proxy = 1;
+			break;
+		case 'A':
+			audit = optarg;
+			break;
 		case 'h':
 			demo_usage();
 			return 0;
@@ -417,6 +471,6 @@ cmd_demo(int argc, char **argv)
 		log_set_level(LOG_LEVEL_WARN);
 	/* Hidden: the simulated engine the demo runs as its child. */
 	if (engine != NULL)
-		return demo_engine(engine, pace, markfd);
-	return demo_run(fast);
+		return demo_engine(engine, audit, pace, markfd);
+	return demo_run(fast, api_proxy);
 }

@@ -32,6 +32,8 @@ struct prule {
 	uint64_t			 verdicts;
 	uint64_t			 capped;	/* over the caps */
 	uint64_t			 gave_up;	/* regex hit a limit */
+	size_t				*resets;	/* rules this one resets */
+	size_t				 nresets;
 };
 
 struct psource {
@@ -162,6 +164,13 @@ pipeline_new(const struct policy *policy, pipeline_verdict_cb cb, void *arg)
 	}
 	for (i = 0; i < pl->nrules; i++) {
 		r = pl->rules[i].r;
+		if (r->reset_by != NULL) {
+			struct prule *by = &pl->rules[r->reset_idx];
+
+			by->resets = xreallocarray(by->resets, by->nresets + 1,
+			    sizeof *by->resets);
+			by->resets[by->nresets++] = i;
+		}
 		for (size_t k = 0; k < r->nexcept; k++)
 			if ((g = match_max_groups(r->except[k])) > groups)
 				groups = g;
@@ -180,6 +189,7 @@ pipeline_free(struct pipeline *pl)
 	for (i = 0; i < pl->nrules; i++) {
 		correlate_free(pl->rules[i].state);
 		free(pl->rules[i].lit);
+		free(pl->rules[i].resets);
 	}
 	for (i = 0; i < pl->nsrc; i++) {
 		free(pl->src[i].rules);
@@ -373,6 +383,27 @@ after_group(struct pipeline *pl, const struct policy_rule *r,
 	return correlate_find(a->state, k, klen);
 }
 
+/*
+ * This event ends what the rules reset by this one count (a success after
+ * refusals): clear their group named by their own group_by on this event.
+ */
+static void
+reset_dependents(struct pipeline *pl, const struct prule *pr,
+    struct source_event *ev)
+{
+	struct prule		*d;
+	struct correlate_group	*g;
+	const char		*k;
+	size_t			 klen, i;
+
+	for (i = 0; i < pr->nresets; i++) {
+		d = &pl->rules[pr->resets[i]];
+		lookup(pl, ev, d->r->group_by, &k, &klen);
+		if ((g = correlate_find(d->state, k, klen)) != NULL)
+			correlate_reset(g);
+	}
+}
+
 static void
 hit(struct pipeline *pl, struct prule *pr, struct source_event *ev,
     uint64_t line_no, double now)
@@ -389,6 +420,8 @@ hit(struct pipeline *pl, struct prule *pr, struct source_event *ev,
 	if (pl->hit_cb != NULL)
 		pl->hit_cb(pr - pl->rules, ev->line, ev->len, line_no,
 		    pl->hit_arg);
+	if (pr->nresets > 0)
+		reset_dependents(pl, pr, ev);
 	lookup(pl, ev, r->group_by, &k, &klen);
 	if (r->kind == CORRELATE_DISTINCT) {
 		if (!match_lookup(&pl->ctx, ev, r->field, &val, &vlen))

@@ -664,11 +664,13 @@ own(struct policy *p, char *s)
 	return s;
 }
 
+/* Add a source, or replace the one of that name; `paths` are copied. */
 static void
-set_source(struct policy *p, const char *name, const char *path,
-    enum source_format f)
+set_source(struct policy *p, const char *name, char *const *paths,
+    size_t npaths, enum source_format f)
 {
-	size_t	i;
+	char	**arr;
+	size_t	  i, j;
 
 	for (i = 0; i < p->nsources; i++)
 		if (strcmp(p->sources[i].name, name) == 0)
@@ -678,22 +680,139 @@ set_source(struct policy *p, const char *name, const char *path,
 		    sizeof *p->sources);
 		p->sources[p->nsources++].name = own(p, xstrdup(name));
 	}
-	p->sources[i].path = own(p, xstrdup(path));
+	arr = xcalloc(npaths + 1, sizeof *arr);
+	own(p, (char *)arr);
+	for (j = 0; j < npaths; j++)
+		arr[j] = own(p, xstrdup(paths[j]));
+	p->sources[i].paths = (const char *const *)arr;
+	p->sources[i].npaths = npaths;
+	p->sources[i].path = npaths > 0 ? arr[0] : NULL;
 	p->sources[i].format = f;
 }
+
+/*
+ * Expand `${NAME}` from the environment: 1 and *out (caller frees); 0 when
+ * a variable is unset or empty, so this alternative does not exist on this
+ * runner (RUNNER_TEMP outside a job); -1 and *why when malformed.
+ */
+static int
+expand_path(const char *in, char **out, const char **why)
+{
+	const char	*p, *end, *val;
+	char		*buf, name[128];
+	size_t		 len = 0, cap = strlen(in) + 1, n, i;
+
+	buf = xmalloc(cap);
+	for (p = in; *p != '\0'; p++) {
+		val = NULL;
+		n = 1;
+		if (p[0] == '$' && p[1] == '{') {
+			if ((end = strchr(p + 2, '}')) == NULL) {
+				*why = "\"${\" without a closing \"}\"";
+				goto bad;
+			}
+			n = end - (p + 2);
+			if (n == 0 || n >= sizeof name ||
+			    !(isalpha((unsigned char)p[2]) || p[2] == '_')) {
+				*why = "bad variable name in ${...}";
+				goto bad;
+			}
+			for (i = 0; i < n; i++)
+				if (!isalnum((unsigned char)p[2 + i]) &&
+				    p[2 + i] != '_') {
+					*why = "bad variable name in ${...}";
+					goto bad;
+				}
+			memcpy(name, p + 2, n);
+			name[n] = '\0';
+			if ((val = getenv(name)) == NULL || *val == '\0') {
+				log_debug("path %s: $%s is not set: skipped",
+				    in, name);
+				free(buf);
+				return 0;
+			}
+			p = end;
+			n = strlen(val);
+		} else
+			val = p;
+		while (len + n + 1 > cap)
+			buf = xreallocarray(buf, cap *= 2, 1);
+		memcpy(buf + len, val, n);
+		len += n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 1;
+bad:
+	free(buf);
+	return -1;
+}
+
+/*
+ * Set a source from its path alternatives, expanded; an alternative that
+ * does not exist here is dropped. -1 (with the failing index and reason)
+ * when one is malformed.
+ */
+static int
+set_source_expanded(struct policy *p, const char *name,
+    const char *const *paths, size_t npaths, enum source_format f,
+    size_t *bad, const char **why)
+{
+	char	*exp[POLICY_MAX_PATHS];
+	size_t	 i, n = 0;
+	int	 rc = 0;
+
+	for (i = 0; i < npaths && i < POLICY_MAX_PATHS; i++) {
+		switch (expand_path(paths[i], &exp[n], why)) {
+		case 1:
+			n++;
+			break;
+		case -1:
+			*bad = i;
+			rc = -1;
+			goto out;
+		}
+	}
+	set_source(p, name, exp, n, f);
+out:
+	while (n > 0)
+		free(exp[--n]);
+	return rc;
+}
+
+static const char *const engine_paths[] = { "/tmp/gh-aw/agent-stdio.log" };
+static const char *const firewall_paths[] = {
+	"/tmp/gh-aw/sandbox/firewall/logs/access.log",
+};
+/*
+ * The firewall api-proxy's record of every provider answer (AWF >= v0.27.27
+ * writes it always): today's place, the sibling directory AWF used before
+ * v0.25.7, and under ARC/DinD the runner's temporary directory.
+ */
+static const char *const api_proxy_paths[] = {
+	"/tmp/gh-aw/sandbox/firewall/logs/api-proxy-logs/token-tracker-audit.jsonl",
+	"/tmp/gh-aw/sandbox/firewall/api-proxy-logs/token-tracker-audit.jsonl",
+	("${RUNNER_TEMP}/gh-aw/sandbox/firewall/logs/api-proxy-logs/"
+	    "token-tracker-audit.jsonl"),
+};
 
 static void
 config_defaults(struct policy *p)
 {
-	size_t	i;
+	const char	*why;
+	size_t		 i, bad;
 
 	p->mode = POLICY_ENFORCE;
 	p->defaults = 1;
 	p->actions = POLICY_ACTION_STOP;
 	p->sandbox = SANDBOX_ENFORCE;
-	set_source(p, "engine", "/tmp/gh-aw/agent-stdio.log", SOURCE_JSONL);
-	set_source(p, "firewall", "/tmp/gh-aw/sandbox/firewall/logs/access.log",
-	    SOURCE_SQUID);
+	set_source_expanded(p, "engine", engine_paths, 1, SOURCE_JSONL,
+	    &bad, &why);
+	set_source_expanded(p, "firewall", firewall_paths, 1, SOURCE_SQUID,
+	    &bad, &why);
+	set_source_expanded(p, "api-proxy", api_proxy_paths,
+	    sizeof api_proxy_paths / sizeof api_proxy_paths[0], SOURCE_JSONL,
+	    &bad, &why);
 	p->targets = xcalloc(sizeof default_targets / sizeof default_targets[0],
 	    sizeof *p->targets);
 	for (i = 0; i < sizeof default_targets / sizeof default_targets[0]; i++)
@@ -743,6 +862,47 @@ parse_actions(struct load *ld, const cJSON *arr, const char *path,
 	return bad ? -1 : 0;
 }
 
+/* A source's `path`: one string, or an array of ordered alternatives. */
+static void
+config_source_paths(struct load *ld, const char *sp, const char *name,
+    const cJSON *path, enum source_format f)
+{
+	const char	*paths[POLICY_MAX_PATHS], *why;
+	const cJSON	*c;
+	char		*sub;
+	size_t		 n = 0, bad;
+
+	if (cJSON_IsString(path))
+		paths[n++] = path->valuestring;
+	else {
+		if (!cJSON_IsArray(path) || cJSON_GetArraySize(path) < 1 ||
+		    cJSON_GetArraySize(path) > POLICY_MAX_PATHS) {
+			sub = subpath(sp, "path");
+			err(ld, sub, "must be a string or an array of 1 to 8 "
+			    "strings", "[\"/tmp/x.log\", \"${RUNNER_TEMP}/x.log\"]");
+			free(sub);
+			return;
+		}
+		cJSON_ArrayForEach(c, path) {
+			if (!cJSON_IsString(c)) {
+				xasprintf(&sub, "%s.path[%zu]", sp, n);
+				err(ld, sub, "must be a string", NULL);
+				free(sub);
+				return;
+			}
+			paths[n++] = c->valuestring;
+		}
+	}
+	if (set_source_expanded(ld->p, name, paths, n, f, &bad, &why) == -1) {
+		if (cJSON_IsString(path))
+			sub = subpath(sp, "path");
+		else
+			xasprintf(&sub, "%s.path[%zu]", sp, bad);
+		err(ld, sub, why, "e.g. \"${RUNNER_TEMP}/gh-aw/x.log\"");
+		free(sub);
+	}
+}
+
 static void
 config_sources(struct load *ld, const cJSON *srcs)
 {
@@ -760,7 +920,7 @@ config_sources(struct load *ld, const cJSON *srcs)
 			continue;
 		}
 		check_keys(ld, s, sp, keys, 2);
-		path = get_typed(ld, s, sp, "path", is_string, "a string");
+		path = cJSON_GetObjectItemCaseSensitive(s, "path");
 		fmt = get_typed(ld, s, sp, "format", is_string, "a string");
 		f = SOURCE_TEXT;
 		if (fmt != NULL && (f = source_format_parse(fmt->valuestring)) ==
@@ -770,10 +930,10 @@ config_sources(struct load *ld, const cJSON *srcs)
 			    "one of \"text\", \"jsonl\", \"squid\"");
 			free(sub);
 		}
-		if (cJSON_GetObjectItemCaseSensitive(s, "path") == NULL)
+		if (path == NULL)
 			err(ld, sp, "\"path\" is required", NULL);
-		else if (path != NULL && f != -1)
-			set_source(ld->p, s->string, path->valuestring, f);
+		else if (f != -1)
+			config_source_paths(ld, sp, s->string, path, f);
 		free(sp);
 	}
 }
@@ -1177,6 +1337,8 @@ rule_free(struct policy_rule *r)
 	free(r->path);
 	free(r->where);
 	free(r->after_where);
+	free(r->reset_by);
+	free(r->reset_where);
 	free(r);
 }
 
@@ -1268,11 +1430,12 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
     const char *path)
 {
 	static const char *const keys[] = { "kind", "threshold", "window",
-	    "group_by", "field", "after" };
-	const cJSON	*k, *t, *w, *g, *f, *a;
+	    "group_by", "field", "after", "reset_by" };
+	const cJSON	*k, *t, *w, *g, *f, *a, *rb;
 	char		*sp = subpath(path, "correlate"), *sub;
 
-	check_keys(ld, c, sp, keys, 6);
+	check_keys(ld, c, sp, keys, 7);
+	rb = get_typed(ld, c, sp, "reset_by", is_string, "a rule id");
 	k = get_typed(ld, c, sp, "kind", is_string, "a string");
 	t = cJSON_GetObjectItemCaseSensitive(c, "threshold");
 	w = get_typed(ld, c, sp, "window", is_string, "a duration");
@@ -1352,6 +1515,17 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
 	} else if (cJSON_GetObjectItemCaseSensitive(c, "after") != NULL) {
 		sub = subpath(sp, "after");
 		err(ld, sub, "only a sequence correlation has \"after\"", NULL);
+		free(sub);
+	}
+	if (rb != NULL) {
+		sub = subpath(sp, "reset_by");
+		if (r->kind == CORRELATE_SEQUENCE)
+			err(ld, sub, "a sequence cannot be reset",
+			    "reset the rule it follows instead");
+		else {
+			r->reset_by = xstrdup(rb->valuestring);
+			r->reset_where = where(ld, sub);
+		}
 		free(sub);
 	}
 	free(sp);
@@ -1734,6 +1908,21 @@ finalize(struct policy *p, struct errbuf *eb)
 		else
 			r->after_idx = k;
 	}
+	for (i = 0; i < p->nrules; i++) {
+		r = p->rules[i];
+		if (r->reset_by == NULL)
+			continue;
+		k = policy_rule_index(p, r->reset_by);
+		if (k == -1 || strcmp(r->reset_by, r->id) == 0)
+			errbuf_addf(eb, "%s: %s.correlate.reset_by: %s \"%s\" "
+			    "(%s)\n", r->reset_where, r->path, k == -1 ?
+			    "unknown rule" : "a rule cannot reset itself",
+			    r->reset_by, rule_find(p, r->reset_by) ?
+			    "it was disabled" : "the id of an earlier or later "
+			    "rule");
+		else
+			r->reset_idx = k;
+	}
 }
 
 static void
@@ -1900,8 +2089,11 @@ policy_source_index(const struct policy *p, const char *name)
 void
 policy_set_source_path(struct policy *p, size_t i, const char *path)
 {
+	char	*one = (char *)path;
+
 	if (i < p->nsources)
-		p->sources[i].path = own(p, xstrdup(path));
+		set_source(p, p->sources[i].name, &one, 1,
+		    p->sources[i].format);
 }
 
 size_t

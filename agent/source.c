@@ -426,17 +426,22 @@ source_parse_iso8601(const char *s, size_t len)
 static double
 json_time(const struct source_event *ev)
 {
-	static const char	 key[] = "\"timestamp\"";
+	static const char	 key[] = "\"timestamp\"", ts[] = "{\"ts\":";
 	const char		*p, *end = ev->line + ev->len;
 	double			 d;
 	size_t			 n;
 
+	/* the firewall api-proxy's record opens every line with its epoch
+	 * milliseconds, {"ts":1796421793189,… (AWF auditTrack()) */
+	if (ev->len > sizeof ts - 1 && memcmp(ev->line, ts, sizeof ts - 1) == 0)
+		p = ev->line + sizeof ts - 1;
 	/* writers put the time first; a long message need not be searched */
-	p = memmem(ev->line, ev->len < 512 ? ev->len : 512, key,
-	    sizeof key - 1);
-	if (p == NULL)
+	else if ((p = memmem(ev->line, ev->len < 512 ? ev->len : 512, key,
+	    sizeof key - 1)) == NULL)
 		return -1;
-	for (p += sizeof key - 1; p < end && (*p == ' ' || *p == ':'); p++)
+	else
+		p += sizeof key - 1;
+	for (; p < end && (*p == ' ' || *p == ':'); p++)
 		;
 	if (p < end && *p == '"') {
 		p++;

@@ -41,7 +41,8 @@ enum stop_state {
 struct watch_source {
 	struct watch		*w;
 	size_t			 idx;
-	struct tail_file	*tf;
+	struct tail_file	*tf[POLICY_MAX_PATHS];	/* per alternative */
+	size_t			 ntf;
 };
 
 struct watch {
@@ -352,6 +353,50 @@ on_tick(evutil_socket_t fd, short ev, void *arg)
 	pipeline_tick(w->pipe, now_epoch());
 }
 
+/*
+ * Every alternative place of a source at once: only the one this job's
+ * tools write delivers lines, and each is read from its end if it exists
+ * now, so a log left by an earlier job never fires.
+ */
+static void
+watch_follow(struct watch *w, struct watch_source *s,
+    const struct policy_source *ps)
+{
+	struct tail_file	*tf;
+	size_t			 j;
+
+	if (ps->npaths == 0)
+		log_warnx("source %s: no path left to follow (its variables "
+		    "are not set)", ps->name);
+	for (j = 0; j < ps->npaths && j < POLICY_MAX_PATHS; j++) {
+		if ((tf = tail_add(w->tail, ps->name, ps->paths[j], 0,
+		    on_line, s)) == NULL)
+			log_warnx("source %s: cannot follow %s", ps->name,
+			    ps->paths[j]);
+		else
+			s->tf[s->ntf++] = tf;
+	}
+}
+
+/* The alternative that shows this source: the one that delivered lines
+ * (the job's tools write it), else one open now, else the first. */
+static struct tail_file *
+watch_source_shown(const struct watch_source *s)
+{
+	struct tail_file_stats	 st;
+	struct tail_file	*open = NULL;
+	size_t			 j;
+
+	for (j = 0; j < s->ntf; j++) {
+		tail_file_get_stats(s->tf[j], &st);
+		if (st.lines > 0)
+			return s->tf[j];
+		if (st.open && open == NULL)
+			open = s->tf[j];
+	}
+	return open != NULL ? open : s->ntf > 0 ? s->tf[0] : NULL;
+}
+
 struct watch *
 watch_new(struct event_base *base, const struct policy *policy,
     const struct watch_opts *opts)
@@ -380,12 +425,7 @@ watch_new(struct event_base *base, const struct policy *policy,
 		ps = policy_source(policy, i);
 		w->src[i].w = w;
 		w->src[i].idx = i;
-		/* From the end: a log left by an earlier job never fires. */
-		w->src[i].tf = tail_add(w->tail, ps->name, ps->path, 0,
-		    on_line, &w->src[i]);
-		if (w->src[i].tf == NULL)
-			log_warnx("source %s: cannot follow %s", ps->name,
-			    ps->path);
+		watch_follow(w, &w->src[i], ps);
 	}
 	w->tick = event_new(base, -1, EV_PERSIST, on_tick, w);
 	event_add(w->tick, &tv);
@@ -443,20 +483,29 @@ watch_nverdicts(const struct watch *w)
 static cJSON *
 sources_json(const struct watch *w)
 {
-	cJSON			*a = cJSON_CreateArray(), *o;
+	cJSON			*a = cJSON_CreateArray(), *o, *p;
 	const struct policy_source *ps;
 	struct tail_file_stats	 st;
-	size_t			 i;
+	struct tail_file	*tf;
+	size_t			 i, j;
 
 	for (i = 0; i < w->nsrc; i++) {
 		ps = policy_source(w->policy, i);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", ps->name);
-		cJSON_AddStringToObject(o, "path", ps->path);
+		tf = watch_source_shown(&w->src[i]);
+		cJSON_AddStringToObject(o, "path", tf != NULL ?
+		    tail_file_path(tf) : "");
+		if (ps->npaths > 1) {
+			p = cJSON_AddArrayToObject(o, "paths");
+			for (j = 0; j < ps->npaths; j++)
+				cJSON_AddItemToArray(p,
+				    cJSON_CreateString(ps->paths[j]));
+		}
 		cJSON_AddStringToObject(o, "format",
 		    source_format_name(ps->format));
-		if (w->src[i].tf != NULL) {
-			tail_file_get_stats(w->src[i].tf, &st);
+		if (tf != NULL) {
+			tail_file_get_stats(tf, &st);
 			cJSON_AddBoolToObject(o, "open", st.open);
 			cJSON_AddNumberToObject(o, "offset", st.offset);
 			cJSON_AddNumberToObject(o, "lines", st.lines);

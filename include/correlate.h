@@ -51,6 +51,9 @@ unsigned	 correlate_count(const struct correlate_group *, double now,
 /* Distinct values seen at time >= now - window (expired ones dropped). */
 unsigned	 correlate_distinct(struct correlate *, struct correlate_group *,
 		    double now, double window, double *first);
+/* Forget the group's events (times, values, evidence) but not that it
+ * fired: what it counts has stopped being true (a `reset_by` rule). */
+void		 correlate_reset(struct correlate_group *);
 int		 correlate_fired(const struct correlate_group *);
 void		 correlate_set_fired(struct correlate_group *);
 /* The group's last evidence lines, oldest first; returns how many. */

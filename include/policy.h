@@ -22,9 +22,21 @@ enum policy_mode {
 	POLICY_OBSERVE,
 };
 
+/*
+ * A source is followed at every one of its paths at once: the same log
+ * lives in different places across versions and runner layouts (the
+ * api-proxy's record moved directory in AWF v0.25.7, and ARC puts it under
+ * ${RUNNER_TEMP}), and only the one the job writes delivers lines.
+ * `${NAME}` in a configured path is expanded from the environment at load
+ * time; an alternative whose variable is unset or empty is dropped.
+ */
+#define POLICY_MAX_PATHS	8
+
 struct policy_source {
 	const char		*name;		/* "engine", "firewall" */
-	const char		*path;
+	const char		*path;		/* paths[0], NULL if none left */
+	const char *const	*paths;		/* expanded, in order */
+	size_t			 npaths;
 	enum source_format	 format;
 };
 
@@ -82,7 +94,7 @@ size_t		 policy_nsources(const struct policy *);
 const struct policy_source *policy_source(const struct policy *, size_t);
 /* Index of a source by name, or -1. */
 int		 policy_source_index(const struct policy *, const char *);
-/* Replace a source's path (replay --source NAME=FILE, tests). */
+/* Replace a source's paths by one (replay --source NAME=FILE, tests). */
 void		 policy_set_source_path(struct policy *, size_t, const char *);
 size_t		 policy_nrules(const struct policy *);
 const struct policy_stop *policy_stop(const struct policy *);
@@ -126,6 +138,9 @@ struct policy_rule {
 	char			 *field;	/* distinct: capture or field */
 	char			 *after;	/* sequence: rule id */
 	size_t			  after_idx;
+	char			 *reset_by;	/* count, distinct: rule id */
+	size_t			  reset_idx;
+	char			 *reset_where;	/* "file:line:col" of it */
 	unsigned		  actions;	/* POLICY_ACTION_*, as asked */
 	int			  observe;
 	struct cJSON		 *samples;	/* kept for `breaker check` */

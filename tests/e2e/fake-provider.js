@@ -12,6 +12,9 @@
 //   403       403 Forbidden
 //   429       429 rate limited, on every request
 //   quota     the provider's "quota exhausted / credits too low" error
+//   402       402 Payment Required, Copilot's exhausted premium-request quota
+//             ({"error":{"message":"You have no quota","code":"quota_exceeded"}},
+//             github/copilot-cli#3431)
 //   500       500 on the first --fail-count requests, then ok (recovers)
 // The mode can be changed while running: write it into --mode-file (read on
 // every request; "MODE" or "MODE MESSAGE...").
@@ -87,6 +90,8 @@ function openaiError(status, mode, msg) {
 		quota: { message: msg || 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', code: 'insufficient_quota' },
 		500: { message: msg || 'The server had an error while processing your request. Sorry about that!', type: 'server_error', code: null },
 	}[mode];
+	if (mode === '402')	// Copilot's own shape: no type, no param
+		return { status, body: { error: { message: msg || 'You have no quota', code: 'quota_exceeded' } } };
 	return { status, body: { error: Object.assign({ param: null }, e) } };
 }
 
@@ -114,7 +119,7 @@ function geminiError(status, mode, msg) {
 }
 
 function refusal(proto, mode, msg) {
-	const status = { 401: 401, 403: 403, 429: 429, quota: 429, 500: 500 }[mode];
+	const status = { 401: 401, 402: 402, 403: 403, 429: 429, quota: 429, 500: 500 }[mode];
 	if (proto === 'anthropic') {
 		// Anthropic reports exhausted credits as a 400.
 		return anthropicError(mode === 'quota' ? 400 : status, mode, msg);

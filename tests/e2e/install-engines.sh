@@ -15,6 +15,10 @@ ENGINES=(
 	"@anthropic-ai/claude-code@2.1.332"
 	"@github/copilot@1.0.102"
 	"@google/gemini-cli@0.61.0"
+	# pi, published today as @earendil-works/pi-coding-agent (1.x needs
+	# node >= 22.19); 0.73.1 is the last release under its earlier name and
+	# runs on node 20, as CI has.
+	"@mariozechner/pi-coding-agent@0.73.1"
 )
 
 e2e_cache_root() {
@@ -34,7 +38,7 @@ installed_version() {
 	# $1 = package name; prints the installed version or nothing
 	local pj="$PREFIX/node_modules/$1/package.json"
 	[ -f "$pj" ] || return 0
-	sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$pj" | head -1
+	sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' "$pj" | head -1
 }
 
 if ! command -v npm >/dev/null 2>&1; then

@@ -27,6 +27,7 @@ e2e_engine_bin() {
 	claude) echo claude ;;
 	copilot) echo copilot ;;
 	gemini) echo gemini ;;
+	pi) echo pi ;;
 	*) return 1 ;;
 	esac
 }
@@ -38,6 +39,7 @@ e2e_engine_version() {
 	claude) pkg=@anthropic-ai/claude-code ;;
 	copilot) pkg=@github/copilot ;;
 	gemini) pkg=@google/gemini-cli ;;
+	pi) pkg=@mariozechner/pi-coding-agent ;;
 	esac
 	node -e 'process.stdout.write(require(process.argv[1]).version)' \
 	    "$E2E_CACHE/npm/node_modules/$pkg/package.json" 2>/dev/null
@@ -118,6 +120,18 @@ e2e_engine_exec() {
 		    GEMINI_CLI_NO_RELAUNCH=1 GEMINI_CLI_TRUST_WORKSPACE=true
 		exec gemini -p "$E2E_PROMPT" --output-format stream-json -m gemini-2.5-pro
 		;;
+	pi)
+		# pi reaches a custom OpenAI-compatible endpoint through a
+		# provider in its models.json, as gh-aw points it at the api-proxy.
+		mkdir -p "$HOME/.pi/agent"
+		cat >"$HOME/.pi/agent/models.json" <<-EOF
+		{"providers": {"e2e": {"baseUrl": "$url/v1", "api": "openai-completions",
+		  "apiKey": "dummy-e2e-key", "models": [{"id": "gpt-4.1"}]}}}
+		EOF
+		export PI_OFFLINE=1
+		exec pi -p --provider e2e --model gpt-4.1 --mode json --no-session \
+		    --offline "$E2E_PROMPT"
+		;;
 	esac
 	echo "unknown engine $engine" >&2
 	exit 2
@@ -130,5 +144,6 @@ e2e_engine_cmdline() {
 	claude) echo "ANTHROPIC_BASE_URL=http://127.0.0.1:PORT ANTHROPIC_API_KEY=sk-ant-dummy-e2e-key DISABLE_TELEMETRY=1 DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 claude --output-format stream-json --verbose -p '$E2E_PROMPT' </dev/null 2>&1" ;;
 	copilot) echo "COPILOT_PROVIDER_BASE_URL=http://127.0.0.1:PORT/v1 COPILOT_PROVIDER_API_KEY=dummy-e2e-key COPILOT_MODEL=gpt-4.1 COPILOT_AUTO_UPDATE=false COPILOT_OFFLINE=true copilot -p '$E2E_PROMPT' --allow-all-tools </dev/null 2>&1" ;;
 	gemini) echo "GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:PORT GEMINI_API_KEY=dummy-e2e-key GEMINI_CLI_TRUST_WORKSPACE=true GEMINI_CLI_NO_RELAUNCH=1 gemini -p '$E2E_PROMPT' --output-format stream-json -m gemini-2.5-pro </dev/null 2>&1 (settings.json selects gemini-api-key auth)" ;;
+	pi) echo "PI_OFFLINE=1 pi -p --provider e2e --model gpt-4.1 --mode json --no-session --offline '$E2E_PROMPT' </dev/null 2>&1 (~/.pi/agent/models.json: provider e2e, baseUrl http://127.0.0.1:PORT/v1, api openai-completions)" ;;
 	esac
 }

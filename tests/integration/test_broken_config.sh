@@ -52,7 +52,7 @@ assert_hooks_ok "$T/job5"
 out=$(hook_output "$T/job5" started)
 echo "$out" | grep -E '^::warning title=breaker' | grep -q 'firewall' &&
 	pass "unreadable log: warning names the source" || fail "unreadable log: $out"
-echo "$out" | grep -q '^breaker: watching 2 sources' &&
+echo "$out" | grep -q '^breaker: watching 3 sources' &&
 	pass "unreadable log: the daemon still watches" || fail "unreadable log: not watching"
 
 write_config

@@ -16,5 +16,15 @@ check '^time saved: 9m [0-9]{2}s' "shows the time saved against the 10-minute bu
 ms=$(echo "$out" | sed -n 's/.*stopped the engine \([0-9]*\) ms after.*/\1/p')
 if [ -n "$ms" ] && [ "$ms" -lt 1000 ]; then echo "ok: cut $ms ms after the line"; else
 	echo "FAIL: cut ${ms:-?} ms after the line"; fail=1; fi
+
+# Issue 13: with --api-proxy the first certain sign is the api-proxy's record
+# of the provider's 401, and the verdict comes from that source.
+out=$(cd / && env -u BREAKER_CONFIG -u BREAKER_STATE_DIR "$BIN" demo --fast --api-proxy 2>&1) || {
+	echo "FAIL: breaker demo --api-proxy exited $?"; echo "$out"; exit 1; }
+echo "$out"
+check 'api-proxy recorded the provider.s answer to the first request' "api-proxy: shows the record's line"
+check '^  ::error title=breaker%3A .*Rule api-proxy\.auth\.refused \(fatal\) fired on api-proxy line 1' \
+    "api-proxy: the verdict comes from the api-proxy source, its first line"
+check 'breaker stopped the engine [0-9]+ ms after that line' "api-proxy: says when the engine was stopped"
 [ "$fail" = 0 ] && echo PASS
 exit "$fail"

@@ -25,7 +25,7 @@ assert_hooks_ok
 started=$(hook_output "$T/job" started)
 [ "$(echo "$started" | wc -l)" = 1 ] && pass "started hook prints one line" ||
 	fail "started hook printed: $started"
-echo "$started" | grep -qE '^breaker: watching 2 sources with .*config .*\([0-9]+ rules\), state in /' &&
+echo "$started" | grep -qE '^breaker: watching 3 sources with .*config .*\([0-9]+ rules\), state in /' &&
 	pass "the line names sources, policy and rule count" || fail "line: $started"
 d=$(jget "$R" 'r["started"]["duration"]')
 python3 -c "import sys; sys.exit(0 if $d < 3.0 else 1)" &&

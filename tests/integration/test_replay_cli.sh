@@ -81,6 +81,18 @@ grep -q '^::' "$T/h.out" && fail "a workflow command leaked: $(cat "$T/h.out")" 
 grep -q 'abcdefghijklmnopqrstuvwxyz012345' "$T/h.out" &&
 	fail "secret printed: $(cat "$T/h.out")" || pass "secret redacted"
 
+# Issue 13: the api-proxy record is a default source; a replay says when,
+# from each line's epoch milliseconds ("ts").
+for i in 1 2 3 4 5 6 7 8; do
+	printf '{"ts":17964217%02d000,"event":"TRACK_START","rid":"r%d","provider":"copilot","path":"/chat/completions","streaming":false,"ct":"application/json","ce":"(none)","status":429}\n' "$((i * 5))" "$i"
+	printf '{"ts":17964217%02d003,"event":"TRACK_END","rid":"r%d","result":"skip_status","status":429}\n' "$((i * 5))" "$i"
+done > "$T/audit.jsonl"
+"$B" replay --source api-proxy="$T/audit.jsonl" > "$T/a.out" 2>&1; rc=$?
+[ $rc = 1 ] && pass "api-proxy record: a fatal verdict (exit 1)" || fail "exit $rc: $(cat "$T/a.out")"
+grep -q 'api-proxy.rate-limit.persistent at api-proxy:15 (time 2026-12-04T22:02:20.000Z)' "$T/a.out" &&
+	pass "api-proxy: the 8th refusal, timed from its line" ||
+	fail "api-proxy verdict: $(grep -A2 'verdicts, in order' "$T/a.out")"
+
 # Usage and policy errors: exit 2.
 "$B" replay --no-defaults --policy "$P" >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] && pass "no --source: exit 2" || fail "exit $rc"

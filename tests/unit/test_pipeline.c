@@ -383,6 +383,40 @@ test_count_window_slides(void **state)
 	policy_free(p);
 }
 
+/* reset_by: a success between refusals starts the count again, in its own
+ * group only. */
+static void
+test_count_reset_by(void **state)
+{
+	struct policy	*p = load("policies/reset.json", NULL);
+	struct pipeline	*pl;
+	struct got	 g;
+	struct verdict	*v;
+
+	(void)state;
+	got_init(&g);
+	pl = pipeline_new(p, on_verdict, &g);
+	feed(pl, 0, "a REFUSED", 1);
+	feed(pl, 0, "a REFUSED", 2);
+	feed(pl, 0, "a OK", 3);		/* a starts again */
+	feed(pl, 0, "a REFUSED", 4);
+	feed(pl, 0, "b OK", 5);		/* another group: no effect on a */
+	feed(pl, 0, "a REFUSED", 6);
+	assert_int_equal(g.n, 0);
+	feed(pl, 0, "a REFUSED", 7);
+	assert_int_equal(g.n, 1);
+	v = nth(&g, 0);
+	assert_string_equal(v->rule_id, "t.refused");
+	assert_int_equal(v->count, 3);
+	assert_true(v->first_seen == 4);
+	/* the evidence is the refusals since the answer, nothing older */
+	assert_int_equal(v->nevidence, 3);
+	assert_non_null(strstr(v->message, "a: 3 refusals"));
+	verdict_list_free(&g.list);
+	pipeline_free(pl);
+	policy_free(p);
+}
+
 /* The prefilter never changes what fires. */
 static void
 test_prefilter_transparent(void **state)
@@ -528,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_jsonl_rules),
 		cmocka_unit_test(test_hostile_template),
 		cmocka_unit_test(test_count_window_slides),
+		cmocka_unit_test(test_count_reset_by),
 		cmocka_unit_test(test_prefilter_transparent),
 		cmocka_unit_test(test_verdict_caps),
 		cmocka_unit_test(test_regex_gives_up),

@@ -120,7 +120,7 @@ test_builtin_defaults(void **state)
 	p = must_load(NULL, 1, NULL, 0);
 	assert_int_equal(policy_mode(p), POLICY_ENFORCE);
 	assert_null(policy_state_dir(p));
-	assert_int_equal(policy_nsources(p), 2);
+	assert_int_equal(policy_nsources(p), 3);
 	s = policy_source(p, policy_source_index(p, "engine"));
 	assert_string_equal(s->path, "/tmp/gh-aw/agent-stdio.log");
 	assert_int_equal(s->format, SOURCE_JSONL);
@@ -128,6 +128,13 @@ test_builtin_defaults(void **state)
 	assert_string_equal(s->path,
 	    "/tmp/gh-aw/sandbox/firewall/logs/access.log");
 	assert_int_equal(s->format, SOURCE_SQUID);
+	s = policy_source(p, policy_source_index(p, "api-proxy"));
+	assert_int_equal(s->format, SOURCE_JSONL);
+	assert_true(s->npaths >= 2);
+	assert_string_equal(s->path, "/tmp/gh-aw/sandbox/firewall/logs/"
+	    "api-proxy-logs/token-tracker-audit.jsonl");
+	assert_string_equal(s->paths[1], "/tmp/gh-aw/sandbox/firewall/"
+	    "api-proxy-logs/token-tracker-audit.jsonl");
 	assert_int_equal(policy_source_index(p, "nope"), -1);
 	st = policy_stop(p);
 	assert_int_equal(st->ntargets, 6);
@@ -182,7 +189,7 @@ test_config_file(void **state)
 	p = must_load(tmp("c.json", conf), 1, NULL, 0);
 	assert_int_equal(policy_mode(p), POLICY_OBSERVE);
 	assert_string_equal(policy_state_dir(p), "/var/lib/x");
-	assert_int_equal(policy_nsources(p), 3);
+	assert_int_equal(policy_nsources(p), 4);
 	assert_string_equal(policy_source(p, policy_source_index(p,
 	    "engine"))->path, "/tmp/e.log");
 	assert_int_equal(policy_source(p, policy_source_index(p,
@@ -212,6 +219,104 @@ test_config_file(void **state)
 	assert_int_equal(to.reconcile_ms, 2000);
 	assert_int_equal(policy_sandbox(p), SANDBOX_LOG);
 	policy_free(p);
+}
+
+/*
+ * A source's path may be ordered alternatives, each with ${NAME} expanded
+ * from the environment; an alternative whose variable is unset or empty is
+ * dropped, as the default api-proxy source's ${RUNNER_TEMP} place is
+ * outside a job.
+ */
+static void
+test_source_paths(void **state)
+{
+	struct policy			*p;
+	const struct policy_source	*s;
+	char				*err;
+
+	(void)state;
+	unsetenv("RUNNER_TEMP");
+	p = must_load(NULL, 1, NULL, 0);
+	s = policy_source(p, policy_source_index(p, "api-proxy"));
+	assert_int_equal(s->npaths, 2);
+	policy_free(p);
+	setenv("RUNNER_TEMP", "/home/runner/_work/_temp", 1);
+	p = must_load(NULL, 1, NULL, 0);
+	s = policy_source(p, policy_source_index(p, "api-proxy"));
+	assert_int_equal(s->npaths, 3);
+	assert_string_equal(s->paths[2], "/home/runner/_work/_temp/gh-aw/"
+	    "sandbox/firewall/logs/api-proxy-logs/token-tracker-audit.jsonl");
+	policy_free(p);
+	setenv("RUNNER_TEMP", "", 1);	/* empty is unset */
+	p = must_load(NULL, 1, NULL, 0);
+	assert_int_equal(policy_source(p, policy_source_index(p,
+	    "api-proxy"))->npaths, 2);
+	policy_free(p);
+	unsetenv("RUNNER_TEMP");
+
+	unsetenv("BREAKER_TEST_DIR");
+	p = must_load(tmp("c.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": [\"${BREAKER_TEST_DIR}/a.log\", \"/b/${HOME}x.log\"], "
+	    "\"format\": \"jsonl\"}}}"), 1, NULL, 0);
+	s = policy_source(p, policy_source_index(p, "x"));
+	assert_int_equal(s->npaths, 1);
+	assert_true(strncmp(s->path, "/b/", 3) == 0);
+	assert_non_null(strstr(s->path, "x.log"));
+	assert_null(strstr(s->path, "${"));
+	policy_free(p);
+	setenv("BREAKER_TEST_DIR", "/d", 1);
+	p = must_load(tmp("c.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": [\"${BREAKER_TEST_DIR}/a.log\", \"/b.log\"]}}}"), 1,
+	    NULL, 0);
+	s = policy_source(p, policy_source_index(p, "x"));
+	assert_int_equal(s->npaths, 2);
+	assert_string_equal(s->paths[0], "/d/a.log");
+	assert_string_equal(s->paths[1], "/b.log");
+	policy_free(p);
+	unsetenv("BREAKER_TEST_DIR");
+
+	err = try_load(tmp("c.json", "{\"version\": 1, \"sources\": {\n"
+	    "\"a\": {\"path\": []},\n"
+	    "\"b\": {\"path\": [\"/ok\", \"${NOPE\"]},\n"
+	    "\"c\": {\"path\": \"/x/${1BAD}\"},\n"
+	    "\"d\": {\"path\": [\"/ok\", 7]},\n"
+	    "\"e\": {\"path\": 7}}}"), 1, NULL, 0, &p);
+	assert_null(p);
+	if (getenv("SHOW_ERRORS"))
+		fprintf(stderr, "%s", err);
+	assert_non_null(strstr(err, "c.json:2:7: sources.a.path: must be a "
+	    "string or an array of 1 to 8 strings"));
+	assert_non_null(strstr(err, "sources.b.path[1]: \"${\" without a "
+	    "closing \"}\""));
+	assert_non_null(strstr(err, "sources.c.path: bad variable name"));
+	assert_non_null(strstr(err, "sources.d.path[1]: must be a string"));
+	assert_non_null(strstr(err, "sources.e.path: must be a string or an "
+	    "array"));
+	free(err);
+}
+
+/* reset_by names a rule, never itself, and only on count and distinct. */
+static void
+test_reset_by_errors(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", \"title\": "
+	    "\"A\", \"severity\": \"fatal\", \"match\": {\"regex\": \"x\"}, "
+	    "\"correlate\": {\"kind\": \"count\", \"window\": \"1m\", "
+	    "\"reset_by\": \"nope\"}}]}",
+	    "rules[0].correlate.reset_by: unknown rule \"nope\"");
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", \"title\": "
+	    "\"A\", \"severity\": \"fatal\", \"match\": {\"regex\": \"x\"}, "
+	    "\"correlate\": {\"kind\": \"count\", \"window\": \"1m\", "
+	    "\"reset_by\": \"a\"}}]}",
+	    "a rule cannot reset itself");
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", \"title\": "
+	    "\"A\", \"severity\": \"none\", \"match\": {\"regex\": \"x\"}},"
+	    "{\"id\": \"b\", \"title\": \"B\", \"severity\": \"fatal\", "
+	    "\"match\": {\"regex\": \"y\"}, \"correlate\": {\"kind\": "
+	    "\"sequence\", \"after\": \"a\", \"window\": \"1m\", "
+	    "\"reset_by\": \"a\"}}]}",
+	    "rules[1].correlate.reset_by: a sequence cannot be reset");
 }
 
 static void
@@ -354,7 +459,7 @@ test_validation_errors(void **state)
 	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\", "
 	    "\"source\": \"nope\", \"match\": {\"regex\": \"x\"}}]}",
 	    "e.json:2:50: rules[0].source: unknown source \"nope\" (sources: "
-	    "engine firewall)");
+	    "engine firewall api-proxy)");
 	expect_error("{\"version\": 1, \"rules\": [\n"
 	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"grave\", "
 	    "\"match\": {\"regex\": \"x\"}}]}",
@@ -542,6 +647,8 @@ main(void)
 		cmocka_unit_test_teardown(test_builtin_defaults, cleanup),
 		cmocka_unit_test_teardown(test_config_file, cleanup),
 		cmocka_unit_test_teardown(test_durations_sizes, cleanup),
+		cmocka_unit_test_teardown(test_source_paths, cleanup),
+		cmocka_unit_test_teardown(test_reset_by_errors, cleanup),
 		cmocka_unit_test_teardown(test_layering, cleanup),
 		cmocka_unit_test_teardown(test_layering_errors, cleanup),
 		cmocka_unit_test_teardown(test_validation_errors, cleanup),

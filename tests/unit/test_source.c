@@ -232,6 +232,20 @@ test_jsonl_fixture(void **state)
 	assert_true(source_event_time(&ev) == 1779699600.0);
 	source_event_clear(&ev);
 	free_lines(lines, n);
+
+	/* the api-proxy's record: epoch milliseconds in a leading "ts" */
+	{
+		static const char *a = "{\"ts\":1796421793189,\"event\":"
+		    "\"TRACK_START\",\"status\":401}";
+		static const char *b = "{\"tsx\":1796421793189}";
+
+		source_event_init(&ev, SOURCE_JSONL, a, strlen(a));
+		assert_true(source_event_time(&ev) == 1796421793.189);
+		source_event_clear(&ev);
+		source_event_init(&ev, SOURCE_JSONL, b, strlen(b));
+		assert_true(source_event_time(&ev) == -1);
+		source_event_clear(&ev);
+	}
 }
 
 static void
