@@ -19,7 +19,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "control.h"
 #include "log.h"
@@ -28,8 +27,16 @@
 #define CONTROL_MAX_CONNS	16
 #define CONTROL_CONN_TIMEOUT	5	/* s a client may take to ask */
 
+/*
+ * Control events run at CONTROL_PRIORITY, the loop's highest: on a base
+ * with several priorities (the daemon's) a request is served before the
+ * next piece of a backlog the tailer is working through.
+ */
+#define CONTROL_PRIORITY	0
+
 struct control {
-	struct evconnlistener	*listener;
+	struct event		*listen_ev;
+	int			 fd;
 	char			*path;
 	control_handler		 handler;
 	control_done_cb		 done;
@@ -137,6 +144,29 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		ctl->done(ctl->arg);
 }
 
+/*
+ * Who listens: the kernel's record of the process that called listen() on
+ * the socket we reached (for a client, SO_PEERCRED is the listener's), and
+ * when we reached it, in /proc's start-time ticks since boot.
+ */
+static void
+peer_credentials(int fd, struct control_peer *peer)
+{
+	struct ucred	cred;
+	struct timespec	ts;
+	socklen_t	len = sizeof cred;
+
+	memset(peer, 0, sizeof *peer);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.pid <= 0)
+		return;
+	peer->pid = cred.pid;
+	peer->uid = cred.uid;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	peer->connected = (unsigned long long)ts.tv_sec * sysconf(_SC_CLK_TCK) +
+	    (unsigned long long)ts.tv_nsec / (1000000000 / sysconf(_SC_CLK_TCK));
+}
+
 static int
 peer_allowed(int fd)
 {
@@ -149,13 +179,20 @@ peer_allowed(int fd)
 }
 
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+accept_cb(evutil_socket_t lfd, short ev, void *arg)
 {
 	struct control		*ctl = arg;
 	struct control_conn	*c;
 	struct timeval		 tv = { CONTROL_CONN_TIMEOUT, 0 };
+	int			 fd;
 
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("control: accept");
+		return;
+	}
 	if (ctl->nconns >= CONTROL_MAX_CONNS || !peer_allowed(fd)) {
 		log_warnx("control: connection refused");
 		close(fd);
@@ -163,7 +200,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c = xcalloc(1, sizeof *c);
 	c->ctl = ctl;
-	c->bev = bufferevent_socket_new(evconnlistener_get_base(l), fd,
+	c->bev = bufferevent_socket_new(event_get_base(ctl->listen_ev), fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
@@ -171,6 +208,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	ctl->nconns++;
+	bufferevent_priority_set(c->bev, CONTROL_PRIORITY);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -228,7 +266,7 @@ control_listen(struct event_base *base, const char *path,
 	struct sockaddr_un	 sun;
 	struct stat		 st;
 	mode_t			 old;
-	int			 dirfd;
+	int			 dirfd, rc;
 
 	if (fill_sun(&sun, path, &dirfd) == -1) {
 		log_warn("control socket %s", path);
@@ -242,18 +280,24 @@ control_listen(struct event_base *base, const char *path,
 	ctl->handler = handler;
 	ctl->done = done;
 	ctl->arg = arg;
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	old = umask(0077);
-	ctl->listener = evconnlistener_new_bind(base, accept_cb, ctl,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 8,
-	    (struct sockaddr *)&sun, sizeof sun);
+	rc = ctl->fd == -1 ? -1 : bind(ctl->fd, (struct sockaddr *)&sun,
+	    sizeof sun);
 	umask(old);
 	close_dirfd(dirfd);
-	if (ctl->listener == NULL) {
+	if (rc == -1 || listen(ctl->fd, 8) == -1) {
 		log_warn("control socket %s", path);
+		if (ctl->fd != -1)
+			close(ctl->fd);
 		free(ctl->path);
 		free(ctl);
 		return NULL;
 	}
+	ctl->listen_ev = event_new(base, ctl->fd, EV_READ | EV_PERSIST,
+	    accept_cb, ctl);
+	event_priority_set(ctl->listen_ev, CONTROL_PRIORITY);
+	event_add(ctl->listen_ev, NULL);
 	return ctl;
 }
 
@@ -262,7 +306,8 @@ control_free(struct control *ctl)
 {
 	if (ctl == NULL)
 		return;
-	evconnlistener_free(ctl->listener);
+	event_free(ctl->listen_ev);
+	close(ctl->fd);
 	unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);
@@ -356,6 +401,13 @@ int
 control_request(const char *path, const char *request, double timeout,
     char **reply)
 {
+	return control_request_peer(path, request, timeout, reply, NULL);
+}
+
+int
+control_request_peer(const char *path, const char *request, double timeout,
+    char **reply, struct control_peer *peer)
+{
 	struct sockaddr_un	 sun;
 	double			 deadline = mono_now() + timeout;
 	char			*line;
@@ -373,6 +425,8 @@ control_request(const char *path, const char *request, double timeout,
 	close_dirfd(dirfd);
 	if (c == -1 && errno != EINPROGRESS && errno != EAGAIN)
 		goto out;
+	if (peer != NULL)
+		peer_credentials(fd, peer);
 	xasprintf(&line, "%s\n", request);
 	rc = send_all(fd, line, strlen(line), deadline);
 	free(line);

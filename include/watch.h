@@ -16,6 +16,7 @@
 struct event_base;
 struct policy;
 struct verdict;
+struct verdict_list;
 struct watch;
 
 /* Called after a verdict is persisted, and again after its action ends. */
@@ -52,6 +53,8 @@ int		 watch_publish(struct watch *);
 /* A stop or a publication is under way: the daemon lingers, bounded. */
 int		 watch_busy(const struct watch *);
 size_t		 watch_nverdicts(const struct watch *);
+/* Every verdict so far, as held in memory (unsaved ones included). */
+const struct verdict_list *watch_verdicts(const struct watch *);
 /* JSON for `breaker status`: sources, offsets, rule hits, verdicts. */
 char		*watch_status_json(const struct watch *, double started);
 /* Print one verdict as a line for humans (breaker watch). */
