@@ -4,6 +4,7 @@
  * the peer's uid is checked as well, so only the runner's user (or root)
  * can make the daemon flush and exit.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,6 +43,7 @@ struct control {
 	control_done_cb		 done;
 	void			*arg;
 	int			 nconns;
+	TAILQ_HEAD(, control_conn) deferred;
 };
 
 struct control_conn {
@@ -49,11 +51,18 @@ struct control_conn {
 	struct bufferevent	*bev;
 	int			 replied;
 	int			 last;
+	int			 deferred;	/* waits for control_answer() */
+	TAILQ_ENTRY(control_conn) entry;
 };
+
+/* The sentinel a handler returns to answer later (CONTROL_DEFER). */
+char	control_defer_mark[] = "";
 
 static void
 conn_free(struct control_conn *c)
 {
+	if (c->deferred)
+		TAILQ_REMOVE(&c->ctl->deferred, c, entry);
 	c->ctl->nconns--;
 	bufferevent_free(c->bev);
 	free(c);
@@ -73,6 +82,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		ctl->done(ctl->arg);
 }
 
+static void	conn_send(struct control_conn *, char *);
+
 static void
 conn_reply(struct control_conn *c, const char *request)
 {
@@ -81,6 +92,18 @@ conn_reply(struct control_conn *c, const char *request)
 	reply = c->ctl->handler(request, &c->last, c->ctl->arg);
 	c->replied = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	if (reply == CONTROL_DEFER) {
+		c->deferred = 1;
+		TAILQ_INSERT_TAIL(&c->ctl->deferred, c, entry);
+		return;
+	}
+	conn_send(c, reply);
+}
+
+/* Write the reply out; `done` follows once it has gone (conn_write_cb). */
+static void
+conn_send(struct control_conn *c, char *reply)
+{
 	if (reply != NULL && *reply != '\0')
 		bufferevent_write(c->bev, reply, strlen(reply));
 	free(reply);
@@ -280,6 +303,7 @@ control_listen(struct event_base *base, const char *path,
 	ctl->handler = handler;
 	ctl->done = done;
 	ctl->arg = arg;
+	TAILQ_INIT(&ctl->deferred);
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	old = umask(0077);
 	rc = ctl->fd == -1 ? -1 : bind(ctl->fd, (struct sockaddr *)&sun,
@@ -299,6 +323,22 @@ control_listen(struct event_base *base, const char *path,
 	event_priority_set(ctl->listen_ev, CONTROL_PRIORITY);
 	event_add(ctl->listen_ev, NULL);
 	return ctl;
+}
+
+int
+control_answer(struct control *ctl, const char *reply, int last)
+{
+	struct control_conn	*c;
+	int			 n = 0;
+
+	while ((c = TAILQ_FIRST(&ctl->deferred)) != NULL) {
+		TAILQ_REMOVE(&ctl->deferred, c, entry);
+		c->deferred = 0;
+		c->last = c->last || last;
+		conn_send(c, reply != NULL ? xstrdup(reply) : NULL);
+		n++;
+	}
+	return n;
 }
 
 void

@@ -50,6 +50,8 @@
  */
 #define DAEMON_MAX_CALLBACKS	8
 #define DAEMON_END_WAIT_MS	2000	/* a stuck daemon, after SIGTERM */
+#define DAEMON_DRAIN_S		2.5	/* at most, for a backlog on finish */
+#define DAEMON_DRAIN_TICK_MS	20
 
 struct daemon {
 	struct event_base	*base;
@@ -66,6 +68,9 @@ struct daemon {
 	double			 started;
 	const char		*exit_reason;
 	char			 sandbox[192];	/* for status and finish */
+	struct event		*drain;		/* finish waits on a backlog */
+	double			 drain_until;	/* monotonic s */
+	uint64_t		 unread;	/* bytes left at the answer */
 };
 
 static void	ready_check_sources(struct daemon *, int);
@@ -205,6 +210,7 @@ finish_reply(struct daemon *d)
 	char			*json, *out;
 
 	cJSON_AddStringToObject(o, "sandbox", d->sandbox);
+	cJSON_AddNumberToObject(o, "unread", (double)d->unread);
 	a = cJSON_AddArrayToObject(o, "verdicts");
 	TAILQ_FOREACH(v, watch_verdicts(d->watch), entry)
 		cJSON_AddItemToArray(a, verdict_to_json(v));
@@ -217,6 +223,64 @@ finish_reply(struct daemon *d)
 	return out;
 }
 
+static void	on_finished(void *);
+
+/*
+ * `finish` waits here while the sources hold a backlog (a flood, bait):
+ * the loop goes on working through it, in pieces, answering `status`
+ * between them. The answer goes out once all is read, or at the deadline
+ * with what is known (the report then says how much was left unread).
+ */
+static void
+on_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+	uint64_t	 behind = watch_backlog(d->watch);
+	char		*reply;
+
+	if (behind > 0 && mono_now() < d->drain_until)
+		return;
+	event_del(d->drain);
+	if (behind == 0)
+		watch_flush(d->watch);
+	else {
+		log_warnx("finish: answering with %llu bytes of the logs not "
+		    "read yet", (unsigned long long)behind);
+		d->unread = behind;
+		watch_settle(d->watch);
+	}
+	reply = finish_reply(d);
+	if (control_answer(d->control, reply, 1) == 0)
+		on_finished(d);		/* its client is gone: finish anyway */
+	free(reply);
+}
+
+/* "finish" or "finish SECONDS" (the client's own timeout). */
+static char *
+finish_request(struct daemon *d, const char *arg, int *last)
+{
+	struct timeval	 tv = { 0, DAEMON_DRAIN_TICK_MS * 1000 };
+	double		 budget = DAEMON_DRAIN_S, t;
+
+	if (d->drain != NULL && event_pending(d->drain, EV_TIMEOUT, NULL))
+		return CONTROL_DEFER;	/* joins the one under way */
+	if (watch_backlog(d->watch) == 0) {
+		watch_flush(d->watch);
+		*last = 1;
+		return finish_reply(d);
+	}
+	/* Leave the client half its time to read the answer and report. */
+	if (arg != NULL && (t = strtod(arg, NULL)) > 0 && t / 2 < budget)
+		budget = t / 2;
+	d->drain_until = mono_now() + budget;
+	if (d->drain == NULL) {
+		d->drain = event_new(d->base, -1, EV_PERSIST, on_drain, d);
+		event_priority_set(d->drain, 0);
+	}
+	event_add(d->drain, &tv);
+	return CONTROL_DEFER;
+}
+
 static char *
 on_request(const char *req, int *last, void *arg)
 {
@@ -224,12 +288,10 @@ on_request(const char *req, int *last, void *arg)
 
 	if (strcmp(req, "status") == 0)
 		return status_reply(d);
-	if (strcmp(req, "finish") == 0) {
-		/* Drain and persist now, then answer with every verdict. */
-		watch_flush(d->watch);
-		*last = 1;
-		return finish_reply(d);
-	}
+	if (strcmp(req, "finish") == 0)
+		return finish_request(d, NULL, last);
+	if (strncmp(req, "finish ", 7) == 0)
+		return finish_request(d, req + 7, last);
 	return xstrdup("error: unknown request\n");
 }
 
@@ -464,6 +526,8 @@ out:
 		event_free(d->worker_ev);
 	if (d->linger != NULL)
 		event_free(d->linger);
+	if (d->drain != NULL)
+		event_free(d->drain);
 	if (d->worker_fd != -1)
 		close(d->worker_fd);
 	control_free(d->control);
@@ -718,6 +782,7 @@ struct finish_state {
 	int			 answered;
 	struct verdict_list	 mem;
 	char			*sandbox;
+	double			 unread;	/* bytes of backlog left */
 };
 
 /* The daemon's answer to `finish`: "ok\n" and a JSON object. */
@@ -734,6 +799,9 @@ finish_parse_reply(const char *reply, struct finish_state *fs)
 	if ((sb = cJSON_GetObjectItemCaseSensitive(o, "sandbox")) != NULL &&
 	    cJSON_IsString(sb))
 		fs->sandbox = xstrdup(sb->valuestring);
+	if ((sb = cJSON_GetObjectItemCaseSensitive(o, "unread")) != NULL &&
+	    cJSON_IsNumber(sb) && sb->valuedouble > 0)
+		fs->unread = sb->valuedouble;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o,
 	    "verdicts")) {
 		if ((v = verdict_from_json(it)) != NULL)
@@ -839,11 +907,20 @@ finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
 	struct control_peer	 peer;
 	double			 deadline = mono_now() + timeout;
 	char			*sock = job_path(job, CONTROL_SOCKET), *reply = NULL;
-	char			*why, *what;
+	char			*why, *what, *req;
 	int			 rc, err;
 
-	rc = control_request_peer(sock, "finish", timeout, &reply, &peer);
+	xasprintf(&req, "finish %.1f", timeout);
+	rc = control_request_peer(sock, req, timeout, &reply, &peer);
 	err = errno;	/* before anything else can change it */
+	free(req);
+	if (rc == 0 && reply != NULL && strncmp(reply, "error: unknown", 14) ==
+	    0) {	/* a daemon of an older breaker */
+		free(reply);
+		rc = control_request_peer(sock, "finish", deadline - mono_now(),
+		    &reply, &peer);
+		err = errno;
+	}
 	free(sock);
 	if (rc == 0 && reply != NULL && strncmp(reply, "ok", 2) == 0) {
 		finish_parse_reply(reply, fs);
@@ -923,6 +1000,14 @@ finish_notes(const struct finish_state *fs, const struct verdict_list *list)
 		    "breaker's state directory (a full disk?); reported from "
 		    "the daemon's memory.", out ? out : "", out ? " " : "",
 		    unsaved, unsaved == 1 ? "" : "s");
+		free(out);
+		out = t;
+	}
+	if (fs->unread > 0) {
+		xasprintf(&t, "%s%sbreaker had not read the last %.0f bytes of "
+		    "its logs when the job finished (a backlog); any verdict "
+		    "they hold is missing from this report.", out ? out : "",
+		    out ? " " : "", fs->unread);
 		free(out);
 		out = t;
 	}

@@ -4,6 +4,8 @@
  * verdict of a job stops the engine; every verdict is recorded, so the
  * annotations show every cause while the engine gets exactly one ladder.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -448,12 +450,38 @@ watch_free(struct watch *w)
 void
 watch_flush(struct watch *w)
 {
+	tail_drain(w->tail);
+	watch_settle(w);
+}
+
+void
+watch_settle(struct watch *w)
+{
 	struct verdict	*v;
 
-	tail_drain(w->tail);
 	pipeline_tick(w->pipe, now_epoch());
 	TAILQ_FOREACH(v, &w->verdicts, entry)
 		persist(w, v);
+}
+
+uint64_t
+watch_backlog(const struct watch *w)
+{
+	struct tail_file_stats	 st;
+	struct stat		 sb;
+	uint64_t		 behind = 0;
+	size_t			 i;
+
+	for (i = 0; i < w->nsrc; i++) {
+		if (w->src[i].tf == NULL)
+			continue;
+		tail_file_get_stats(w->src[i].tf, &st);
+		if (st.open && stat(policy_source(w->policy, i)->path,
+		    &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (uint64_t)sb.st_size > st.offset)
+			behind += (uint64_t)sb.st_size - st.offset;
+	}
+	return behind;
 }
 
 int

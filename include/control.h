@@ -23,6 +23,12 @@ struct control;
  * the reply has been written out (the daemon exits then).
  */
 typedef char *(*control_handler)(const char *request, int *last, void *arg);
+/*
+ * A handler may return CONTROL_DEFER instead: the connection waits (its
+ * client's own timeout still runs) until control_answer() gives the reply.
+ */
+extern char	control_defer_mark[];
+#define CONTROL_DEFER	control_defer_mark
 typedef void (*control_done_cb)(void *arg);
 
 /*
@@ -33,6 +39,11 @@ typedef void (*control_done_cb)(void *arg);
 struct control	*control_listen(struct event_base *, const char *path,
 		    control_handler, control_done_cb, void *arg);
 void		 control_free(struct control *);
+/*
+ * Answer every deferred request with `reply`; `last` as for a handler.
+ * Returns how many were waiting (their clients may have gone).
+ */
+int		 control_answer(struct control *, const char *reply, int last);
 
 /*
  * Client: send `request`, wait at most `timeout` seconds for the whole reply.

@@ -9,6 +9,7 @@
 #ifndef BREAKER_WATCH_H
 #define BREAKER_WATCH_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "proc.h"
@@ -43,6 +44,13 @@ struct watch	*watch_new(struct event_base *, const struct policy *,
 void		 watch_free(struct watch *);
 /* Read what is left in every source and settle; before exiting. */
 void		 watch_flush(struct watch *);
+/* Settle without reading on: expire windows, write every record. */
+void		 watch_settle(struct watch *);
+/*
+ * Bytes of the followed files not read yet (each file's size beyond the
+ * tailer's offset): what a backlog still holds.
+ */
+uint64_t	 watch_backlog(const struct watch *);
 /* A stop is still escalating (flush waits for it, bounded). */
 int		 watch_stopping(const struct watch *);
 /*
