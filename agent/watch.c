@@ -26,6 +26,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "tail.h"
 #include "verdict.h"
 #include "watch.h"
@@ -683,7 +684,7 @@ cmd_watch(int argc, char **argv)
 	struct job		*job;
 	struct event		*sigint, *sigterm;
 	char			*errors = NULL;
-	int			 ch, observe = 0;
+	int			 ch, observe = 0, rc = 0;
 
 	memset(&la, 0, sizeof la);
 	la.config = getenv("BREAKER_CONFIG");
@@ -756,16 +757,29 @@ cmd_watch(int argc, char **argv)
 	sigterm = evsignal_new(c.base, SIGTERM, cli_signal, &c);
 	evsignal_add(sigint, NULL);
 	evsignal_add(sigterm, NULL);
+	/* The daemon's sandbox, entered at the same point of start-up. */
+	if (sandbox_enter(policy_sandbox(policy)) == -1) {
+		if (policy_sandbox(policy) == SANDBOX_REQUIRE) {
+			fprintf(stderr, "breaker watch: the sandbox is required "
+			    "(\"sandbox\": \"require\") and could not be "
+			    "entered: %s\n", sandbox_failure());
+			rc = 1;
+			goto out;
+		}
+		fprintf(stderr, "breaker watch: the sandbox did not load (%s); "
+		    "running unconfined\n", sandbox_failure());
+	}
 	printf("breaker: watching %zu sources with %s (%zu rules), state in "
 	    "%s\n", policy_nsources(policy), policy_describe(policy),
 	    policy_nrules(policy), job->dir);
 	fflush(stdout);
 	event_base_dispatch(c.base);
+out:
 	event_free(sigint);
 	event_free(sigterm);
 	watch_free(c.w);
 	event_base_free(c.base);
 	job_free(job);
 	policy_free(policy);
-	return 0;
+	return rc;
 }
