@@ -934,8 +934,7 @@ finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
 	if (rc == -1 && err == ETIMEDOUT) {
 		what = end_stuck_daemon(&peer);
 		xasprintf(&fs->note, "The breaker daemon did not answer within "
-		    "%.1f s; %s. This report comes from its saved state.",
-		    timeout, what);
+		    "%.1f s; %s.", timeout, what);
 		free(what);
 		return;
 	}
