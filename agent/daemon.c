@@ -510,7 +510,7 @@ daemon_run(struct daemon *d, int ready_fd)
 	    policy_nrules(d->policy), d->job->dir, d->sandbox);
 	if (strncmp(d->sandbox, "not loaded", 10) == 0)
 		xasprintf(&msg, "ok %d unconfined: %s\n", (int)getpid(),
-		    d->sandbox);
+		    sandbox_failure());
 	else
 		xasprintf(&msg, "ok %d\n", (int)getpid());
 	ready_write(ready_fd, msg);
@@ -633,6 +633,19 @@ start_warn(const char *what, const char *detail)
 	free(msg);
 }
 
+/* The daemon runs, but unconfined: said where the job's people look. */
+static void
+sandbox_warn(const char *why)
+{
+	char	*msg;
+
+	xasprintf(&msg, "The breaker daemon could not enter its sandbox (%s) "
+	    "and runs unconfined. Set \"sandbox\": \"require\" in the "
+	    "configuration to refuse that.", why);
+	annotate_warning(stdout, "the daemon runs without its sandbox", msg);
+	free(msg);
+}
+
 /* A daemon of this very job still answers: do not start a second one. */
 static int
 already_running(const struct job *job)
@@ -669,7 +682,7 @@ cmd_start(int argc, char **argv)
 	const char		*state = env_nonempty("BREAKER_STATE_DIR");
 	const char		*why;
 	char			*errors = NULL, *ready;
-	const char		*last;
+	const char		*last, *unconfined;
 	double			 t0 = mono_now();
 	int			 ch, fg = 0, pfd[2];
 	pid_t			 pid;
@@ -740,15 +753,16 @@ cmd_start(int argc, char **argv)
 	close(pfd[0]);
 	log_debug("daemon ready %.1f ms after start", (mono_now() - t0) * 1000);
 	last = ready_parse(ready);
-	if (strncmp(last, "ok", 2) == 0)
+	if (strncmp(last, "ok", 2) == 0) {
+		unconfined = strstr(last, " unconfined: ");
 		printf("breaker: watching %zu sources with %s (%zu rules), "
-		    "state in %s%s%s\n", policy_nsources(d.policy),
+		    "state in %s%s\n", policy_nsources(d.policy),
 		    policy_describe(d.policy), policy_nrules(d.policy),
-		    d.job->dir, strstr(last, " unconfined: ") != NULL ?
-		    "; WARNING: the sandbox did not load, the daemon runs "
-		    "unconfined: " : "", strstr(last, " unconfined: ") != NULL ?
-		    strstr(last, " unconfined: ") + 13 : "");
-	else
+		    d.job->dir, unconfined != NULL ? "; the sandbox did not "
+		    "load" : "");
+		if (unconfined != NULL)
+			sandbox_warn(unconfined + 13);
+	} else
 		start_warn("the daemon did not start", last +
 		    (strncmp(last, "error: ", 7) == 0 ? 7 : 0));
 	free(ready);
@@ -1011,8 +1025,8 @@ finish_notes(const struct finish_state *fs, const struct verdict_list *list)
 		out = t;
 	}
 	if (fs->sandbox != NULL && strncmp(fs->sandbox, "not loaded", 10) == 0) {
-		xasprintf(&t, "%s%sThe breaker daemon ran without its sandbox "
-		    "(%s).", out ? out : "", out ? " " : "", fs->sandbox);
+		xasprintf(&t, "%s%sThe breaker daemon ran without its sandbox: "
+		    "it was %s.", out ? out : "", out ? " " : "", fs->sandbox);
 		free(out);
 		out = t;
 	}
