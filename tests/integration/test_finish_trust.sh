@@ -153,4 +153,32 @@ grep -q 'no failure detected' "$T/diskfull/summary.md" &&
 	fail "the summary says no failure detected" || true
 kill -KILL "$dp" 2>/dev/null || true
 
+# ---- F9 as the review ran it (root only): the state directory on a
+# 64 KiB tmpfs, filled up after start.
+small=$T/small
+mkdir -p "$small"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null; then
+	trap 'umount "$small" 2>/dev/null || true; cleanup' EXIT
+	STATE_SAVED=$STATE
+	STATE=$small
+	job tmpfs
+	"$BIN" start >"$T/tmpfs/start.out"
+	dp=$(daemon_pid)
+	dd if=/dev/zero of="$small/filler" bs=4k 2>/dev/null || true
+	echo "$F401" >>"$LOG"
+	sleep 0.5
+	"$BIN" finish >"$T/tmpfs/finish.out"
+	grep -E '^::error title=breaker' "$T/tmpfs/finish.out" | grep -q '401 Unauthorized' &&
+		pass "disk full: finish reports the 401" ||
+		fail "disk full: the verdict is lost: $(cat "$T/tmpfs/finish.out")"
+	grep -q 'could not be written' "$T/tmpfs/summary.md" &&
+		pass "disk full: the summary says the file could not be written" ||
+		fail "disk full: summary: $(cat "$T/tmpfs/summary.md")"
+	kill -KILL "$dp" 2>/dev/null || true
+	STATE=$STATE_SAVED
+	umount "$small" || true
+else
+	echo "(the tmpfs case needs root and mount: skipped)"
+fi
+
 finish_test
