@@ -996,16 +996,24 @@ finish_merge(struct verdict_list *files, struct verdict_list *mem)
 	}
 }
 
+static size_t
+count_unsaved(const struct verdict_list *l)
+{
+	const struct verdict	*v;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(v, l, entry)
+		n += v->unsaved != 0;
+	return n;
+}
+
 /* Sentences for the summary about what the files do not say. */
 static char *
 finish_notes(const struct finish_state *fs, const struct verdict_list *list)
 {
-	const struct verdict	*v;
 	char			*out = NULL, *t;
-	size_t			 unsaved = 0;
+	size_t			 unsaved = count_unsaved(list);
 
-	TAILQ_FOREACH(v, list, entry)
-		unsaved += v->unsaved != 0;
 	if (fs->note != NULL)
 		out = xstrdup(fs->note);
 	if (unsaved > 0) {
@@ -1124,8 +1132,10 @@ cmd_finish(int argc, char **argv)
 	if (job->step_summary != NULL &&
 	    annotate_summary(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");
-	printf("breaker: %zu verdicts%s\n", count_list(&list), fs.ended_early ?
-	    "; the daemon ended early" : "");
+	printf("breaker: %zu verdicts%s%s\n", count_list(&list),
+	    fs.ended_early ? "; the daemon ended early" : "",
+	    count_unsaved(&list) > 0 ? "; some could not be written to the "
+	    "state directory (reported from the daemon's memory)" : "");
 	verdict_list_free(&list);
 	verdict_list_free(&fs.mem);
 	job_mark_finished(job);
