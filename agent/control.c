@@ -37,6 +37,7 @@
 
 struct control {
 	struct event		*listen_ev;
+	struct event		*pause_ev;	/* accept failed: retry later */
 	int			 fd;
 	char			*path;
 	control_handler		 handler;
@@ -202,18 +203,33 @@ peer_allowed(int fd)
 }
 
 static void
+resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct control	*ctl = arg;
+
+	event_add(ctl->listen_ev, NULL);
+}
+
+static void
 accept_cb(evutil_socket_t lfd, short ev, void *arg)
 {
 	struct control		*ctl = arg;
 	struct control_conn	*c;
 	struct timeval		 tv = { CONTROL_CONN_TIMEOUT, 0 };
+	struct timeval		 pause = { 1, 0 };
 	int			 fd;
 
+	if (ev & EV_TIMEOUT)	/* back from a pause: wait for clients again */
+		event_add(ctl->listen_ev, NULL);
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_warn("control: accept");
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* Out of descriptors: the listener stays readable, so pause
+		 * it a second rather than spin at the loop's top priority. */
+		log_warn("control: accept");
+		event_del(ctl->listen_ev);
+		evtimer_add(ctl->pause_ev, &pause);
 		return;
 	}
 	if (ctl->nconns >= CONTROL_MAX_CONNS || !peer_allowed(fd)) {
@@ -322,6 +338,7 @@ control_listen(struct event_base *base, const char *path,
 	    accept_cb, ctl);
 	event_priority_set(ctl->listen_ev, CONTROL_PRIORITY);
 	event_add(ctl->listen_ev, NULL);
+	ctl->pause_ev = evtimer_new(base, resume_cb, ctl);
 	return ctl;
 }
 
@@ -347,6 +364,7 @@ control_free(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	event_free(ctl->listen_ev);
+	event_free(ctl->pause_ev);
 	close(ctl->fd);
 	unlink(ctl->path);
 	free(ctl->path);
