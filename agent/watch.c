@@ -4,8 +4,6 @@
  * verdict of a job stops the engine; every verdict is recorded, so the
  * annotations show every cause while the engine gets exactly one ladder.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -469,7 +467,6 @@ uint64_t
 watch_backlog(const struct watch *w)
 {
 	struct tail_file_stats	 st;
-	struct stat		 sb;
 	uint64_t		 behind = 0;
 	size_t			 i;
 
@@ -477,10 +474,7 @@ watch_backlog(const struct watch *w)
 		if (w->src[i].tf == NULL)
 			continue;
 		tail_file_get_stats(w->src[i].tf, &st);
-		if (st.open && stat(policy_source(w->policy, i)->path,
-		    &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    (uint64_t)sb.st_size > st.offset)
-			behind += (uint64_t)sb.st_size - st.offset;
+		behind += st.pending;
 	}
 	return behind;
 }

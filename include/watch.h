@@ -47,8 +47,9 @@ void		 watch_flush(struct watch *);
 /* Settle without reading on: expire windows, write every record. */
 void		 watch_settle(struct watch *);
 /*
- * Bytes of the followed files not read yet (each file's size beyond the
- * tailer's offset): what a backlog still holds.
+ * Bytes of the followed files not read yet (each open file's size beyond
+ * the tailer's offset, and a newer file waiting at its path): what a
+ * backlog still holds.
  */
 uint64_t	 watch_backlog(const struct watch *);
 /* A stop is still escalating (flush waits for it, bounded). */
