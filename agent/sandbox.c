@@ -365,8 +365,9 @@ sandbox_print(FILE *out)
 {
 	size_t	i;
 
-	fprintf(out, "seccomp allow-list (any other system call kills the "
-	    "daemon; --sandbox=log only logs it):\n");
+	fprintf(out, "seccomp allow-list of the daemon and of breaker watch "
+	    "(any other system call kills the process; \"sandbox\": \"log\" "
+	    "only logs it; \"require\" refuses to run without it):\n");
 	sandbox_print_list(out, sandbox_allow, NITEMS(sandbox_allow));
 	if (SANDBOX_SANITIZER) {
 		fprintf(out, "added in this sanitizer build:\n");
