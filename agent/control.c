@@ -4,6 +4,7 @@
  * the peer's uid is checked as well, so only the runner's user (or root)
  * can make the daemon flush and exit.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -19,7 +20,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "control.h"
 #include "log.h"
@@ -28,13 +28,23 @@
 #define CONTROL_MAX_CONNS	16
 #define CONTROL_CONN_TIMEOUT	5	/* s a client may take to ask */
 
+/*
+ * Control events run at CONTROL_PRIORITY, the loop's highest: on a base
+ * with several priorities (the daemon's) a request is served before the
+ * next piece of a backlog the tailer is working through.
+ */
+#define CONTROL_PRIORITY	0
+
 struct control {
-	struct evconnlistener	*listener;
+	struct event		*listen_ev;
+	struct event		*pause_ev;	/* accept failed: retry later */
+	int			 fd;
 	char			*path;
 	control_handler		 handler;
 	control_done_cb		 done;
 	void			*arg;
 	int			 nconns;
+	TAILQ_HEAD(, control_conn) deferred;
 };
 
 struct control_conn {
@@ -42,11 +52,18 @@ struct control_conn {
 	struct bufferevent	*bev;
 	int			 replied;
 	int			 last;
+	int			 deferred;	/* waits for control_answer() */
+	TAILQ_ENTRY(control_conn) entry;
 };
+
+/* The sentinel a handler returns to answer later (CONTROL_DEFER). */
+char	control_defer_mark[] = "";
 
 static void
 conn_free(struct control_conn *c)
 {
+	if (c->deferred)
+		TAILQ_REMOVE(&c->ctl->deferred, c, entry);
 	c->ctl->nconns--;
 	bufferevent_free(c->bev);
 	free(c);
@@ -66,6 +83,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		ctl->done(ctl->arg);
 }
 
+static void	conn_send(struct control_conn *, char *);
+
 static void
 conn_reply(struct control_conn *c, const char *request)
 {
@@ -74,6 +93,18 @@ conn_reply(struct control_conn *c, const char *request)
 	reply = c->ctl->handler(request, &c->last, c->ctl->arg);
 	c->replied = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	if (reply == CONTROL_DEFER) {
+		c->deferred = 1;
+		TAILQ_INSERT_TAIL(&c->ctl->deferred, c, entry);
+		return;
+	}
+	conn_send(c, reply);
+}
+
+/* Write the reply out; `done` follows once it has gone (conn_write_cb). */
+static void
+conn_send(struct control_conn *c, char *reply)
+{
 	if (reply != NULL && *reply != '\0')
 		bufferevent_write(c->bev, reply, strlen(reply));
 	free(reply);
@@ -137,6 +168,29 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		ctl->done(ctl->arg);
 }
 
+/*
+ * Who listens: the kernel's record of the process that called listen() on
+ * the socket we reached (for a client, SO_PEERCRED is the listener's), and
+ * when we reached it, in /proc's start-time ticks since boot.
+ */
+static void
+peer_credentials(int fd, struct control_peer *peer)
+{
+	struct ucred	cred;
+	struct timespec	ts;
+	socklen_t	len = sizeof cred;
+
+	memset(peer, 0, sizeof *peer);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.pid <= 0)
+		return;
+	peer->pid = cred.pid;
+	peer->uid = cred.uid;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	peer->connected = (unsigned long long)ts.tv_sec * sysconf(_SC_CLK_TCK) +
+	    (unsigned long long)ts.tv_nsec / (1000000000 / sysconf(_SC_CLK_TCK));
+}
+
 static int
 peer_allowed(int fd)
 {
@@ -149,13 +203,35 @@ peer_allowed(int fd)
 }
 
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct control	*ctl = arg;
+
+	event_add(ctl->listen_ev, NULL);
+}
+
+static void
+accept_cb(evutil_socket_t lfd, short ev, void *arg)
 {
 	struct control		*ctl = arg;
 	struct control_conn	*c;
 	struct timeval		 tv = { CONTROL_CONN_TIMEOUT, 0 };
+	struct timeval		 pause = { 1, 0 };
+	int			 fd;
 
+	if (ev & EV_TIMEOUT)	/* back from a pause: wait for clients again */
+		event_add(ctl->listen_ev, NULL);
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* Out of descriptors: the listener stays readable, so pause
+		 * it a second rather than spin at the loop's top priority. */
+		log_warn("control: accept");
+		event_del(ctl->listen_ev);
+		evtimer_add(ctl->pause_ev, &pause);
+		return;
+	}
 	if (ctl->nconns >= CONTROL_MAX_CONNS || !peer_allowed(fd)) {
 		log_warnx("control: connection refused");
 		close(fd);
@@ -163,7 +239,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c = xcalloc(1, sizeof *c);
 	c->ctl = ctl;
-	c->bev = bufferevent_socket_new(evconnlistener_get_base(l), fd,
+	c->bev = bufferevent_socket_new(event_get_base(ctl->listen_ev), fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
@@ -171,6 +247,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	ctl->nconns++;
+	bufferevent_priority_set(c->bev, CONTROL_PRIORITY);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -228,7 +305,7 @@ control_listen(struct event_base *base, const char *path,
 	struct sockaddr_un	 sun;
 	struct stat		 st;
 	mode_t			 old;
-	int			 dirfd;
+	int			 dirfd, rc;
 
 	if (fill_sun(&sun, path, &dirfd) == -1) {
 		log_warn("control socket %s", path);
@@ -242,19 +319,43 @@ control_listen(struct event_base *base, const char *path,
 	ctl->handler = handler;
 	ctl->done = done;
 	ctl->arg = arg;
+	TAILQ_INIT(&ctl->deferred);
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	old = umask(0077);
-	ctl->listener = evconnlistener_new_bind(base, accept_cb, ctl,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 8,
-	    (struct sockaddr *)&sun, sizeof sun);
+	rc = ctl->fd == -1 ? -1 : bind(ctl->fd, (struct sockaddr *)&sun,
+	    sizeof sun);
 	umask(old);
 	close_dirfd(dirfd);
-	if (ctl->listener == NULL) {
+	if (rc == -1 || listen(ctl->fd, 8) == -1) {
 		log_warn("control socket %s", path);
+		if (ctl->fd != -1)
+			close(ctl->fd);
 		free(ctl->path);
 		free(ctl);
 		return NULL;
 	}
+	ctl->listen_ev = event_new(base, ctl->fd, EV_READ | EV_PERSIST,
+	    accept_cb, ctl);
+	event_priority_set(ctl->listen_ev, CONTROL_PRIORITY);
+	event_add(ctl->listen_ev, NULL);
+	ctl->pause_ev = evtimer_new(base, resume_cb, ctl);
 	return ctl;
+}
+
+int
+control_answer(struct control *ctl, const char *reply, int last)
+{
+	struct control_conn	*c;
+	int			 n = 0;
+
+	while ((c = TAILQ_FIRST(&ctl->deferred)) != NULL) {
+		TAILQ_REMOVE(&ctl->deferred, c, entry);
+		c->deferred = 0;
+		c->last = c->last || last;
+		conn_send(c, reply != NULL ? xstrdup(reply) : NULL);
+		n++;
+	}
+	return n;
 }
 
 void
@@ -262,7 +363,9 @@ control_free(struct control *ctl)
 {
 	if (ctl == NULL)
 		return;
-	evconnlistener_free(ctl->listener);
+	event_free(ctl->listen_ev);
+	event_free(ctl->pause_ev);
+	close(ctl->fd);
 	unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);
@@ -356,6 +459,13 @@ int
 control_request(const char *path, const char *request, double timeout,
     char **reply)
 {
+	return control_request_peer(path, request, timeout, reply, NULL);
+}
+
+int
+control_request_peer(const char *path, const char *request, double timeout,
+    char **reply, struct control_peer *peer)
+{
 	struct sockaddr_un	 sun;
 	double			 deadline = mono_now() + timeout;
 	char			*line;
@@ -373,6 +483,8 @@ control_request(const char *path, const char *request, double timeout,
 	close_dirfd(dirfd);
 	if (c == -1 && errno != EINPROGRESS && errno != EAGAIN)
 		goto out;
+	if (peer != NULL)
+		peer_credentials(fd, peer);
 	xasprintf(&line, "%s\n", request);
 	rc = send_all(fd, line, strlen(line), deadline);
 	free(line);

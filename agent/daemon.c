@@ -43,6 +43,15 @@
 #define DAEMON_EXITFILE		"daemon.exit"
 #define DAEMON_WORKER_POLL_MS	1000	/* fallback without pidfd */
 #define DAEMON_LINGER_S		3	/* for the check run, after finish */
+/*
+ * Callbacks of priority 1 (the tailer, timers: everything but the control
+ * socket) run at most this many times before the loop polls again, so a
+ * request is served between two pieces of a backlog, whatever re-arms.
+ */
+#define DAEMON_MAX_CALLBACKS	8
+#define DAEMON_END_WAIT_MS	2000	/* a stuck daemon, after SIGTERM */
+#define DAEMON_DRAIN_S		2.5	/* at most, for a backlog on finish */
+#define DAEMON_DRAIN_TICK_MS	20
 
 struct daemon {
 	struct event_base	*base;
@@ -58,6 +67,10 @@ struct daemon {
 	int			 worker_fd;
 	double			 started;
 	const char		*exit_reason;
+	char			 sandbox[192];	/* for status and finish */
+	struct event		*drain;		/* finish waits on a backlog */
+	double			 drain_until;	/* monotonic s */
+	uint64_t		 unread;	/* bytes left at the answer */
 };
 
 static void	ready_check_sources(struct daemon *, int);
@@ -167,20 +180,118 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	    "SIGHUP");
 }
 
+/* `status`: the watch's JSON, plus whether the sandbox is on. */
+static char *
+status_reply(struct daemon *d)
+{
+	char	*text = watch_status_json(d->watch, d->started), *out;
+	cJSON	*o = cJSON_Parse(text);
+
+	if (o == NULL)
+		return text;
+	cJSON_AddStringToObject(o, "sandbox", d->sandbox);
+	out = cJSON_Print(o);
+	cJSON_Delete(o);
+	free(text);
+	return out != NULL ? out : xstrdup("{}");
+}
+
+/*
+ * `finish`: "ok", then every verdict as held in memory and the sandbox's
+ * state, as one JSON object. Memory, not the files, is the report: a
+ * verdict the disk refused is still here (marked unsaved); the files are
+ * what `finish` falls back on when the daemon is gone.
+ */
+static char *
+finish_reply(struct daemon *d)
+{
+	const struct verdict	*v;
+	cJSON			*o = cJSON_CreateObject(), *a;
+	char			*json, *out;
+
+	cJSON_AddStringToObject(o, "sandbox", d->sandbox);
+	cJSON_AddNumberToObject(o, "unread", (double)d->unread);
+	a = cJSON_AddArrayToObject(o, "verdicts");
+	TAILQ_FOREACH(v, watch_verdicts(d->watch), entry)
+		cJSON_AddItemToArray(a, verdict_to_json(v));
+	json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (json == NULL)
+		return xstrdup("ok\n");
+	xasprintf(&out, "ok\n%s\n", json);
+	free(json);
+	return out;
+}
+
+static void	on_finished(void *);
+
+/*
+ * `finish` waits here while the sources hold a backlog (a flood, bait):
+ * the loop goes on working through it, in pieces, answering `status`
+ * between them. The answer goes out once all is read, or at the deadline
+ * with what is known (the report then says how much was left unread).
+ */
+static void
+on_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+	uint64_t	 behind = watch_backlog(d->watch);
+	char		*reply;
+
+	if (behind > 0 && mono_now() < d->drain_until)
+		return;
+	event_del(d->drain);
+	if (behind == 0)
+		watch_flush(d->watch);
+	else {
+		log_warnx("finish: answering with %llu bytes of the logs not "
+		    "read yet", (unsigned long long)behind);
+		d->unread = behind;
+		watch_settle(d->watch);
+	}
+	reply = finish_reply(d);
+	if (control_answer(d->control, reply, 1) == 0)
+		on_finished(d);		/* its client is gone: finish anyway */
+	free(reply);
+}
+
+/* "finish" or "finish SECONDS" (the client's own timeout). */
+static char *
+finish_request(struct daemon *d, const char *arg, int *last)
+{
+	struct timeval	 tv = { 0, DAEMON_DRAIN_TICK_MS * 1000 };
+	double		 budget = DAEMON_DRAIN_S, t;
+
+	if (d->drain != NULL && event_pending(d->drain, EV_TIMEOUT, NULL))
+		return CONTROL_DEFER;	/* joins the one under way */
+	if (watch_backlog(d->watch) == 0) {
+		watch_flush(d->watch);
+		*last = 1;
+		return finish_reply(d);
+	}
+	/* Leave the client half its time to read the answer and report. */
+	if (arg != NULL && (t = strtod(arg, NULL)) > 0 && t / 2 < budget)
+		budget = t / 2;
+	d->drain_until = mono_now() + budget;
+	if (d->drain == NULL) {
+		d->drain = event_new(d->base, -1, EV_PERSIST, on_drain, d);
+		event_priority_set(d->drain, 0);
+	}
+	event_add(d->drain, &tv);
+	return CONTROL_DEFER;
+}
+
 static char *
 on_request(const char *req, int *last, void *arg)
 {
 	struct daemon	*d = arg;
 
 	if (strcmp(req, "status") == 0)
-		return watch_status_json(d->watch, d->started);
-	if (strcmp(req, "finish") == 0) {
-		/* Drain and persist now, then answer: finish reads the
-		 * files as soon as it has the answer. */
-		watch_flush(d->watch);
-		*last = 1;
-		return xstrdup("ok\n");
-	}
+		return status_reply(d);
+	if (strcmp(req, "finish") == 0)
+		return finish_request(d, NULL, last);
+	if (strncmp(req, "finish ", 7) == 0)
+		return finish_request(d, req + 7, last);
 	return xstrdup("error: unknown request\n");
 }
 
@@ -287,6 +398,63 @@ detach(struct daemon *d, int keep_fd)
 		log_warn("chdir /");
 }
 
+/*
+ * Two priorities: the control socket at 0 (control.c), everything else at
+ * the default 1, which may run only DAEMON_MAX_CALLBACKS callbacks before
+ * the loop polls again. A backlog the tailer is working through (a flood,
+ * regex bait) thus never keeps `status` or `finish` waiting.
+ */
+static struct event_base *
+daemon_base(void)
+{
+	struct event_config	*cfg = event_config_new();
+	struct event_base	*base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_max_dispatch_interval(cfg, NULL, DAEMON_MAX_CALLBACKS,
+	    1);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (base != NULL && event_base_priority_init(base, 2) == -1)
+		log_warnx("event priorities not available");
+	return base;
+}
+
+/*
+ * Enter the sandbox. Not entering it is said everywhere (the start line,
+ * status, the job summary); with "sandbox": "require" the daemon does not
+ * run unconfined at all: it tells `start` why and exits (the job runs on,
+ * unwatched: hooks are fail-open). -1 then.
+ */
+static int
+daemon_confine(struct daemon *d, int ready_fd)
+{
+	enum sandbox_mode	 mode = policy_sandbox(d->policy);
+	char			*msg;
+
+	if (sandbox_enter(mode) == 0) {
+		snprintf(d->sandbox, sizeof d->sandbox, "%s",
+		    sandbox_mode_name(mode));
+		return 0;
+	}
+	snprintf(d->sandbox, sizeof d->sandbox, "not loaded (%s)",
+	    sandbox_failure());
+	if (mode != SANDBOX_REQUIRE) {
+		log_warnx("sandbox: %s; the daemon runs unconfined", d->sandbox);
+		return 0;
+	}
+	log_warnx("sandbox: %s and \"sandbox\" is \"require\": exiting",
+	    d->sandbox);
+	write_small(d->job->dir, DAEMON_EXITFILE, "the sandbox is required "
+	    "and could not be entered");
+	xasprintf(&msg, "error: the sandbox is required (\"sandbox\": "
+	    "\"require\") and could not be entered: %s\n", sandbox_failure());
+	ready_write(ready_fd, msg);
+	free(msg);
+	return -1;
+}
+
 static int
 daemon_run(struct daemon *d, int ready_fd)
 {
@@ -296,8 +464,7 @@ daemon_run(struct daemon *d, int ready_fd)
 	int			 i, rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	d->base = event_base_new();
-	if (d->base == NULL) {
+	if ((d->base = daemon_base()) == NULL) {
 		ready_write(ready_fd, "error: no event base\n");
 		return 1;
 	}
@@ -334,12 +501,18 @@ daemon_run(struct daemon *d, int ready_fd)
 		goto out;
 	}
 	/* Everything is open and bound: confine the rest of the job. */
-	if (sandbox_enter(policy_sandbox(d->policy)) == -1)
-		log_warnx("sandbox: not entered; the daemon runs unconfined");
-	log_info("watching %zu sources with %s (%zu rules), state in %s",
-	    policy_nsources(d->policy), policy_describe(d->policy),
-	    policy_nrules(d->policy), d->job->dir);
-	xasprintf(&msg, "ok %d\n", (int)getpid());
+	if (daemon_confine(d, ready_fd) == -1) {
+		rc = 1;
+		goto out;
+	}
+	log_info("watching %zu sources with %s (%zu rules), state in %s; "
+	    "sandbox %s", policy_nsources(d->policy), policy_describe(d->policy),
+	    policy_nrules(d->policy), d->job->dir, d->sandbox);
+	if (strncmp(d->sandbox, "not loaded", 10) == 0)
+		xasprintf(&msg, "ok %d unconfined: %s\n", (int)getpid(),
+		    sandbox_failure());
+	else
+		xasprintf(&msg, "ok %d\n", (int)getpid());
 	ready_write(ready_fd, msg);
 	free(msg);
 	event_base_dispatch(d->base);
@@ -353,6 +526,8 @@ out:
 		event_free(d->worker_ev);
 	if (d->linger != NULL)
 		event_free(d->linger);
+	if (d->drain != NULL)
+		event_free(d->drain);
 	if (d->worker_fd != -1)
 		close(d->worker_fd);
 	control_free(d->control);
@@ -461,6 +636,19 @@ start_warn(const char *what, const char *detail)
 	free(msg);
 }
 
+/* The daemon runs, but unconfined: said where the job's people look. */
+static void
+sandbox_warn(const char *why)
+{
+	char	*msg;
+
+	xasprintf(&msg, "The breaker daemon could not enter its sandbox (%s) "
+	    "and runs unconfined. Set \"sandbox\": \"require\" in the "
+	    "configuration to refuse that.", why);
+	annotate_warning(stdout, "the daemon runs without its sandbox", msg);
+	free(msg);
+}
+
 /* A daemon of this very job still answers: do not start a second one. */
 static int
 already_running(const struct job *job)
@@ -497,7 +685,7 @@ cmd_start(int argc, char **argv)
 	const char		*state = env_nonempty("BREAKER_STATE_DIR");
 	const char		*why;
 	char			*errors = NULL, *ready;
-	const char		*last;
+	const char		*last, *unconfined;
 	double			 t0 = mono_now();
 	int			 ch, fg = 0, pfd[2];
 	pid_t			 pid;
@@ -568,12 +756,16 @@ cmd_start(int argc, char **argv)
 	close(pfd[0]);
 	log_debug("daemon ready %.1f ms after start", (mono_now() - t0) * 1000);
 	last = ready_parse(ready);
-	if (strncmp(last, "ok", 2) == 0)
+	if (strncmp(last, "ok", 2) == 0) {
+		unconfined = strstr(last, " unconfined: ");
 		printf("breaker: watching %zu sources with %s (%zu rules), "
-		    "state in %s\n", policy_nsources(d.policy),
+		    "state in %s%s\n", policy_nsources(d.policy),
 		    policy_describe(d.policy), policy_nrules(d.policy),
-		    d.job->dir);
-	else
+		    d.job->dir, unconfined != NULL ? "; the sandbox did not "
+		    "load" : "");
+		if (unconfined != NULL)
+			sandbox_warn(unconfined + 13);
+	} else
 		start_warn("the daemon did not start", last +
 		    (strncmp(last, "error: ", 7) == 0 ? 7 : 0));
 	free(ready);
@@ -601,36 +793,169 @@ wait_gone(pid_t pid, double deadline)
 }
 
 struct finish_state {
-	int	 ended_early;
-	char	*note;
+	int			 ended_early;
+	char			*note;
+	/* what the daemon answered: its verdicts and its sandbox */
+	int			 answered;
+	struct verdict_list	 mem;
+	char			*sandbox;
+	double			 unread;	/* bytes of backlog left */
 };
+
+/* The daemon's answer to `finish`: "ok\n" and a JSON object. */
+static void
+finish_parse_reply(const char *reply, struct finish_state *fs)
+{
+	const char	*json = strchr(reply, '\n');
+	cJSON		*o, *it, *sb;
+	struct verdict	*v;
+
+	fs->answered = 1;
+	if (json == NULL || (o = cJSON_Parse(json + 1)) == NULL)
+		return;		/* an older daemon: the files say it all */
+	if ((sb = cJSON_GetObjectItemCaseSensitive(o, "sandbox")) != NULL &&
+	    cJSON_IsString(sb))
+		fs->sandbox = xstrdup(sb->valuestring);
+	if ((sb = cJSON_GetObjectItemCaseSensitive(o, "unread")) != NULL &&
+	    cJSON_IsNumber(sb) && sb->valuedouble > 0)
+		fs->unread = sb->valuedouble;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o,
+	    "verdicts")) {
+		if ((v = verdict_from_json(it)) != NULL)
+			TAILQ_INSERT_TAIL(&fs->mem, v, entry);
+	}
+	cJSON_Delete(o);
+}
+
+/*
+ * Is the process behind the control socket the daemon, and one `finish`
+ * may signal? The pid comes from the kernel (SO_PEERCRED: the process that
+ * listens on the socket), never from a file: daemon.pid and everything
+ * else in the job's directory can be written by the job's own steps. It
+ * is pinned by `pidfd` first; then it must be one this user could signal
+ * without any capability (its real or saved uid is ours: kill(2)'s own
+ * rule, so a binary given CAP_KILL grants nothing here), have started
+ * before we connected (not a pid reused since), and run this very binary
+ * where /proc lets us see (a binary with file capabilities is not
+ * dumpable: its exe link is hidden; the other checks stand). NULL if so,
+ * else why not.
+ */
+static const char *
+peer_mismatch(const struct control_peer *peer, int pidfd)
+{
+	struct stat		 mine, theirs;
+	struct pollfd		 pfd = { .fd = pidfd, .events = POLLIN };
+	unsigned long long	 start;
+	uid_t			 ruid, suid, me = getuid();
+	char			 exe[64];
+
+	if (proc_identity(peer->pid, &start, &ruid, &suid) == -1)
+		return "cannot be read in /proc";
+	if (me != 0 && ruid != me && suid != me)
+		return "belongs to another user";
+	if (start > peer->connected + 1)
+		return "started after the connection (a reused pid)";
+	snprintf(exe, sizeof exe, "/proc/%d/exe", (int)peer->pid);
+	if (stat("/proc/self/exe", &mine) == 0 && stat(exe, &theirs) == 0 &&
+	    (mine.st_dev != theirs.st_dev || mine.st_ino != theirs.st_ino))
+		return "is not running breaker";
+	/* Still the pinned process: what we read was about it. */
+	if (poll(&pfd, 1, 0) != 0)
+		return "is gone";
+	return NULL;
+}
+
+static int
+pidfd_wait(int pidfd, int ms)
+{
+	struct pollfd	pfd = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+/*
+ * The daemon did not answer: end it if it can be proved to be the daemon
+ * (peer_mismatch). SIGTERM makes it flush and exit; SIGCONT first wakes one
+ * that is stopped (SIGSTOP), which would otherwise hold the SIGTERM
+ * forever; SIGKILL if it is still there after DAEMON_END_WAIT_MS. The
+ * sentence says what was done.
+ */
+static char *
+end_stuck_daemon(const struct control_peer *peer)
+{
+	const char	*why;
+	char		*out;
+	int		 pidfd;
+
+	if (peer->pid <= 0)
+		return xstrdup("no process could be tied to its control socket, "
+		    "so none was signalled");
+	if ((pidfd = (int)syscall(SYS_pidfd_open, peer->pid, 0)) == -1) {
+		xasprintf(&out, "its process (pid %d) is gone", (int)peer->pid);
+		return out;
+	}
+	if ((why = peer_mismatch(peer, pidfd)) != NULL) {
+		log_warnx("finish: the process behind the control socket (pid "
+		    "%d) %s: not signalled", (int)peer->pid, why);
+		xasprintf(&out, "the process behind its control socket (pid %d) "
+		    "%s, so it was left alone", (int)peer->pid, why);
+		close(pidfd);
+		return out;
+	}
+	syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
+	syscall(SYS_pidfd_send_signal, pidfd, SIGCONT, NULL, 0);
+	if (pidfd_wait(pidfd, DAEMON_END_WAIT_MS))
+		xasprintf(&out, "it (pid %d) was ended with SIGTERM",
+		    (int)peer->pid);
+	else {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		pidfd_wait(pidfd, DAEMON_END_WAIT_MS);
+		xasprintf(&out, "it (pid %d) did not exit on SIGTERM and was "
+		    "killed with SIGKILL", (int)peer->pid);
+	}
+	close(pidfd);
+	return out;
+}
 
 /* Ask the daemon to flush and exit; learn whether it was still there. */
 static void
 finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
 {
-	double	 deadline = mono_now() + timeout;
-	char	*sock = job_path(job, CONTROL_SOCKET), *reply = NULL, *why;
-	pid_t	 pid = daemon_read_pid(job->dir);
-	int	 rc;
+	struct control_peer	 peer;
+	double			 deadline = mono_now() + timeout;
+	char			*sock = job_path(job, CONTROL_SOCKET), *reply = NULL;
+	char			*why, *what, *req;
+	int			 rc, err;
 
-	rc = control_request(sock, "finish", timeout, &reply);
+	xasprintf(&req, "finish %.1f", timeout);
+	rc = control_request_peer(sock, req, timeout, &reply, &peer);
+	err = errno;	/* before anything else can change it */
+	free(req);
+	if (rc == 0 && reply != NULL && strncmp(reply, "error: unknown", 14) ==
+	    0) {	/* a daemon of an older breaker */
+		free(reply);
+		rc = control_request_peer(sock, "finish", deadline - mono_now(),
+		    &reply, &peer);
+		err = errno;
+	}
 	free(sock);
 	if (rc == 0 && reply != NULL && strncmp(reply, "ok", 2) == 0) {
-		wait_gone(pid, deadline);
+		finish_parse_reply(reply, fs);
+		/* Only waits: the pid is the socket's, not a file's. */
+		wait_gone(peer.pid, deadline);
 		free(reply);
 		return;
 	}
 	free(reply);
 	fs->ended_early = 1;
-	why = read_small(job->dir, DAEMON_EXITFILE);
-	if (rc == -1 && errno == ETIMEDOUT) {
+	if (rc == -1 && err == ETIMEDOUT) {
+		what = end_stuck_daemon(&peer);
 		xasprintf(&fs->note, "The breaker daemon did not answer within "
-		    "%.1f s; this report comes from its saved state.", timeout);
-		/* It is this job's own daemon and it is stuck: end it. */
-		if (pid > 0 && proc_exists(pid))
-			kill(pid, SIGTERM);
-	} else if (why != NULL)
+		    "%.1f s; %s.", timeout, what);
+		free(what);
+		return;
+	}
+	if ((why = read_small(job->dir, DAEMON_EXITFILE)) != NULL)
 		xasprintf(&fs->note, "The breaker daemon ended early (%s); this "
 		    "report comes from its saved state.", why);
 	else
@@ -638,6 +963,85 @@ finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
 		    "killed or crashed); this report comes from its saved "
 		    "state.");
 	free(why);
+}
+
+/*
+ * One list for the report: the files, with each verdict the daemon still
+ * held in memory taking the place of its file when that file could not
+ * be written (or is missing). A file written after the answer (the stop
+ * ladder's outcome, while the daemon lingered) is newer than the answer,
+ * so it wins otherwise.
+ */
+static void
+finish_merge(struct verdict_list *files, struct verdict_list *mem)
+{
+	struct verdict	*m, *f, *next;
+
+	while ((m = TAILQ_FIRST(mem)) != NULL) {
+		TAILQ_REMOVE(mem, m, entry);
+		TAILQ_FOREACH(f, files, entry)
+			if (f->seq >= m->seq)
+				break;
+		if (f != NULL && f->seq == m->seq && !m->unsaved) {
+			verdict_free(m);
+			continue;
+		}
+		if (f != NULL && f->seq == m->seq) {
+			next = TAILQ_NEXT(f, entry);
+			TAILQ_REMOVE(files, f, entry);
+			verdict_free(f);
+			f = next;
+		}
+		if (f != NULL)
+			TAILQ_INSERT_BEFORE(f, m, entry);
+		else
+			TAILQ_INSERT_TAIL(files, m, entry);
+	}
+}
+
+static size_t
+count_unsaved(const struct verdict_list *l)
+{
+	const struct verdict	*v;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(v, l, entry)
+		n += v->unsaved != 0;
+	return n;
+}
+
+/* Sentences for the summary about what the files do not say. */
+static char *
+finish_notes(const struct finish_state *fs, const struct verdict_list *list)
+{
+	char			*out = NULL, *t;
+	size_t			 unsaved = count_unsaved(list);
+
+	if (fs->note != NULL)
+		out = xstrdup(fs->note);
+	if (unsaved > 0) {
+		xasprintf(&t, "%s%s%zu verdict%s could not be written to "
+		    "breaker's state directory (a full disk?); reported from "
+		    "the daemon's memory.", out ? out : "", out ? " " : "",
+		    unsaved, unsaved == 1 ? "" : "s");
+		free(out);
+		out = t;
+	}
+	if (fs->unread > 0) {
+		xasprintf(&t, "%s%sbreaker had not read the last %.0f bytes of "
+		    "its logs when the job finished (a backlog); any verdict "
+		    "they hold is missing from this report.", out ? out : "",
+		    out ? " " : "", fs->unread);
+		free(out);
+		out = t;
+	}
+	if (fs->sandbox != NULL && strncmp(fs->sandbox, "not loaded", 10) == 0) {
+		xasprintf(&t, "%s%sThe breaker daemon ran without its sandbox: "
+		    "it was %s.", out ? out : "", out ? " " : "", fs->sandbox);
+		free(out);
+		out = t;
+	}
+	return out;
 }
 
 static int
@@ -677,7 +1081,7 @@ cmd_finish(int argc, char **argv)
 	struct job		*job;
 	const char		*state = env_nonempty("BREAKER_STATE_DIR");
 	const char		*why;
-	char			*errors = NULL;
+	char			*errors = NULL, *note;
 	double			 timeout = DAEMON_FINISH_TIMEOUT;
 	int			 ch;
 
@@ -711,28 +1115,36 @@ cmd_finish(int argc, char **argv)
 		    "this job)\n");
 		goto done;
 	}
+	TAILQ_INIT(&fs.mem);
 	finish_daemon(job, timeout, &fs);
 	job_load_started(job);
 	TAILQ_INIT(&list);
 	if (verdict_load_all(job->dir, &list) == -1)
 		log_warnx("some verdict files in %s could not be read",
 		    job->dir);
+	finish_merge(&list, &fs.mem);
+	note = finish_notes(&fs, &list);
 	memset(&aj, 0, sizeof aj);
 	aj.job_started = job->started;
 	aj.finished = job_now();
 	aj.observe = policy != NULL && policy_mode(policy) == POLICY_OBSERVE;
 	aj.daemon_ended_early = fs.ended_early;
 	aj.policy = policy != NULL ? policy_describe(policy) : NULL;
-	aj.note = fs.note;
+	aj.note = note;
 	annotate_print(stdout, &list, &aj);
 	if (job->step_summary != NULL &&
 	    annotate_summary(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");
-	printf("breaker: %zu verdicts%s\n", count_list(&list), fs.ended_early ?
-	    "; the daemon ended early" : "");
+	printf("breaker: %zu verdicts%s%s\n", count_list(&list),
+	    fs.ended_early ? "; the daemon ended early" : "",
+	    count_unsaved(&list) > 0 ? "; some could not be written to the "
+	    "state directory (reported from the daemon's memory)" : "");
 	verdict_list_free(&list);
+	verdict_list_free(&fs.mem);
 	job_mark_finished(job);
 	free(fs.note);
+	free(fs.sandbox);
+	free(note);
 done:
 	fflush(stdout);
 	job_free(job);
@@ -758,6 +1170,10 @@ status_print_human(const char *json)
 	    "(%.0f rules)\nstate: %s\n", N(o, "pid"), N(o, "uptime"),
 	    S(o, "mode"), S(o, "stop"), S(o, "policy"), N(o, "rules"),
 	    S(o, "state_dir"));
+	if (cJSON_GetObjectItem(o, "sandbox") != NULL)
+		printf("sandbox: %s%s\n", S(o, "sandbox"),
+		    strncmp(S(o, "sandbox"), "not loaded", 10) == 0 ?
+		    "; the daemon runs unconfined" : "");
 	a = cJSON_GetObjectItem(o, "sources");
 	cJSON_ArrayForEach(it, a) {
 		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines\n",

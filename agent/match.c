@@ -1016,8 +1016,12 @@ match_ctx_init(struct match_ctx *ctx, unsigned max_groups)
 {
 	memset(ctx, 0, sizeof *ctx);
 	ctx->md = pcre2_match_data_create(max_groups ? max_groups : 1, NULL);
-	if (ctx->md == NULL)
+	ctx->mc = pcre2_match_context_create(NULL);
+	if (ctx->md == NULL || ctx->mc == NULL)
 		fatalx("pcre2_match_data_create");
+	/* Every regex of every rule, on every line: at most MATCH_LIMIT
+	 * steps (match.h says why this figure). */
+	pcre2_set_match_limit(ctx->mc, MATCH_LIMIT);
 }
 
 void
@@ -1025,7 +1029,10 @@ match_ctx_free(struct match_ctx *ctx)
 {
 	if (ctx->md != NULL)
 		pcre2_match_data_free(ctx->md);
+	if (ctx->mc != NULL)
+		pcre2_match_context_free(ctx->mc);
 	ctx->md = NULL;
+	ctx->mc = NULL;
 }
 
 static int
@@ -1039,10 +1046,10 @@ eval_regex(const struct match_pred *p, const char *s, size_t len,
 
 	if (p->jit)
 		rc = pcre2_jit_match(p->re, (PCRE2_SPTR)s, len, 0, 0, ctx->md,
-		    NULL);
+		    ctx->mc);
 	else
 		rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, 0, 0, ctx->md,
-		    NULL);
+		    ctx->mc);
 	if (rc < 0) {
 		/* e.g. the backtracking limit on a hostile line: the line
 		 * does not match; the caller says which rule it was */

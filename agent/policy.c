@@ -1147,12 +1147,9 @@ config_parse(struct load *ld, const cJSON *root)
 	if ((c = get_typed(ld, root, "", "github", is_object, "an object")))
 		config_github(ld, c);
 	if ((c = get_typed(ld, root, "", "sandbox", is_string, "a string"))) {
-		m = strcmp(c->valuestring, "enforce") == 0 ? SANDBOX_ENFORCE :
-		    strcmp(c->valuestring, "log") == 0 ? SANDBOX_LOG :
-		    strcmp(c->valuestring, "off") == 0 ? SANDBOX_OFF : -1;
-		if (m == -1)
+		if ((m = sandbox_mode_parse(c->valuestring)) == -1)
 			err(ld, "sandbox", "unknown sandbox mode",
-			    "\"enforce\", \"log\" or \"off\"");
+			    "\"enforce\", \"require\", \"log\" or \"off\"");
 		else
 			p->sandbox = m;
 	}

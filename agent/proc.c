@@ -188,6 +188,32 @@ proc_parse_stat(struct proc_ent *e)
 	return rv;
 }
 
+int
+proc_identity(pid_t pid, unsigned long long *start, uid_t *ruid, uid_t *suid)
+{
+	struct proc_ent	 e;
+	char		*buf, *line;
+	unsigned	 r, eff, sav;
+	int		 rv = -1;
+
+	memset(&e, 0, sizeof(e));
+	e.pid = pid;
+	if (pid <= 0 || proc_parse_stat(&e) == -1)
+		return -1;
+	if ((buf = proc_read(pid, "status", 16384, NULL)) == NULL)
+		return -1;
+	if ((line = strstr(buf, "\nUid:")) != NULL &&
+	    sscanf(line + 5, "%u %u %u", &r, &eff, &sav) == 3) {
+		*start = e.start;
+		*ruid = r;
+		*suid = sav;
+		rv = 0;
+	} else
+		errno = EINVAL;
+	free(buf);
+	return rv;
+}
+
 /* NUL-separated words of buf[0..len), buf[len] being a NUL too. */
 static void
 proc_cmdline_split(struct proc_ent *e, char *buf, size_t len)
@@ -1558,6 +1584,8 @@ proc_stop_start(struct event_base *base, const struct proc_stop_args *a,
 		return ps;
 	}
 	proc_collect_desc(ps);	/* before any signal: see proc_collect_desc */
+	if (a->before_signal != NULL && ps->nladder > 0)
+		a->before_signal(ps->name, pid, ps->ladder[0].signo, a->arg);
 	proc_step(ps);
 	return ps;
 }

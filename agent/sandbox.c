@@ -163,6 +163,8 @@ static const struct sandbox_syscall sandbox_allow_sanitizer[] = {
 	{ "sched_setaffinity",	"sanitizer runtime" },
 	{ "getrusage",		"sanitizer runtime" },
 	{ "process_vm_readv",	"sanitizer runtime" },
+	{ "getdents",		"LeakSanitizer lists /proc/self/task (breaker "
+				"watch exits through it)" },
 };
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
@@ -196,7 +198,44 @@ sandbox_mode_parse(const char *s)
 		return SANDBOX_ENFORCE;
 	if (strcmp(s, "log") == 0)
 		return SANDBOX_LOG;
+	if (strcmp(s, "require") == 0)
+		return SANDBOX_REQUIRE;
 	return -1;
+}
+
+const char *
+sandbox_mode_name(enum sandbox_mode mode)
+{
+	switch (mode) {
+	case SANDBOX_OFF:
+		return "off";
+	case SANDBOX_LOG:
+		return "logging";
+	case SANDBOX_REQUIRE:
+		return "enforcing (required)";
+	default:
+		return "enforcing";
+	}
+}
+
+static char	sandbox_why[128];
+
+/* Remember why entering failed, for the start line, status and summary. */
+static int
+sandbox_fail(const char *what, int err)
+{
+	if (err != 0)
+		snprintf(sandbox_why, sizeof sandbox_why, "%s: %s", what,
+		    strerror(err));
+	else
+		snprintf(sandbox_why, sizeof sandbox_why, "%s", what);
+	return -1;
+}
+
+const char *
+sandbox_failure(void)
+{
+	return sandbox_why;
 }
 
 static int
@@ -228,7 +267,7 @@ sandbox_drop_capabilities(void)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
 		    errno != EINVAL) {
 			log_warn("sandbox: dropping capability %d", cap);
-			return -1;
+			return sandbox_fail("dropping capabilities", errno);
 		}
 	}
 	memset(data, 0, sizeof data);
@@ -239,7 +278,7 @@ sandbox_drop_capabilities(void)
 	}
 	if (syscall(SYS_capset, &hdr, data) == -1) {
 		log_warn("sandbox: capset");
-		return -1;
+		return sandbox_fail("capset", errno);
 	}
 	return 0;
 }
@@ -274,16 +313,17 @@ sandbox_load_filter(enum sandbox_mode mode)
 	deny = mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
 	if ((ctx = seccomp_init(deny)) == NULL) {
 		log_warnx("sandbox: seccomp_init failed");
-		return -1;
+		return sandbox_fail("seccomp_init failed", 0);
 	}
-	if (sandbox_add(ctx, sandbox_allow, NITEMS(sandbox_allow)) == -1)
+	if (sandbox_add(ctx, sandbox_allow, NITEMS(sandbox_allow)) == -1 ||
+	    (SANDBOX_SANITIZER && sandbox_add(ctx, sandbox_allow_sanitizer,
+	    NITEMS(sandbox_allow_sanitizer)) == -1)) {
+		sandbox_fail("building the seccomp filter", 0);
 		goto out;
-	if (SANDBOX_SANITIZER && sandbox_add(ctx, sandbox_allow_sanitizer,
-	    NITEMS(sandbox_allow_sanitizer)) == -1)
-		goto out;
+	}
 	if ((rc = seccomp_load(ctx)) < 0) {
 		log_warnx("sandbox: seccomp_load: %s", strerror(-rc));
-		rc = -1;
+		rc = sandbox_fail("seccomp_load", -rc);
 	}
 out:
 	seccomp_release(ctx);
@@ -293,13 +333,14 @@ out:
 int
 sandbox_enter(enum sandbox_mode mode)
 {
+	sandbox_why[0] = '\0';
 	if (mode == SANDBOX_OFF)
 		return 0;
 	if (sandbox_drop_capabilities() == -1)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) {
 		log_warn("sandbox: no_new_privs");
-		return -1;
+		return sandbox_fail("no_new_privs", errno);
 	}
 	if (sandbox_load_filter(mode) == -1)
 		return -1;
@@ -324,8 +365,9 @@ sandbox_print(FILE *out)
 {
 	size_t	i;
 
-	fprintf(out, "seccomp allow-list (any other system call kills the "
-	    "daemon; --sandbox=log only logs it):\n");
+	fprintf(out, "seccomp allow-list of the daemon and of breaker watch "
+	    "(any other system call kills the process; \"sandbox\": \"log\" "
+	    "only logs it; \"require\" refuses to run without it):\n");
 	sandbox_print_list(out, sandbox_allow, NITEMS(sandbox_allow));
 	if (SANDBOX_SANITIZER) {
 		fprintf(out, "added in this sanitizer build:\n");

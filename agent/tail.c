@@ -1032,6 +1032,7 @@ void
 tail_file_get_stats(const struct tail_file *f, struct tail_file_stats *st)
 {
 	struct lines_stats	ls;
+	struct stat		sb;
 
 	*st = f->st;
 	lines_get_stats(f->lines, &ls);
@@ -1039,6 +1040,12 @@ tail_file_get_stats(const struct tail_file *f, struct tail_file_stats *st)
 	st->offset = f->offset;
 	st->long_lines = ls.truncated;
 	st->skipped_bytes = ls.skipped_bytes;
+	st->pending = 0;
+	if (f->fd != -1 && fstat(f->fd, &sb) == 0 &&
+	    (uint64_t)sb.st_size > f->offset)
+		st->pending = (uint64_t)sb.st_size - f->offset;
+	if (f->next_fd != -1 && fstat(f->next_fd, &sb) == 0)
+		st->pending += (uint64_t)sb.st_size;
 }
 
 void

@@ -196,6 +196,8 @@ verdict_to_json(const struct verdict *v)
 	cJSON_AddNumberToObject(o, "stopped_at", v->stopped_at);
 	cJSON_AddNumberToObject(o, "stop_exit", v->stop_exit);
 	json_add_str(o, "api_result", v->api_result);
+	if (v->unsaved)
+		cJSON_AddBoolToObject(o, "unsaved", 1);
 	return o;
 }
 
@@ -313,6 +315,11 @@ verdict_from_json(const cJSON *o)
 		if (!cJSON_IsBool(it))
 			bad = -1;
 		v->observe = cJSON_IsTrue(it);
+	}
+	if ((it = cJSON_GetObjectItemCaseSensitive(o, "unsaved")) != NULL) {
+		if (!cJSON_IsBool(it))
+			bad = -1;
+		v->unsaved = cJSON_IsTrue(it);
 	}
 	bad |= verdict_evidence_from_json(v, o);
 	bad |= json_get_u64(o, "evidence_dropped", &v->evidence_dropped);

@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "sanitise.h"
 #include "tail.h"
 #include "verdict.h"
@@ -81,13 +82,26 @@ notify(struct watch *w, struct verdict *v, int final)
 		w->opts.on_verdict(v, final, w->opts.arg);
 }
 
+/*
+ * Write the record; a failure (a full disk) is logged by verdict_write and
+ * marks the verdict unsaved, so `finish` still gets it from memory and says
+ * the file could not be written. Acting goes on: stopping the engine
+ * matters more than the record of it.
+ */
+static void
+record(struct watch *w, struct verdict *v, int durable)
+{
+	if (w->opts.state_dir == NULL)
+		return;
+	v->unsaved = 0;
+	if (verdict_write(v, w->opts.state_dir, durable) == -1)
+		v->unsaved = 1;
+}
+
 static void
 persist(struct watch *w, struct verdict *v)
 {
-	/* A failed write is logged by verdict_persist; still act: stopping
-	 * the engine matters more than the record of it. */
-	if (w->opts.state_dir != NULL)
-		verdict_persist(v, w->opts.state_dir);
+	record(w, v, 1);
 }
 
 static void
@@ -232,6 +246,33 @@ stop_done(const struct proc_stop_result *r, void *arg)
 	}
 }
 
+/*
+ * Just before the first signal: the record names the target and the
+ * signal, so a daemon killed mid-ladder leaves a true report ("sent SIGINT
+ * to codex (pid N)") instead of one that reads as "nothing was found".
+ * Written whole but without fsync (see on_verdict); stop_done replaces
+ * the result with the ladder's outcome.
+ */
+static void
+before_signal(const char *target, pid_t pid, int signo, void *arg)
+{
+	struct watch	*w = arg;
+	struct verdict	*v = w->stop_verdict;
+	char		*res;
+
+	if (v == NULL)
+		return;
+	verdict_set(&v->stop_target, target);
+	v->stop_pid = pid;
+	verdict_set(&v->stop_signal, proc_signame(signo));
+	xasprintf(&res, "breaker sent %s to %s (pid %d); the daemon ended "
+	    "before the stop ladder finished", proc_signame(signo), target,
+	    (int)pid);
+	verdict_set(&v->action_result, res);
+	free(res);
+	record(w, v, 0);
+}
+
 /* Whom to stop and how: the job, the configured targets and ladder. */
 static void
 stop_args(const struct watch *w, struct proc_stop_args *a)
@@ -241,6 +282,8 @@ stop_args(const struct watch *w, struct proc_stop_args *a)
 	a->stop = w->opts.stop != NULL ? w->opts.stop : policy_stop(w->policy);
 	a->find.ancestry = w->opts.ancestry;
 	a->ready = w->ready;
+	a->before_signal = before_signal;
+	a->arg = (void *)w;
 }
 
 static void
@@ -314,12 +357,12 @@ on_verdict(struct verdict *v, void *arg)
 		return;
 	}
 	/*
-	 * Recorded before acting, so the daemon's death loses nothing; made
-	 * durable (fsync) only once the first signal is out, since the two
-	 * fsyncs cost more than the whole budget from line to signal.
+	 * Recorded before acting, so the daemon's death loses nothing: by
+	 * before_signal, with the target, once it is known and before its
+	 * first signal (nothing is done before that). Made durable (fsync)
+	 * only once the first signal is out, since the two fsyncs cost more
+	 * than the whole budget from line to signal.
 	 */
-	if (w->opts.state_dir != NULL)
-		verdict_write(v, w->opts.state_dir, 0);
 	notify(w, v, 0);
 	start_stop(w, v);
 	if (w->stop_state == STOP_RUNNING)	/* else start_stop recorded it */
@@ -454,12 +497,33 @@ watch_free(struct watch *w)
 void
 watch_flush(struct watch *w)
 {
+	tail_drain(w->tail);
+	watch_settle(w);
+}
+
+void
+watch_settle(struct watch *w)
+{
 	struct verdict	*v;
 
-	tail_drain(w->tail);
 	pipeline_tick(w->pipe, now_epoch());
 	TAILQ_FOREACH(v, &w->verdicts, entry)
 		persist(w, v);
+}
+
+uint64_t
+watch_backlog(const struct watch *w)
+{
+	struct tail_file_stats	 st;
+	uint64_t		 behind = 0;
+	size_t			 i, j;
+
+	for (i = 0; i < w->nsrc; i++)
+		for (j = 0; j < w->src[i].ntf; j++) {
+			tail_file_get_stats(w->src[i].tf[j], &st);
+			behind += st.pending;
+		}
+	return behind;
 }
 
 int
@@ -472,6 +536,12 @@ int
 watch_busy(const struct watch *w)
 {
 	return watch_stopping(w) || w->publishing;
+}
+
+const struct verdict_list *
+watch_verdicts(const struct watch *w)
+{
+	return &w->verdicts;
 }
 
 size_t
@@ -664,7 +734,7 @@ cmd_watch(int argc, char **argv)
 	struct job		*job;
 	struct event		*sigint, *sigterm;
 	char			*errors = NULL;
-	int			 ch, observe = 0;
+	int			 ch, observe = 0, rc = 0;
 
 	memset(&la, 0, sizeof la);
 	la.config = getenv("BREAKER_CONFIG");
@@ -737,16 +807,29 @@ cmd_watch(int argc, char **argv)
 	sigterm = evsignal_new(c.base, SIGTERM, cli_signal, &c);
 	evsignal_add(sigint, NULL);
 	evsignal_add(sigterm, NULL);
+	/* The daemon's sandbox, entered at the same point of start-up. */
+	if (sandbox_enter(policy_sandbox(policy)) == -1) {
+		if (policy_sandbox(policy) == SANDBOX_REQUIRE) {
+			fprintf(stderr, "breaker watch: the sandbox is required "
+			    "(\"sandbox\": \"require\") and could not be "
+			    "entered: %s\n", sandbox_failure());
+			rc = 1;
+			goto out;
+		}
+		fprintf(stderr, "breaker watch: the sandbox did not load (%s); "
+		    "running unconfined\n", sandbox_failure());
+	}
 	printf("breaker: watching %zu sources with %s (%zu rules), state in "
 	    "%s\n", policy_nsources(policy), policy_describe(policy),
 	    policy_nrules(policy), job->dir);
 	fflush(stdout);
 	event_base_dispatch(c.base);
+out:
 	event_free(sigint);
 	event_free(sigterm);
 	watch_free(c.w);
 	event_base_free(c.base);
 	job_free(job);
 	policy_free(policy);
-	return 0;
+	return rc;
 }

@@ -82,6 +82,14 @@ int	proc_find_engine_opts(const char *tracking_id,
 /* The default target list and ladder (the runner's own cancel ladder). */
 void	proc_default_stop(struct policy_stop *);
 
+/*
+ * A process's start time (/proc/PID/stat, ticks since boot: with the pid,
+ * one process ever) and its real and saved uids (those kill(2) checks).
+ * 0, or -1 with errno.
+ */
+int	proc_identity(pid_t, unsigned long long *start, uid_t *ruid,
+	    uid_t *suid);
+
 /* The process exists and is not a zombie. */
 int	proc_exists(pid_t);
 /*
@@ -98,6 +106,11 @@ struct proc_stop_args {
 	int			 no_subtree;	/* leave descendants be */
 	struct proc_ready	*ready;		/* engine found ahead, or NULL */
 	unsigned		 final_wait_ms;	/* after the last; 0: 2000 */
+	/* Called once the target is known, just before its first signal
+	 * (the caller records whom it is about to signal); may be NULL. */
+	void			(*before_signal)(const char *target, pid_t,
+				    int signo, void *arg);
+	void			*arg;
 };
 
 #define PROC_STOP_MAX_SENT	(POLICY_MAX_LADDER * 2)

@@ -64,6 +64,9 @@ struct tail_file_stats {
 	uint64_t	skipped_bytes;
 	uint64_t	nul_bytes;	/* NUL run after truncation, skipped */
 	uint64_t	read_errors;
+	uint64_t	pending;	/* not read yet: the open file beyond
+					   offset, and a newer file waiting at
+					   the path (fstat, when asked) */
 };
 void		 tail_file_get_stats(const struct tail_file *,
 		    struct tail_file_stats *);

@@ -50,6 +50,13 @@ struct verdict {
 	double		 stopped_at;	/* epoch seconds the target exited, 0 */
 	int		 stop_exit;	/* target's wait status, -1 unknown */
 	char		*api_result;	/* GitHub API outcome, or NULL */
+	/*
+	 * The last write of this record failed (a full disk): the daemon
+	 * still holds it and hands it to `finish` over the control socket,
+	 * whose report says the file could not be written. In the JSON only
+	 * when set ("unsaved": true), which a file never is.
+	 */
+	int		 unsaved;
 
 	TAILQ_ENTRY(verdict) entry;
 };

@@ -9,6 +9,7 @@
 #ifndef BREAKER_WATCH_H
 #define BREAKER_WATCH_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "proc.h"
@@ -16,6 +17,7 @@
 struct event_base;
 struct policy;
 struct verdict;
+struct verdict_list;
 struct watch;
 
 /* Called after a verdict is persisted, and again after its action ends. */
@@ -42,6 +44,14 @@ struct watch	*watch_new(struct event_base *, const struct policy *,
 void		 watch_free(struct watch *);
 /* Read what is left in every source and settle; before exiting. */
 void		 watch_flush(struct watch *);
+/* Settle without reading on: expire windows, write every record. */
+void		 watch_settle(struct watch *);
+/*
+ * Bytes of the followed files not read yet (each open file's size beyond
+ * the tailer's offset, and a newer file waiting at its path): what a
+ * backlog still holds.
+ */
+uint64_t	 watch_backlog(const struct watch *);
 /* A stop is still escalating (flush waits for it, bounded). */
 int		 watch_stopping(const struct watch *);
 /*
@@ -52,6 +62,8 @@ int		 watch_publish(struct watch *);
 /* A stop or a publication is under way: the daemon lingers, bounded. */
 int		 watch_busy(const struct watch *);
 size_t		 watch_nverdicts(const struct watch *);
+/* Every verdict so far, as held in memory (unsaved ones included). */
+const struct verdict_list *watch_verdicts(const struct watch *);
 /* JSON for `breaker status`: sources, offsets, rule hits, verdicts. */
 char		*watch_status_json(const struct watch *, double started);
 /* Print one verdict as a line for humans (breaker watch). */

@@ -30,6 +30,10 @@ static char	sockpath[600];
 
 struct server {
 	struct event_base	*base;
+	struct control		*ctl;
+	struct event		*later;		/* answers a deferred request */
+	struct event		*busy;		/* a backlog that re-arms */
+	unsigned long		 busy_runs;
 	int			 requests;
 	int			 done;
 	char			 last_request[CONTROL_MAX_REQUEST + 2];
@@ -55,6 +59,12 @@ handler(const char *req, int *last, void *arg)
 	}
 	if (strcmp(req, "empty") == 0)
 		return NULL;
+	if (strcmp(req, "later") == 0) {
+		struct timeval tv = { 0, 200 * 1000 };
+
+		evtimer_add(s->later, &tv);
+		return CONTROL_DEFER;
+	}
 	xasprintf(&reply, "{\"echo\":\"%s\"}\n", req);
 	return reply;
 }
@@ -74,7 +84,26 @@ struct client {
 	char		*replies[8];
 	int		 rcs[8];
 	int		 errs[8];
+	struct control_peer peers[8];
 };
+
+static void
+later_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server	*s = arg;
+
+	assert_int_equal(control_answer(s->ctl, "late\n", 0), 1);
+}
+
+/* Work that re-activates itself at once, as the tailer does on a backlog. */
+static void
+busy_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server	*s = arg;
+
+	s->busy_runs++;
+	event_active(s->busy, EV_TIMEOUT, 0);
+}
 
 static void *
 client_thread(void *arg)
@@ -83,8 +112,8 @@ client_thread(void *arg)
 	size_t		 i;
 
 	for (i = 0; i < c->n; i++) {
-		c->rcs[i] = control_request(sockpath, c->requests[i], 5.0,
-		    &c->replies[i]);
+		c->rcs[i] = control_request_peer(sockpath, c->requests[i], 5.0,
+		    &c->replies[i], &c->peers[i]);
 		c->errs[i] = errno;
 	}
 	return NULL;
@@ -110,24 +139,86 @@ teardown(void **state)
 	return 0;
 }
 
-/* Run the server loop while a thread plays the client. */
+/*
+ * Run the server loop while a thread plays the client. `busy`: on a base
+ * set up as the daemon's (two priorities, at most 8 callbacks of the lower
+ * one per pass), with an event that re-arms itself forever.
+ */
 static void
-serve(struct server *s, struct client *c)
+serve_on(struct server *s, struct client *c, int busy)
 {
-	struct control	*ctl;
-	pthread_t	 t;
-	struct timeval	 guard = { 20, 0 };
+	struct event_config	*cfg = event_config_new();
+	pthread_t		 t;
+	struct timeval		 guard = { 20, 0 };
 
 	memset(s, 0, sizeof *s);
-	s->base = event_base_new();
-	ctl = control_listen(s->base, sockpath, handler, done_cb, s);
-	assert_non_null(ctl);
+	if (busy)
+		event_config_set_max_dispatch_interval(cfg, NULL, 8, 1);
+	s->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (busy) {
+		assert_int_equal(event_base_priority_init(s->base, 2), 0);
+		s->busy = event_new(s->base, -1, 0, busy_cb, s);
+		event_active(s->busy, EV_TIMEOUT, 0);
+	}
+	s->later = evtimer_new(s->base, later_cb, s);
+	s->ctl = control_listen(s->base, sockpath, handler, done_cb, s);
+	assert_non_null(s->ctl);
 	assert_int_equal(pthread_create(&t, NULL, client_thread, c), 0);
 	event_base_loopexit(s->base, &guard);	/* never hang the suite */
 	event_base_dispatch(s->base);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	control_free(ctl);
+	control_free(s->ctl);
+	event_free(s->later);
+	if (s->busy != NULL)
+		event_free(s->busy);
 	event_base_free(s->base);
+}
+
+static void
+serve(struct server *s, struct client *c)
+{
+	serve_on(s, c, 0);
+}
+
+/* A deferred answer; the client learns who listens from the kernel. */
+static void
+test_deferred_and_peer(void **state)
+{
+	struct server	s;
+	struct client	c = { .requests = { "later", "finish" }, .n = 2 };
+
+	serve(&s, &c);
+	assert_int_equal(c.rcs[0], 0);
+	assert_string_equal(c.replies[0], "late\n");
+	assert_int_equal(c.peers[0].pid, getpid());
+	assert_int_equal(c.peers[0].uid, geteuid());
+	assert_true(c.peers[0].connected > 0);
+	assert_int_equal(c.rcs[1], 0);
+	assert_int_equal(s.done, 1);
+	free(c.replies[0]);
+	free(c.replies[1]);
+}
+
+/*
+ * F8: work that never yields (a backlog re-arming itself) must not starve
+ * the socket: its requests run at the top priority, and the loop polls
+ * between pieces of the work.
+ */
+static void
+test_answers_during_backlog(void **state)
+{
+	struct server	s;
+	struct client	c = { .requests = { "status", "finish" }, .n = 2 };
+
+	serve_on(&s, &c, 1);
+	assert_int_equal(c.rcs[0], 0);
+	assert_string_equal(c.replies[0], "{\"echo\":\"status\"}\n");
+	assert_int_equal(c.rcs[1], 0);
+	assert_int_equal(s.done, 1);
+	assert_true(s.busy_runs > 0);
+	free(c.replies[0]);
+	free(c.replies[1]);
 }
 
 static void
@@ -294,6 +385,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_long_request_dropped, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_daemon, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_and_peer, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_answers_during_backlog,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket_replaced,
 		    setup, teardown),

@@ -373,6 +373,70 @@ test_gate(void **state)
 	match_gate_free(g);
 }
 
+/*
+ * The review's bait (F14): a catastrophic regex on lines built of repeated
+ * near-matches. Every run is bounded by MATCH_LIMIT steps, so the CPU a
+ * hostile line costs is bounded by the count of give-ups; with PCRE2's
+ * default (10 million) the 40 KiB line below is worked to a match at ~100x
+ * the cost of the bound: it must give up instead. Genuine long lines of
+ * the same rule still match.
+ */
+#define BAIT_RE "{\"regex\": \"^Error when talking to Gemini API " \
+	".*_ApiError: .*\\\"code\\\": ?403.*\\\"status\\\": " \
+	"?\\\"PERMISSION_DENIED\\\"\"}"
+
+static char *
+bait_line(const char *fill, size_t nfill, int genuine)
+{
+	const char	*head = "Error when talking to Gemini API _ApiError: ";
+	const char	*code = "{\"error\":{\"code\":403,";
+	const char	*tail = "\"status\":\"PERMISSION_DENIED\"}}";
+	char		*s, *p;
+	size_t		 i, flen = strlen(fill);
+
+	s = p = xmalloc(strlen(head) + 2 * nfill * flen + 128);
+	p = stpcpy(p, head);
+	for (i = 0; i < nfill; i++)
+		p = stpcpy(p, fill);
+	p = stpcpy(p, code);
+	for (i = 0; i < nfill; i++)
+		p = stpcpy(p, fill);
+	p = stpcpy(p, genuine ? tail : "PERMISSION_DENIED");
+	return s;
+}
+
+static void
+test_regex_cpu_bounded(void **state)
+{
+	struct match_pred	*p = compile(SOURCE_TEXT, BAIT_RE);
+	struct match_ctx	 ctx;
+	char			*line;
+	int			 i;
+
+	(void)state;
+	assert_non_null(p);
+	match_ctx_init(&ctx, match_max_groups(p));
+	/* A genuine error with 20 KiB of ordinary text in it matches. */
+	line = bait_line(" x", 5000, 1);
+	assert_true(eval(SOURCE_TEXT, p, line, &ctx));
+	free(line);
+	assert_int_equal(ctx.gave_up, 0);
+	/* Matches with enough steps (PCRE2's default finds it), not within
+	 * MATCH_LIMIT: a give-up, counted, never a verdict. */
+	line = bait_line(" _ApiError: \"code\": 4", 950, 1);
+	assert_false(eval(SOURCE_TEXT, p, line, &ctx));
+	free(line);
+	assert_int_equal(ctx.gave_up, 1);
+	/* The review's bait: 100 lines, 100 bounded give-ups. */
+	line = bait_line("_ApiError: \"code\": 403 ", 1400, 0);
+	for (i = 0; i < 100; i++)
+		assert_false(eval(SOURCE_TEXT, p, line, &ctx));
+	free(line);
+	assert_int_equal(ctx.gave_up, 101);
+	match_ctx_free(&ctx);
+	match_free(p);
+}
+
 int
 main(void)
 {
@@ -384,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_literals_sound),
 		cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_regex_cpu_bounded),
 	};
 
 	hosts.name = "hosts";

@@ -219,6 +219,11 @@ test_config_file(void **state)
 	assert_int_equal(to.reconcile_ms, 2000);
 	assert_int_equal(policy_sandbox(p), SANDBOX_LOG);
 	policy_free(p);
+	/* "require": enforce, and never run unconfined (issue 16). */
+	p = must_load(tmp("r.json", "{\"version\": 1, \"sandbox\": "
+	    "\"require\"}"), 1, NULL, 0);
+	assert_int_equal(policy_sandbox(p), SANDBOX_REQUIRE);
+	policy_free(p);
 }
 
 /*

@@ -404,11 +404,38 @@ test_persist_errors(void **state)
 	verdict_free(v);
 }
 
+/* "unsaved" travels to `finish` over the socket; a file never says it. */
+static void
+test_unsaved_flag(void **state)
+{
+	struct verdict	*v = verdict_new(), *back;
+	cJSON		*o;
+
+	(void)state;
+	v->seq = 1;
+	verdict_set(&v->rule_id, "r");
+	o = verdict_to_json(v);
+	assert_null(cJSON_GetObjectItem(o, "unsaved"));
+	cJSON_Delete(o);
+	v->unsaved = 1;
+	o = verdict_to_json(v);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "unsaved")));
+	back = verdict_from_json(o);
+	assert_non_null(back);
+	assert_int_equal(back->unsaved, 1);
+	verdict_free(back);
+	cJSON_ReplaceItemInObject(o, "unsaved", cJSON_CreateString("yes"));
+	assert_null(verdict_from_json(o));
+	cJSON_Delete(o);
+	verdict_free(v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_defaults),
+		cmocka_unit_test(test_unsaved_flag),
 		cmocka_unit_test(test_severity),
 		cmocka_unit_test(test_evidence_sanitised),
 		cmocka_unit_test(test_evidence_caps),
