@@ -31,7 +31,6 @@
 #include "watch.h"
 #include "xalloc.h"
 
-#define WATCH_TICK_MS	1000	/* window expiry; no busy polling */
 
 enum stop_state {
 	STOP_NONE = 0,
@@ -56,7 +55,6 @@ struct watch {
 	size_t			 nsrc;
 	struct verdict_list	 verdicts;
 	unsigned		 seq;
-	struct event		*tick;
 
 	enum stop_state		 stop_state;
 	struct proc_ready	*ready;		/* the engine, found ahead */
@@ -388,14 +386,6 @@ on_line(struct tail_file *tf, const char *line, size_t len, int flags,
 		proc_ready_refresh(s->w->ready);
 }
 
-static void
-on_tick(evutil_socket_t fd, short ev, void *arg)
-{
-	struct watch	*w = arg;
-
-	pipeline_tick(w->pipe, now_epoch());
-}
-
 /*
  * Every alternative place of a source at once: only the one this job's
  * tools write delivers lines, and each is read from its end if it exists
@@ -446,8 +436,6 @@ watch_new(struct event_base *base, const struct policy *policy,
 {
 	struct watch		*w = xcalloc(1, sizeof *w);
 	struct tail_options	 to;
-	struct timeval		 tv = { WATCH_TICK_MS / 1000,
-				    (WATCH_TICK_MS % 1000) * 1000 };
 	const struct policy_source *ps;
 	struct proc_stop_args	 sa;
 	size_t			 i;
@@ -470,8 +458,6 @@ watch_new(struct event_base *base, const struct policy *policy,
 		w->src[i].idx = i;
 		watch_follow(w, &w->src[i], ps);
 	}
-	w->tick = event_new(base, -1, EV_PERSIST, on_tick, w);
-	event_add(w->tick, &tv);
 	return w;
 }
 
@@ -485,8 +471,6 @@ watch_free(struct watch *w)
 	proc_ready_free(w->ready);
 	if (w->gh != NULL)
 		github_free(w->gh);
-	if (w->tick != NULL)
-		event_free(w->tick);
 	tail_free(w->tail);
 	pipeline_free(w->pipe);
 	verdict_list_free(&w->verdicts);

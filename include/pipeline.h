@@ -50,7 +50,10 @@ void		 pipeline_set_hit_cb(struct pipeline *, pipeline_hit_cb,
 		    void *arg);
 /* The time the pipeline last saw (a line's own, or the driver's). */
 double		 pipeline_clock(const struct pipeline *);
-/* Let time-based state expire up to `now` (live driver's timer). */
+/*
+ * Advance the pipeline's clock to `now`. Windows expire lazily, when the
+ * next event of a rule arrives, so no timer has to call this while idle.
+ */
 void		 pipeline_tick(struct pipeline *, double now);
 
 struct pipeline_rule_stats {
