@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "file.h"
 #include "job.h"
 #include "log.h"
 #include "policy.h"
@@ -82,56 +83,35 @@ env_nonempty(const char *name)
 int
 daemon_read_pid(const char *dir)
 {
-	char	path[4096], buf[32];
-	ssize_t	n;
-	int	fd, pid;
+	char	path[4096], *buf;
+	int	pid;
 
 	snprintf(path, sizeof path, "%s/%s", dir, DAEMON_PIDFILE);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((buf = file_read_small(AT_FDCWD, path, 31, 0, NULL, NULL)) == NULL)
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	pid = atoi(buf);
+	free(buf);
 	return pid > 0 ? pid : 0;
 }
 
 static void
-write_small(const char *dir, const char *name, const char *text)
+write_small(struct job *job, const char *name, const char *text)
 {
-	char	*path;
-	int	 fd;
-
-	xasprintf(&path, "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, text, strlen(text)) == -1)
-		log_warn("%s", path);
-	if (fd != -1)
-		close(fd);
-	free(path);
+	if (job_open_dir(job) == -1 || file_write_atomic(job->dirfd, name,
+	    text, strlen(text), 0) == -1)
+		log_warn("%s/%s", job->dir, name);
 }
 
 static char *
-read_small(const char *dir, const char *name)
+read_small(struct job *job, const char *name)
 {
-	char	*path, buf[512];
-	ssize_t	 n;
-	int	 fd;
+	char	*buf;
 
-	xasprintf(&path, "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd == -1)
+	if (job_open_dir(job) == -1 || (buf = file_read_small(job->dirfd,
+	    name, 511, FILE_OWNED, NULL, NULL)) == NULL)
 		return NULL;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	return xstrdup(buf);
+	return buf;
 }
 
 /* ---- the daemon ---- */
@@ -144,7 +124,7 @@ daemon_stop(struct daemon *d, const char *reason)
 	d->exit_reason = reason;
 	log_info("%s: flushing and exiting", reason);
 	watch_flush(d->watch);
-	write_small(d->job->dir, DAEMON_EXITFILE, reason);
+	write_small(d->job, DAEMON_EXITFILE, reason);
 	event_base_loopexit(d->base, NULL);
 }
 
@@ -205,7 +185,7 @@ on_finished(void *arg)
 	if (d->exit_reason != NULL)
 		return;
 	d->exit_reason = "finish";
-	write_small(d->job->dir, DAEMON_EXITFILE, "finish");
+	write_small(d->job, DAEMON_EXITFILE, "finish");
 	/*
 	 * A stop still escalating is finished first (its ladder is bounded),
 	 * and the check run is published; the API gets DAEMON_LINGER_S at
@@ -268,6 +248,7 @@ detach(struct daemon *d, int keep_fd)
 	int	 null;
 
 	setsid();
+	job_close_dir(d->job);		/* re-opened, checked, by daemon_run */
 	if (keep_fd > 3)
 		close_range(3, keep_fd - 1, 0);
 	close_range(keep_fd + 1, ~0U, 0);
@@ -296,6 +277,11 @@ daemon_run(struct daemon *d, int ready_fd)
 	int			 i, rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (job_open_dir(d->job) == -1) {
+		ready_write(ready_fd, "error: the state directory was refused "
+		    "(see daemon.log)\n");
+		return 1;
+	}
 	d->base = event_base_new();
 	if (d->base == NULL) {
 		ready_write(ready_fd, "error: no event base\n");
@@ -303,7 +289,7 @@ daemon_run(struct daemon *d, int ready_fd)
 	}
 	d->started = job_now();
 	snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
-	write_small(d->job->dir, DAEMON_PIDFILE, pidbuf);
+	write_small(d->job, DAEMON_PIDFILE, pidbuf);
 	job_save(d->job);
 	memset(&wo, 0, sizeof wo);
 	wo.state_dir = d->job->dir;
@@ -314,7 +300,8 @@ daemon_run(struct daemon *d, int ready_fd)
 	wo.job_key = d->job->job_key;
 	wo.runner_name = d->job->runner_name;
 	d->watch = watch_new(d->base, d->policy, &wo);
-	sock = job_path(d->job, CONTROL_SOCKET);
+	/* Bound through the held, checked directory. */
+	sock = job_fd_path(d->job, CONTROL_SOCKET);
 	d->control = control_listen(d->base, sock, on_request, on_finished, d);
 	free(sock);
 	if (d->control == NULL) {
@@ -528,7 +515,7 @@ cmd_start(int argc, char **argv)
 	if (job_resolve_dir(d.job, state, policy_state_dir(d.policy),
 	    &why) == -1 || job_make_dir(d.job) == -1) {
 		start_warn("cannot use the state directory", why ? why :
-		    d.job->dir);
+		    job_problem(d.job));
 		goto done;
 	}
 	if (already_running(d.job)) {
@@ -604,7 +591,7 @@ struct finish_state {
 
 /* Ask the daemon to flush and exit; learn whether it was still there. */
 static void
-finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
+finish_daemon(struct job *job, double timeout, struct finish_state *fs)
 {
 	double	 deadline = mono_now() + timeout;
 	char	*sock = job_path(job, CONTROL_SOCKET), *reply = NULL, *why;
@@ -620,7 +607,7 @@ finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
 	}
 	free(reply);
 	fs->ended_early = 1;
-	why = read_small(job->dir, DAEMON_EXITFILE);
+	why = read_small(job, DAEMON_EXITFILE);
 	if (rc == -1 && errno == ETIMEDOUT) {
 		xasprintf(&fs->note, "The breaker daemon did not answer within "
 		    "%.1f s; this report comes from its saved state.", timeout);
@@ -703,7 +690,7 @@ cmd_finish(int argc, char **argv)
 	free(errors);
 	job = job_from_env();
 	if (job_resolve_dir(job, state, policy ? policy_state_dir(policy) :
-	    NULL, &why) == -1 || !job_dir_exists(job)) {
+	    NULL, &why) == -1 || job_open_dir(job) == -1) {
 		printf("breaker: nothing to report (breaker was not watching "
 		    "this job)\n");
 		goto done;
