@@ -414,8 +414,8 @@ verdict_load_one(const char *dir, const char *name)
 
 	xasprintf(&path, "%s/%s", dir, name);
 	/* Not a FIFO, link or device planted under a verdict's name. */
-	if ((text = file_read_small(AT_FDCWD, path, VERDICT_FILE_MAX, FILE_OWNED, NULL,
-	    NULL)) == NULL)
+	if ((text = file_read_small(AT_FDCWD, path, VERDICT_FILE_MAX,
+	    FILE_OWNED, NULL, NULL)) == NULL)
 		log_warnx("skipping verdict file %s: %s", path,
 		    file_why(errno));
 	else if ((o = cJSON_Parse(text)) == NULL)

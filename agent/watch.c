@@ -458,6 +458,8 @@ sources_json(const struct watch *w)
 			    st.truncations);
 			cJSON_AddNumberToObject(o, "long_lines", st.long_lines);
 			cJSON_AddNumberToObject(o, "lost_bytes", st.lost_bytes);
+			cJSON_AddNumberToObject(o, "refused", st.refused);
+			cJSON_AddNumberToObject(o, "hole_bytes", st.hole_bytes);
 		}
 		cJSON_AddNumberToObject(o, "pipeline_lines",
 		    pipeline_lines(w->pipe, i));
