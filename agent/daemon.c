@@ -415,10 +415,12 @@ ready_check_sources(struct daemon *d, int fd)
 	for (i = 0; fd != -1 && i < policy_nsources(d->policy); i++) {
 		ps = policy_source(d->policy, i);
 		why = NULL;
-		if (stat(ps->path, &st) == -1) {
+		if (lstat(ps->path, &st) == -1) {
 			if (errno != ENOENT)
 				why = strerror(errno);
-		} else if (S_ISDIR(st.st_mode))
+		} else if (S_ISLNK(st.st_mode))
+			why = file_why(ELOOP);
+		else if (S_ISDIR(st.st_mode))
 			why = "it is a directory";
 		else if (access(ps->path, R_OK) == -1)
 			why = strerror(errno);

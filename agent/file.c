@@ -216,6 +216,37 @@ file_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
 	return rv;
 }
 
+int
+file_open_dir_nolinks(const char *path)
+{
+	struct stat	 st;
+	char		*copy = xstrdup(path), *comp, *save = NULL;
+	int		 fd, next, saved;
+
+	fd = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC);
+	for (comp = strtok_r(copy, "/", &save); comp != NULL && fd != -1;
+	    comp = strtok_r(NULL, "/", &save)) {
+		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		saved = errno;
+		/* O_PATH|O_NOFOLLOW may open the link itself: look. */
+		if (next != -1 && (fstat(next, &st) == -1 ||
+		    !S_ISDIR(st.st_mode))) {
+			close(next);
+			next = -1;
+			saved = ELOOP;
+		} else if (next == -1 && fstatat(fd, comp, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			saved = ELOOP;
+		close(fd);
+		fd = next;
+		errno = saved;
+	}
+	free(copy);
+	return fd;
+}
+
 /* ---- whose files ------------------------------------------------------ */
 
 void

@@ -245,18 +245,42 @@ tail_file_open_failed(struct tail_file *f)
 }
 
 /*
+ * May we read this file with rights the job's user may not have? Yes if
+ * that user could read it too (the file, and every directory actually
+ * traversed). Otherwise only a third account's file where that account
+ * put it (Squid's log, read with CAP_DAC_READ_SEARCH): not root's, not
+ * reached through any symbolic link, one hard link. So no link the job
+ * makes, and no root file it moves into place, lends it our privilege.
+ */
+static int
+tail_file_permitted(const struct tail_file *f, int dfd,
+    const struct stat *st, int linked)
+{
+	const struct file_cred	*r = &f->t->reader;
+
+	if (file_cred_may_read(r, st) && file_cred_may_reach(r, dfd))
+		return 1;
+	return !linked && st->st_nlink == 1 && st->st_uid != 0 &&
+	    st->st_uid != r->uid;
+}
+
+/*
  * The caller's errno tells why not: ENOENT while the file does not exist.
  * The file is opened from its directory's descriptor (file_open_read: no
  * link as the last component, regular files only, O_NONBLOCK so a FIFO
- * cannot hang the loop), and judged with the reader's permissions on the
- * file and on every directory actually traversed (docs/hardening.md).
+ * cannot hang the loop), and judged by tail_file_permitted().
  */
 static int
 tail_file_open(struct tail_file *f, struct stat *st)
 {
-	int	dfd, fd, saved;
+	int	dfd, fd, saved, linked = 0;
 
-	if ((dfd = open(f->pdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	/* Links in the directories are followed, and remembered. */
+	if ((dfd = file_open_dir_nolinks(f->pdir)) == -1 && errno == ELOOP) {
+		linked = 1;
+		dfd = open(f->pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dfd == -1) {
 		if (errno != ENOENT && errno != ENOTDIR) {
 			saved = errno;
 			tail_file_open_failed(f);
@@ -274,8 +298,7 @@ tail_file_open(struct tail_file *f, struct stat *st)
 		errno = saved;
 		return -1;
 	}
-	if (!file_cred_may_read(&f->t->reader, st) ||
-	    !file_cred_may_reach(&f->t->reader, dfd)) {
+	if (!tail_file_permitted(f, dfd, st, linked)) {
 		tail_file_refuse(f, "the user who runs the job could not "
 		    "read it");
 		close(fd);

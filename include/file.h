@@ -64,6 +64,13 @@ int	 file_write_atomic(int dirfd, const char *name, const void *buf,
 /* Words for an errno set by the functions above. */
 const char *file_why(int err);
 
+/*
+ * Open the directory `path` (O_PATH) one component at a time, none of them
+ * followed if it is a symbolic link: -1 with ELOOP when one is. A relative
+ * path starts at the working directory.
+ */
+int	 file_open_dir_nolinks(const char *path);
+
 /* The real uid, gid and groups of this process. */
 void	 file_cred_self(struct file_cred *);
 /* Could `c` read the file `st` describes (mode bits, root reads all)? */

@@ -406,11 +406,11 @@ test_symlink_refused(void **state)
 }
 
 /*
- * F5: a daemon with more rights than the job's user (root, or
- * CAP_DAC_READ_SEARCH) reads only what that user could: a 0600 file of
- * another user, or a readable file under a directory the user cannot
- * search, is refused. Here the job's user is "nobody"; the test's own
- * user can read everything it made.
+ * F5: a root daemon (or one with CAP_DAC_READ_SEARCH) reads only what the
+ * job's user could: root's 0600 file, or a readable file under a root
+ * directory the user cannot search, is refused. A third account's file in
+ * its own place (Squid's 0640 log, uid 13) is read, but not through a
+ * symlinked directory. Here the job's user is "nobody".
  */
 static void
 test_reader_permissions(void **state)
@@ -418,11 +418,11 @@ test_reader_permissions(void **state)
 	struct file_cred	 nobody = { .uid = 65534, .gid = 65534 };
 	struct tail_options	 o = { .partial_flush_ms = 60000 };
 	struct ctx		*c;
-	struct tail_file	*fs, *fp, *fo;
+	struct tail_file	*fs, *fp, *fo, *fq, *fl;
 	struct tail_file_stats	 st;
 
-	if (getuid() == 65534)
-		skip();
+	if (geteuid() != 0)
+		skip();		/* files of root and of uid 13 are needed */
 	o.reader = &nobody;
 	c = setup_with(&o);
 	assert_int_equal(chmod(c->dir, 0755), 0);
@@ -433,12 +433,25 @@ test_reader_permissions(void **state)
 	assert_int_equal(chmod(path(c, "priv/log"), 0644), 0);
 	put(c, "open", "", 0);
 	assert_int_equal(chmod(path(c, "open"), 0644), 0);
+	assert_int_equal(mkdir(path(c, "squid"), 0750), 0);
+	put(c, "squid/access.log", "", 0);
+	assert_int_equal(chmod(path(c, "squid/access.log"), 0640), 0);
+	assert_int_equal(chown(path(c, "squid/access.log"), 13, 13), 0);
+	assert_int_equal(chown(path(c, "squid"), 13, 13), 0);
+	assert_int_equal(symlink(path(c, "squid"), path(c, "linkdir")), 0);
 	fs = add(c, "s", "secret", 1);
 	fp = add(c, "p", "priv/log", 1);
 	fo = add(c, "o", "open", 1);
+	fq = add(c, "q", "squid/access.log", 1);
+	fl = add(c, "l", "linkdir/access.log", 1);
 	append(c, "open", "public\n");
 	wait_lines(c, 1);
 	expect(c, 0, "public", 0);
+	stats(fq, &st);
+	assert_int_equal(st.open, 1);
+	stats(fl, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.refused, 1);
 	stats(fs, &st);
 	assert_int_equal(st.open, 0);
 	assert_int_equal(st.refused, 1);
