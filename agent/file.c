@@ -141,6 +141,30 @@ file_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int
+file_append(int dirfd, const char *path, const void *buf, size_t len)
+{
+	struct stat	st;
+	int		fd, rv, saved;
+
+	do
+		fd = openat(dirfd, path, O_WRONLY | O_APPEND | O_CREAT |
+		    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+	while (fd == -1 && errno == EINTR);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		return file_refuse(fd, errno);
+	if (!S_ISREG(st.st_mode))
+		return file_refuse(fd, EINVAL);
+	rv = file_write_all(fd, buf, len);
+	saved = errno;
+	if (close(fd) == -1 && rv == 0)
+		return -1;
+	errno = saved;
+	return rv;
+}
+
 /* The temporary file: ours alone (O_EXCL), never through a link. */
 static int
 file_create_tmp(int dirfd, const char *tmp)

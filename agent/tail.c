@@ -744,9 +744,10 @@ tail_file_read(struct tail_file *f, size_t *budget, size_t *got)
 	while (*budget > 0) {
 		if (tail_file_skip_hole(f, &lim))
 			continue;
-		want = *budget < TAIL_CHUNK ? *budget : TAIL_CHUNK;
-		if (lim < want)
-			want = (size_t)lim;
+		/* The least of the budget, a chunk, and the data left. */
+		want = lim < TAIL_CHUNK ? (size_t)lim : TAIL_CHUNK;
+		if (*budget < want)
+			want = *budget;
 		n = read(f->fd, f->t->buf, want);
 		if (n == -1 && errno == EINTR)
 			continue;

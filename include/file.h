@@ -61,6 +61,11 @@ int	 file_write_all(int fd, const void *buf, size_t len);
  */
 int	 file_write_atomic(int dirfd, const char *name, const void *buf,
 	    size_t len, int durable);
+/*
+ * Append to `path` (created 0644 if missing): never through a link, never
+ * to a FIFO or device (the runner's step-summary file is a regular file).
+ */
+int	 file_append(int dirfd, const char *path, const void *buf, size_t len);
 /* Words for an errno set by the functions above. */
 const char *file_why(int err);
 

@@ -176,6 +176,28 @@ test_write_atomic(void **state)
 	close(dfd);
 }
 
+/* The step summary: appended to, never through a link or into a FIFO. */
+static void
+test_append(void **state)
+{
+	char	*s;
+
+	assert_int_equal(file_append(AT_FDCWD, at("sum"), "a", 1), 0);
+	assert_int_equal(file_append(AT_FDCWD, at("sum"), "b", 1), 0);
+	s = file_read_small(AT_FDCWD, at("sum"), 10, 0, NULL, NULL);
+	assert_string_equal(s, "ab");
+	free(s);
+	put("victim", "keep", 0644);
+	assert_int_equal(symlink(at("victim"), at("link")), 0);
+	assert_int_equal(file_append(AT_FDCWD, at("link"), "x", 1), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(mkfifo(at("fifo"), 0600), 0);
+	assert_int_equal(file_append(AT_FDCWD, at("fifo"), "x", 1), -1);
+	s = file_read_small(AT_FDCWD, at("victim"), 10, 0, NULL, NULL);
+	assert_string_equal(s, "keep");
+	free(s);
+}
+
 /* The OpenSSH-like walk, and the job user's reach, on opened dirs. */
 static void
 test_trust_and_reach(void **state)
@@ -214,6 +236,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_owned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_atomic, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trust_and_reach, setup,
 		    teardown),
 	};
