@@ -746,10 +746,11 @@ status_print_human(const char *json)
 	    S(o, "state_dir"));
 	a = cJSON_GetObjectItem(o, "sources");
 	cJSON_ArrayForEach(it, a)
-		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines\n",
-		    S(it, "name"), S(it, "path"), S(it, "format"),
-		    cJSON_IsTrue(cJSON_GetObjectItem(it, "open")) ? "open" :
-		    "not open", N(it, "offset"), N(it, "lines"));
+		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines, "
+		    "%.0f refused\n", S(it, "name"), S(it, "path"),
+		    S(it, "format"), cJSON_IsTrue(cJSON_GetObjectItem(it,
+		    "open")) ? "open" : "not open", N(it, "offset"),
+		    N(it, "lines"), N(it, "refused"));
 	a = cJSON_GetObjectItem(o, "rule_hits");
 	cJSON_ArrayForEach(it, a)
 		printf("rule %s: %.0f hits, %.0f verdicts\n", S(it, "id"),

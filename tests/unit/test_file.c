@@ -176,6 +176,24 @@ test_write_atomic(void **state)
 	close(dfd);
 }
 
+/* A directory path walked without following any link on it. */
+static void
+test_dir_nolinks(void **state)
+{
+	int	fd;
+
+	assert_int_equal(mkdir(at("a"), 0700), 0);
+	assert_int_equal(mkdir(at("a/b"), 0700), 0);
+	assert_int_equal(symlink(at("a"), at("l")), 0);
+	fd = file_open_dir_nolinks(at("a/b"));
+	assert_true(fd != -1);
+	close(fd);
+	assert_int_equal(file_open_dir_nolinks(at("l/b")), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(file_open_dir_nolinks(at("a/none")), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 /* The step summary: appended to, never through a link or into a FIFO. */
 static void
 test_append(void **state)
@@ -237,6 +255,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_atomic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_nolinks, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_and_reach, setup,
 		    teardown),
 	};
