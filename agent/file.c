@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "xalloc.h"
 
 #define FILE_MAX_DEPTH	256	/* ancestors looked at, at most */
+#define FILE_MAX_LINKS	40	/* as the kernel's MAXSYMLINKS */
 
 const char *
 file_why(int err)
@@ -240,34 +242,84 @@ file_write_atomic(int dirfd, const char *name, const void *buf, size_t len,
 	return rv;
 }
 
-int
-file_open_dir_nolinks(const char *path)
+struct file_walk {
+	uid_t	uid;		/* whose links, besides root's, are followed */
+	int	links;		/* followed so far (ELOOP beyond the limit) */
+};
+
+static int	file_walk_dir(int, const char *, struct file_walk *);
+
+/* `link` is an O_PATH descriptor of the link itself: owner, then target. */
+static int
+file_walk_link(int dirfd, int link, const struct stat *st,
+    struct file_walk *w)
+{
+	char	target[PATH_MAX];
+	ssize_t	n;
+
+	if (++w->links > FILE_MAX_LINKS) {
+		errno = ELOOP;
+		return -1;
+	}
+	if (st->st_uid != 0 && st->st_uid != w->uid) {
+		errno = EPERM;
+		return -1;
+	}
+	/* The very link we judged, not whatever has that name now. */
+	if ((n = readlinkat(link, "", target, sizeof target - 1)) <= 0) {
+		errno = n == 0 ? ENOENT : errno;
+		return -1;
+	}
+	target[n] = '\0';
+	return file_walk_dir(dirfd, target, w);
+}
+
+/* Resolve `path` from `dirfd` by hand, one component at a time. */
+static int
+file_walk_dir(int dirfd, const char *path, struct file_walk *w)
 {
 	struct stat	 st;
 	char		*copy = xstrdup(path), *comp, *save = NULL;
 	int		 fd, next, saved;
 
-	fd = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY |
-	    O_CLOEXEC);
+	fd = openat(path[0] == '/' ? AT_FDCWD : dirfd, path[0] == '/' ? "/" :
+	    ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (comp = strtok_r(copy, "/", &save); comp != NULL && fd != -1;
 	    comp = strtok_r(NULL, "/", &save)) {
-		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+		/* O_PATH | O_NOFOLLOW: a link opens as itself. */
+		next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		saved = errno;
-		/* O_PATH|O_NOFOLLOW may open the link itself: look. */
-		if (next != -1 && (fstat(next, &st) == -1 ||
-		    !S_ISDIR(st.st_mode))) {
+		if (next != -1 && fstat(next, &st) == -1) {
+			saved = errno;
 			close(next);
 			next = -1;
-			saved = ELOOP;
-		} else if (next == -1 && fstatat(fd, comp, &st,
-		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-			saved = ELOOP;
+		} else if (next != -1 && S_ISLNK(st.st_mode)) {
+			int lfd = next;
+
+			next = file_walk_link(fd, lfd, &st, w);
+			saved = errno;
+			close(lfd);
+		} else if (next != -1 && !S_ISDIR(st.st_mode)) {
+			close(next);
+			next = -1;
+			saved = ENOTDIR;
+		}
 		close(fd);
 		fd = next;
 		errno = saved;
 	}
 	free(copy);
+	return fd;
+}
+
+int
+file_open_dir(const char *path, uid_t uid, int *linked)
+{
+	struct file_walk	w = { uid, 0 };
+	int			fd;
+
+	fd = file_walk_dir(AT_FDCWD, path, &w);
+	*linked = w.links > 0;
 	return fd;
 }
 

@@ -275,13 +275,15 @@ tail_file_open(struct tail_file *f, struct stat *st)
 {
 	int	dfd, fd, saved, linked = 0;
 
-	/* Links in the directories are followed, and remembered. */
-	if ((dfd = file_open_dir_nolinks(f->pdir)) == -1 && errno == ELOOP) {
-		linked = 1;
-		dfd = open(f->pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	}
-	if (dfd == -1) {
-		if (errno != ENOENT && errno != ENOTDIR) {
+	/* Links in the directories: only root's or the reader's own. */
+	if ((dfd = file_open_dir(f->pdir, f->t->reader.uid, &linked)) == -1) {
+		if (errno == EPERM || errno == ELOOP) {
+			saved = errno;
+			tail_file_refuse(f, saved == EPERM ? "a directory on "
+			    "its path is a symbolic link of another user" :
+			    file_why(saved));
+			errno = saved;
+		} else if (errno != ENOENT && errno != ENOTDIR) {
 			saved = errno;
 			tail_file_open_failed(f);
 			errno = saved;

@@ -70,11 +70,14 @@ int	 file_append(int dirfd, const char *path, const void *buf, size_t len);
 const char *file_why(int err);
 
 /*
- * Open the directory `path` (O_PATH) one component at a time, none of them
- * followed if it is a symbolic link: -1 with ELOOP when one is. A relative
- * path starts at the working directory.
+ * Open the directory `path` (O_PATH), resolving it by hand one component
+ * at a time: a symbolic link on the way is followed only if it belongs to
+ * root or to `uid` (like the kernel's protected_symlinks, but in every
+ * directory, not only sticky ones); -1 with EPERM when another user's link
+ * is met. *linked tells whether any link was followed. A relative path
+ * starts at the working directory.
  */
-int	 file_open_dir_nolinks(const char *path);
+int	 file_open_dir(const char *path, uid_t uid, int *linked);
 
 /* The real uid, gid and groups of this process. */
 void	 file_cred_self(struct file_cred *);

@@ -176,22 +176,49 @@ test_write_atomic(void **state)
 	close(dfd);
 }
 
-/* A directory path walked without following any link on it. */
+/*
+ * A directory path resolved by hand: links of root or of the given user
+ * are followed (and reported), another user's link is refused.
+ */
 static void
-test_dir_nolinks(void **state)
+test_open_dir(void **state)
 {
-	int	fd;
+	struct stat	a, b;
+	int		fd, linked;
 
 	assert_int_equal(mkdir(at("a"), 0700), 0);
 	assert_int_equal(mkdir(at("a/b"), 0700), 0);
 	assert_int_equal(symlink(at("a"), at("l")), 0);
-	fd = file_open_dir_nolinks(at("a/b"));
+	assert_int_equal(symlink("a/b", at("rel")), 0);
+	assert_int_equal(symlink("loop", at("loop")), 0);
+	fd = file_open_dir(at("a/b"), geteuid(), &linked);
+	assert_true(fd != -1);
+	assert_int_equal(linked, 0);
+	assert_int_equal(fstat(fd, &a), 0);
+	close(fd);
+	fd = file_open_dir(at("l/b"), geteuid(), &linked);
+	assert_true(fd != -1);
+	assert_int_equal(linked, 1);
+	assert_int_equal(fstat(fd, &b), 0);
+	assert_true(a.st_ino == b.st_ino);
+	close(fd);
+	fd = file_open_dir(at("rel"), geteuid(), &linked);	/* relative */
+	assert_true(fd != -1);
+	assert_int_equal(fstat(fd, &b), 0);
+	assert_true(a.st_ino == b.st_ino);
+	close(fd);
+	assert_int_equal(file_open_dir(at("loop"), geteuid(), &linked), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(file_open_dir(at("a/none"), geteuid(), &linked), -1);
+	assert_int_equal(errno, ENOENT);
+	if (geteuid() != 0)
+		skip();		/* a link of another user needs lchown */
+	assert_int_equal(lchown(at("l"), 65534, 65534), 0);
+	assert_int_equal(file_open_dir(at("l/b"), 0, &linked), -1);
+	assert_int_equal(errno, EPERM);
+	fd = file_open_dir(at("l/b"), 65534, &linked);	/* that user's own */
 	assert_true(fd != -1);
 	close(fd);
-	assert_int_equal(file_open_dir_nolinks(at("l/b")), -1);
-	assert_int_equal(errno, ELOOP);
-	assert_int_equal(file_open_dir_nolinks(at("a/none")), -1);
-	assert_int_equal(errno, ENOENT);
 }
 
 /* The step summary: appended to, never through a link or into a FIFO. */
@@ -255,7 +282,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_atomic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dir_nolinks, setup,
+		cmocka_unit_test_setup_teardown(test_open_dir, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_and_reach, setup,
 		    teardown),

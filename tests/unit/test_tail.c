@@ -469,6 +469,42 @@ test_reader_permissions(void **state)
 	teardown(c);
 }
 
+/*
+ * Hooks run as root, the engine as another user (uid 1234): root may read
+ * everything, but a directory link the engine's user made is not followed
+ * (the kernel's protected_symlinks covers sticky /tmp only); root's is.
+ */
+static void
+test_foreign_dir_link(void **state)
+{
+	struct file_cred	 root = { .uid = 0, .gid = 0 };
+	struct tail_options	 o = { .partial_flush_ms = 60000 };
+	struct ctx		*c;
+	struct tail_file	*ft, *fr;
+	struct tail_file_stats	 st;
+
+	if (geteuid() != 0)
+		skip();		/* lchown to another user */
+	o.reader = &root;
+	c = setup_with(&o);
+	assert_int_equal(mkdir(path(c, "rootonly"), 0700), 0);
+	put(c, "rootonly/agent.log", "", 0600);
+	assert_int_equal(symlink(path(c, "rootonly"), path(c, "theirs")), 0);
+	assert_int_equal(lchown(path(c, "theirs"), 1234, 1234), 0);
+	assert_int_equal(symlink(path(c, "rootonly"), path(c, "ours")), 0);
+	ft = add(c, "t", "theirs/agent.log", 0);
+	fr = add(c, "r", "ours/agent.log", 0);
+	append(c, "rootonly/agent.log", "ROOT-ONLY-SECRET\n");
+	wait_lines(c, 1);
+	assert_int_equal(c->got.who[0], 'r');
+	stats(fr, &st);
+	assert_int_equal(st.refused, 0);
+	stats(ft, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.refused, 1);
+	teardown(c);
+}
+
 /* A sparse file: where supported, holes are skipped (SEEK_DATA), unread. */
 static int
 make_sparse(struct ctx *c, const char *rel, off_t hole, const char *after)
@@ -832,6 +868,7 @@ main(void)
 		cmocka_unit_test(test_delete_recreate),
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_reader_permissions),
+		cmocka_unit_test(test_foreign_dir_link),
 		cmocka_unit_test(test_sparse_hole),
 		cmocka_unit_test(test_partial_flush),
 		cmocka_unit_test(test_crlf_and_long),
