@@ -670,9 +670,12 @@ tail_file_hole(struct tail_file *f, uint64_t n)
 }
 
 /*
- * 1 when a hole at the offset was skipped; else 0 and `*lim` is how much
- * data there is before the next hole (UINT64_MAX: no hole ahead), so that
- * a read never runs into one.
+ * 1 when a hole at the offset was skipped (or the file was found rewritten
+ * and restarted); -1 when only a hole follows for now: nothing to read
+ * until data comes after it (SEEK_DATA finds it then), so a file that ends
+ * in a hole is never read. Else 0, and `*lim` is how much data there is
+ * before the next hole (UINT64_MAX: no hole ahead), so that a read never
+ * runs into one.
  */
 static int
 tail_file_skip_hole(struct tail_file *f, uint64_t *lim)
@@ -686,16 +689,21 @@ tail_file_skip_hole(struct tail_file *f, uint64_t *lim)
 	    (uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size)
 		return 0;
 	data = lseek(f->fd, (off_t)f->offset, SEEK_DATA);
-	/* No data after us when we looked: a hole up to the size seen. */
-	if (data == -1 && errno == ENXIO)
-		data = st.st_size;
-	else if (data == -1)
+	if (data == -1 && errno == ENXIO) {
+		lseek(f->fd, (off_t)f->offset, SEEK_SET);
+		return -1;
+	}
+	if (data == -1)
 		return 0;	/* no SEEK_DATA here: read the zeros */
-	if ((uint64_t)data > f->offset &&
-	    lseek(f->fd, data, SEEK_SET) == data) {
+	if ((uint64_t)data > f->offset) {
+		/* As after a read: a truncation may have overtaken us. */
+		if (f->mark_len > 0 && !tail_file_mark_ok(f)) {
+			tail_file_reread(f);
+			return 1;
+		}
 		tail_file_hole(f, (uint64_t)data - f->offset);
 		f->after_hole = 1;
-		return 1;
+		return 1;	/* SEEK_DATA left the position at `data` */
 	}
 	hole = lseek(f->fd, (off_t)f->offset, SEEK_HOLE);
 	if (hole > (off_t)f->offset && hole < st.st_size)
@@ -742,9 +750,12 @@ tail_file_read(struct tail_file *f, size_t *budget, size_t *got)
 	uint64_t lim;
 	ssize_t	 n;
 	size_t	 want;
+	int	 hole;
 
 	while (*budget > 0) {
-		if (tail_file_skip_hole(f, &lim))
+		if ((hole = tail_file_skip_hole(f, &lim)) == -1)
+			return 1;	/* only a hole after us, for now */
+		if (hole == 1)
 			continue;
 		/* The least of the budget, a chunk, and the data left. */
 		want = lim < TAIL_CHUNK ? (size_t)lim : TAIL_CHUNK;
