@@ -659,7 +659,7 @@ cmd_watch(int argc, char **argv)
 	if (job_resolve_dir(job, state, policy_state_dir(policy), &why) == -1 ||
 	    job_make_dir(job) == -1) {
 		fprintf(stderr, "breaker watch: %s\n", why ? why :
-		    "cannot create the state directory");
+		    job_problem(job));
 		job_free(job);
 		policy_free(policy);
 		return 1;
