@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "annotate.h"
+#include "file.h"
 #include "log.h"
 #include "sanitise.h"
 #include "verdict.h"
@@ -682,24 +683,7 @@ md_render(const struct verdict_list *list, const struct annotate_job *job)
 static int
 append_file(const char *path, const char *text)
 {
-	size_t	len = strlen(text);
-	ssize_t	n;
-	int	fd;
-
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -1;
-	while (len > 0) {
-		if ((n = write(fd, text, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		text += n;
-		len -= (size_t)n;
-	}
-	return close(fd);
+	return file_append(AT_FDCWD, path, text, strlen(text));
 }
 
 int

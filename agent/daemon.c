@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "file.h"
 #include "job.h"
 #include "log.h"
 #include "policy.h"
@@ -95,56 +96,35 @@ env_nonempty(const char *name)
 int
 daemon_read_pid(const char *dir)
 {
-	char	path[4096], buf[32];
-	ssize_t	n;
-	int	fd, pid;
+	char	path[4096], *buf;
+	int	pid;
 
 	snprintf(path, sizeof path, "%s/%s", dir, DAEMON_PIDFILE);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((buf = file_read_small(AT_FDCWD, path, 31, 0, NULL, NULL)) == NULL)
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	pid = atoi(buf);
+	free(buf);
 	return pid > 0 ? pid : 0;
 }
 
 static void
-write_small(const char *dir, const char *name, const char *text)
+write_small(struct job *job, const char *name, const char *text)
 {
-	char	*path;
-	int	 fd;
-
-	xasprintf(&path, "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, text, strlen(text)) == -1)
-		log_warn("%s", path);
-	if (fd != -1)
-		close(fd);
-	free(path);
+	if (job_open_dir(job) == -1 || file_write_atomic(job->dirfd, name,
+	    text, strlen(text), 0) == -1)
+		log_warn("%s/%s", job->dir, name);
 }
 
 static char *
-read_small(const char *dir, const char *name)
+read_small(struct job *job, const char *name)
 {
-	char	*path, buf[512];
-	ssize_t	 n;
-	int	 fd;
+	char	*buf;
 
-	xasprintf(&path, "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd == -1)
+	if (job_open_dir(job) == -1 || (buf = file_read_small(job->dirfd,
+	    name, 511, FILE_OWNED, NULL, NULL)) == NULL)
 		return NULL;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	return xstrdup(buf);
+	return buf;
 }
 
 /* ---- the daemon ---- */
@@ -157,7 +137,7 @@ daemon_stop(struct daemon *d, const char *reason)
 	d->exit_reason = reason;
 	log_info("%s: flushing and exiting", reason);
 	watch_flush(d->watch);
-	write_small(d->job->dir, DAEMON_EXITFILE, reason);
+	write_small(d->job, DAEMON_EXITFILE, reason);
 	event_base_loopexit(d->base, NULL);
 }
 
@@ -316,7 +296,7 @@ on_finished(void *arg)
 	if (d->exit_reason != NULL)
 		return;
 	d->exit_reason = "finish";
-	write_small(d->job->dir, DAEMON_EXITFILE, "finish");
+	write_small(d->job, DAEMON_EXITFILE, "finish");
 	/*
 	 * A stop still escalating is finished first (its ladder is bounded),
 	 * and the check run is published; the API gets DAEMON_LINGER_S at
@@ -379,6 +359,7 @@ detach(struct daemon *d, int keep_fd)
 	int	 null;
 
 	setsid();
+	job_close_dir(d->job);		/* re-opened, checked, by daemon_run */
 	if (keep_fd > 3)
 		close_range(3, keep_fd - 1, 0);
 	close_range(keep_fd + 1, ~0U, 0);
@@ -446,7 +427,7 @@ daemon_confine(struct daemon *d, int ready_fd)
 	}
 	log_warnx("sandbox: %s and \"sandbox\" is \"require\": exiting",
 	    d->sandbox);
-	write_small(d->job->dir, DAEMON_EXITFILE, "the sandbox is required "
+	write_small(d->job, DAEMON_EXITFILE, "the sandbox is required "
 	    "and could not be entered");
 	xasprintf(&msg, "error: the sandbox is required (\"sandbox\": "
 	    "\"require\") and could not be entered: %s\n", sandbox_failure());
@@ -464,13 +445,18 @@ daemon_run(struct daemon *d, int ready_fd)
 	int			 i, rc = 0;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (job_open_dir(d->job) == -1) {
+		ready_write(ready_fd, "error: the state directory was refused "
+		    "(see daemon.log)\n");
+		return 1;
+	}
 	if ((d->base = daemon_base()) == NULL) {
 		ready_write(ready_fd, "error: no event base\n");
 		return 1;
 	}
 	d->started = job_now();
 	snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
-	write_small(d->job->dir, DAEMON_PIDFILE, pidbuf);
+	write_small(d->job, DAEMON_PIDFILE, pidbuf);
 	job_save(d->job);
 	memset(&wo, 0, sizeof wo);
 	wo.state_dir = d->job->dir;
@@ -481,7 +467,8 @@ daemon_run(struct daemon *d, int ready_fd)
 	wo.job_key = d->job->job_key;
 	wo.runner_name = d->job->runner_name;
 	d->watch = watch_new(d->base, d->policy, &wo);
-	sock = job_path(d->job, CONTROL_SOCKET);
+	/* Bound through the held, checked directory. */
+	sock = job_fd_path(d->job, CONTROL_SOCKET);
 	d->control = control_listen(d->base, sock, on_request, on_finished, d);
 	free(sock);
 	if (d->control == NULL) {
@@ -604,10 +591,12 @@ ready_check_sources(struct daemon *d, int fd)
 		ps = policy_source(d->policy, i);
 		for (j = 0; j < ps->npaths; j++) {
 			why = NULL;
-			if (stat(ps->paths[j], &st) == -1) {
+			if (lstat(ps->paths[j], &st) == -1) {
 				if (errno != ENOENT)
 					why = strerror(errno);
-			} else if (S_ISDIR(st.st_mode))
+			} else if (S_ISLNK(st.st_mode))
+				why = file_why(ELOOP);
+			else if (S_ISDIR(st.st_mode))
 				why = "it is a directory";
 			else if (access(ps->paths[j], R_OK) == -1)
 				why = strerror(errno);
@@ -719,7 +708,7 @@ cmd_start(int argc, char **argv)
 	if (job_resolve_dir(d.job, state, policy_state_dir(d.policy),
 	    &why) == -1 || job_make_dir(d.job) == -1) {
 		start_warn("cannot use the state directory", why ? why :
-		    d.job->dir);
+		    job_problem(d.job));
 		goto done;
 	}
 	if (already_running(d.job)) {
@@ -919,7 +908,7 @@ end_stuck_daemon(const struct control_peer *peer)
 
 /* Ask the daemon to flush and exit; learn whether it was still there. */
 static void
-finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
+finish_daemon(struct job *job, double timeout, struct finish_state *fs)
 {
 	struct control_peer	 peer;
 	double			 deadline = mono_now() + timeout;
@@ -955,7 +944,7 @@ finish_daemon(const struct job *job, double timeout, struct finish_state *fs)
 		free(what);
 		return;
 	}
-	if ((why = read_small(job->dir, DAEMON_EXITFILE)) != NULL)
+	if ((why = read_small(job, DAEMON_EXITFILE)) != NULL)
 		xasprintf(&fs->note, "The breaker daemon ended early (%s); this "
 		    "report comes from its saved state.", why);
 	else
@@ -1110,7 +1099,7 @@ cmd_finish(int argc, char **argv)
 	free(errors);
 	job = job_from_env();
 	if (job_resolve_dir(job, state, policy ? policy_state_dir(policy) :
-	    NULL, &why) == -1 || !job_dir_exists(job)) {
+	    NULL, &why) == -1 || job_open_dir(job) == -1) {
 		printf("breaker: nothing to report (breaker was not watching "
 		    "this job)\n");
 		goto done;
@@ -1176,10 +1165,11 @@ status_print_human(const char *json)
 		    "; the daemon runs unconfined" : "");
 	a = cJSON_GetObjectItem(o, "sources");
 	cJSON_ArrayForEach(it, a) {
-		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines\n",
-		    S(it, "name"), S(it, "path"), S(it, "format"),
-		    cJSON_IsTrue(cJSON_GetObjectItem(it, "open")) ? "open" :
-		    "not open", N(it, "offset"), N(it, "lines"));
+		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines, "
+		    "%.0f refused\n", S(it, "name"), S(it, "path"),
+		    S(it, "format"), cJSON_IsTrue(cJSON_GetObjectItem(it,
+		    "open")) ? "open" : "not open", N(it, "offset"),
+		    N(it, "lines"), N(it, "refused"));
 		cJSON_ArrayForEach(p, cJSON_GetObjectItem(it, "paths"))
 			if (cJSON_IsString(p) && strcmp(p->valuestring,
 			    S(it, "path")) != 0)

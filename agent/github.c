@@ -45,6 +45,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "file.h"
 #include "github.h"
 #include "log.h"
 #include "policy.h"
@@ -257,44 +258,26 @@ gh_read_secret(const char *path, const char *what, size_t *lenp)
 {
 	struct stat	 st;
 	char		*buf;
-	ssize_t		 n = -1;
-	size_t		 len = 0;
-	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		log_warn("github: %s %s", what, path);
+	/* An admin-named path: a link is followed. */
+	buf = file_read_small(AT_FDCWD, path, GH_MAX_SECRET, FILE_FOLLOW,
+	    lenp, &st);
+	if (buf == NULL && errno == EFBIG)
+		log_warnx("github: %s %s is larger than %d bytes", what, path,
+		    GH_MAX_SECRET);
+	else if (buf == NULL)
+		log_warnx("github: %s %s: %s", what, path, file_why(errno));
+	if (buf == NULL)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		log_warnx("github: %s %s is not a regular file", what, path);
-		close(fd);
-		return NULL;
-	}
+	/* Judged on what was read, so a chmod or swap in between is moot. */
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		log_warnx("github: refusing %s %s: it is accessible by group "
 		    "or others (mode %04o); run chmod 600 on it", what, path,
 		    (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc(GH_MAX_SECRET + 1);
-	while (len <= GH_MAX_SECRET &&
-	    ((n = read(fd, buf + len, GH_MAX_SECRET + 1 - len)) > 0 ||
-	    (n == -1 && errno == EINTR)))
-		len += n > 0 ? (size_t)n : 0;
-	if (n == -1)
-		log_warn("github: reading %s %s", what, path);
-	else if (len > GH_MAX_SECRET)
-		log_warnx("github: %s %s is larger than %d bytes", what, path,
-		    GH_MAX_SECRET);
-	close(fd);
-	if (n == -1 || len > GH_MAX_SECRET) {
-		OPENSSL_cleanse(buf, len > GH_MAX_SECRET ? GH_MAX_SECRET : len);
+		OPENSSL_cleanse(buf, *lenp);
 		free(buf);
 		return NULL;
 	}
-	buf[len] = '\0';
-	*lenp = len;
 	return buf;
 }
 

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "file.h"
 #include "job.h"
 #include "log.h"
 #include "xalloc.h"
@@ -129,6 +130,7 @@ job_from_env(void)
 	j->workspace = env_dup("GITHUB_WORKSPACE");
 	j->runner_temp = env_dup("RUNNER_TEMP");
 	j->key = make_key(j);
+	j->dirfd = -1;
 	return j;
 }
 
@@ -149,6 +151,8 @@ job_free(struct job *j)
 	free(j->key);
 	free(j->root);
 	free(j->dir);
+	free(j->problem);
+	job_close_dir(j);
 	free(j);
 }
 
@@ -237,6 +241,7 @@ job_resolve_dir(struct job *j, const char *override, const char *configured,
 		    "workspace, which the runner wipes", root);
 	free(j->root);
 	free(j->dir);
+	job_close_dir(j);
 	j->root = root;
 	xasprintf(&j->dir, "%s/%s", root, j->key);
 	return 0;
@@ -266,33 +271,126 @@ mkdirs(const char *path)
 	return rc;
 }
 
-int
-job_make_dir(struct job *j)
+/* Why the state directory was refused, for the hook's warning. */
+static void
+job_refuse(struct job *j, const char *what, const char *why)
 {
-	struct stat	st;
+	free(j->problem);
+	xasprintf(&j->problem, "%s: %s", what, why);
+	log_warnx("state directory refused: %s", j->problem);
+}
 
-	if (mkdirs(j->root) == -1) {
-		log_warn("state directory %s", j->root);
-		return -1;
-	}
-	if (mkdir(j->dir, 0700) == -1 && errno != EEXIST) {
-		log_warn("job state directory %s", j->dir);
-		return -1;
-	}
-	/* Never follow a planted symlink or use someone else's directory. */
-	if (lstat(j->dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid()) {
-		log_warnx("job state directory %s: not a directory of ours",
-		    j->dir);
+void
+job_close_dir(struct job *j)
+{
+	if (j->dirfd != -1)
+		close(j->dirfd);
+	j->dirfd = -1;
+}
+
+/*
+ * The root must have no other writer on its path (file_dir_trusted); the
+ * job dir is opened without following a link and must be ours, 0700. Both
+ * are judged on the descriptors held, and every later file of the job is
+ * made with openat() from the job dir's descriptor: a directory renamed or
+ * replaced afterwards no longer matters.
+ */
+static int
+job_open_at(struct job *j, int rootfd, int quiet)
+{
+	struct stat	 st;
+	const char	*why;
+	int		 fd;
+
+	if (file_dir_trusted(rootfd, geteuid(), &why) == -1) {
+		job_refuse(j, j->root, why);
 		errno = EPERM;
 		return -1;
 	}
-	if ((st.st_mode & 07777) != 0700 && chmod(j->dir, 0700) == -1) {
-		log_warn("chmod %s", j->dir);
+	fd = openat(rootfd, j->key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (!quiet || errno != ENOENT)
+			job_refuse(j, j->dir, errno == ENOTDIR || errno == ELOOP ?
+			    "not a directory (a link?)" : strerror(errno));
 		return -1;
 	}
-	job_prune(j->root, j->key, JOB_KEEP_DIRS, JOB_MAX_AGE);
+	if (fstat(fd, &st) == -1 || st.st_uid != geteuid()) {
+		close(fd);
+		job_refuse(j, j->dir, "not a directory of ours");
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1) {
+		close(fd);
+		job_refuse(j, j->dir, strerror(errno));
+		return -1;
+	}
+	job_close_dir(j);
+	j->dirfd = fd;
 	return 0;
+}
+
+static int
+job_open_root(struct job *j)
+{
+	int	fd;
+
+	fd = open(j->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 && errno != ENOENT)
+		job_refuse(j, j->root, strerror(errno));
+	return fd;
+}
+
+int
+job_open_dir(struct job *j)
+{
+	int	rootfd, rc;
+
+	if (j->dirfd != -1)
+		return 0;
+	if (j->root == NULL || (rootfd = job_open_root(j)) == -1)
+		return -1;
+	rc = job_open_at(j, rootfd, 1);
+	close(rootfd);
+	return rc;
+}
+
+int
+job_make_dir(struct job *j)
+{
+	const char	*why;
+	int		 rootfd, rc;
+
+	if (mkdirs(j->root) == -1) {
+		job_refuse(j, j->root, strerror(errno));
+		return -1;
+	}
+	if ((rootfd = job_open_root(j)) == -1)
+		return -1;
+	/* Checked before anything is made in it. */
+	if (file_dir_trusted(rootfd, geteuid(), &why) == -1) {
+		job_refuse(j, j->root, why);
+		close(rootfd);
+		errno = EPERM;
+		return -1;
+	}
+	if (mkdirat(rootfd, j->key, 0700) == -1 && errno != EEXIST) {
+		job_refuse(j, j->dir, strerror(errno));
+		close(rootfd);
+		return -1;
+	}
+	job_close_dir(j);
+	if ((rc = job_open_at(j, rootfd, 0)) == 0)
+		job_prune(j->root, j->key, JOB_KEEP_DIRS, JOB_MAX_AGE);
+	close(rootfd);
+	return rc;
+}
+
+const char *
+job_problem(const struct job *j)
+{
+	return j->problem != NULL ? j->problem : j->dir;
 }
 
 int
@@ -312,6 +410,17 @@ job_path(const struct job *j, const char *name)
 	return p;
 }
 
+char *
+job_fd_path(const struct job *j, const char *name)
+{
+	char	*p;
+
+	if (j->dirfd == -1)
+		return job_path(j, name);
+	xasprintf(&p, "/proc/self/fd/%d/%s", j->dirfd, name);
+	return p;
+}
+
 static void
 json_add(cJSON *o, const char *k, const char *v)
 {
@@ -320,12 +429,11 @@ json_add(cJSON *o, const char *k, const char *v)
 }
 
 int
-job_save(const struct job *j)
+job_save(struct job *j)
 {
 	cJSON	*o = cJSON_CreateObject();
-	char	*text, *path, *tmp;
-	FILE	*f = NULL;
-	int	 rc = -1, fd;
+	char	*text;
+	int	 rc = -1;
 
 	json_add(o, "runner_name", j->runner_name);
 	json_add(o, "repository", j->repository);
@@ -337,54 +445,24 @@ job_save(const struct job *j)
 	cJSON_AddNumberToObject(o, "pid", getpid());
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
-	path = job_path(j, JOB_FILE);
-	xasprintf(&tmp, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd != -1 && (f = fdopen(fd, "w")) == NULL)
-		close(fd);
-	if (fd != -1 && f != NULL) {
-		rc = (fputs(text, f) == EOF) ? -1 : 0;
-		if (fclose(f) == EOF)
-			rc = -1;
-		if (rc == 0 && rename(tmp, path) == -1)
-			rc = -1;
-	}
-	if (rc == -1) {
-		log_warn("%s", path);
-		unlink(tmp);
-	}
+	if (text != NULL && job_open_dir(j) == 0)
+		rc = file_write_atomic(j->dirfd, JOB_FILE, text, strlen(text),
+		    0);
+	if (rc == -1)
+		log_warn("%s/%s", j->dir, JOB_FILE);
 	free(text);
-	free(path);
-	free(tmp);
 	return rc;
-}
-
-static char *
-slurp(const char *path, size_t max)
-{
-	FILE	*f;
-	char	*buf;
-	size_t	 n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	buf = xmalloc(max + 1);
-	n = fread(buf, 1, max, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 int
 job_load_started(struct job *j)
 {
-	char	*path = job_path(j, JOB_FILE), *text;
+	char	*text;
 	cJSON	*o, *s;
 	int	 rc = -1;
 
-	text = slurp(path, 64 * 1024);
-	free(path);
-	if (text == NULL)
+	if (job_open_dir(j) == -1 || (text = file_read_small(j->dirfd,
+	    JOB_FILE, 64 * 1024, FILE_OWNED, NULL, NULL)) == NULL)
 		return -1;
 	if ((o = cJSON_Parse(text)) != NULL) {
 		s = cJSON_GetObjectItemCaseSensitive(o, "started");
@@ -399,14 +477,10 @@ job_load_started(struct job *j)
 }
 
 void
-job_mark_finished(const struct job *j)
+job_mark_finished(struct job *j)
 {
-	char	*path = job_path(j, JOB_FINISHED);
-	int	 fd;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
-		close(fd);
-	free(path);
+	if (job_open_dir(j) == 0)
+		file_write_atomic(j->dirfd, JOB_FINISHED, "", 0, 0);
 }
 
 struct job_dirent {

@@ -36,7 +36,8 @@ log_to_file(const char *path)
 {
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
 	if (fd == -1)
 		return -1;
 	if (log_fd != STDERR_FILENO && log_fd != -1)

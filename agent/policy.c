@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "file.h"
 #include "log.h"
 #include "match.h"
 #include "policy.h"
@@ -84,6 +85,7 @@ struct load {
 	struct errline	*errs;		/* kept structured until printed */
 	int		 nerrors;
 	int		*disabled;	/* per p->all, this load */
+	int		 quote;		/* its text may be shown in errors */
 };
 
 struct scan {
@@ -372,34 +374,26 @@ check_duplicates(struct load *ld)
 
 /* ---- reading and parsing a file ------------------------------------- */
 
+/*
+ * An admin-named file: a link is followed, but a FIFO or device is never
+ * read (it could hang the started hook). Its text is quoted in an error
+ * only when anyone on the machine may read it: a root-only file named by
+ * mistake (/etc/shadow) must not end up in the job's log.
+ */
 static char *
-read_file(const char *path, size_t *len, char **why)
+read_file(const char *path, size_t *len, int *quote, char **why)
 {
 	struct stat	 st;
 	char		*buf;
-	ssize_t		 r;
-	size_t		 n = 0;
-	int		 fd;
 
 	*why = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*why = xstrdup(strerror(errno));
+	if ((buf = file_read_small(AT_FDCWD, path, MAX_FILE, FILE_FOLLOW, len,
+	    &st)) == NULL) {
+		*why = xstrdup(errno == EFBIG ? "larger than 4 MiB" :
+		    file_why(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > MAX_FILE) {
-		*why = xstrdup(!S_ISREG(st.st_mode) ? "not a regular file" :
-		    "larger than 4 MiB");
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (n < (size_t)st.st_size &&
-	    (r = read(fd, buf + n, st.st_size - n)) > 0)
-		n += r;
-	close(fd);
-	buf[n] = '\0';
-	*len = n;
+	*quote = (st.st_mode & S_IROTH) != 0;
 	return buf;
 }
 
@@ -409,7 +403,7 @@ parse_text(struct load *ld)
 	struct scan	 sc;
 	cJSON		*j;
 	const char	*end = NULL;
-	char		 near[40], hint[96];
+	char		 near[40], hint[128];
 	size_t		 off, i, n, start;
 
 	j = cJSON_ParseWithLengthOpts(ld->text, ld->len, &end, 0);
@@ -441,9 +435,15 @@ parse_text(struct load *ld)
 			near[n] = isprint((unsigned char)ld->text[i + n]) ?
 			    ld->text[i + n] : ' ';
 		near[n] = '\0';
-		snprintf(hint, sizeof hint, "%s \"%s\"", off >= ld->len ?
-		    "the file ends early, after" : "stopped at the end of",
-		    near);
+		if (ld->quote)
+			snprintf(hint, sizeof hint, "%s \"%s\"", off >=
+			    ld->len ? "the file ends early, after" :
+			    "stopped at the end of", near);
+		else
+			snprintf(hint, sizeof hint, "%s (its text is not "
+			    "shown: the file is not readable by everyone)",
+			    off >= ld->len ? "the file ends early" :
+			    "stopped there");
 		err_at(ld, off, NULL, "not valid JSON", hint);
 		return NULL;
 	}
@@ -1834,7 +1834,7 @@ errors_free(struct load *ld)
 
 static void
 load_text(struct policy *p, const char *name, const char *text, size_t len,
-    enum file_kind kind, struct errbuf *eb)
+    enum file_kind kind, int quote, struct errbuf *eb)
 {
 	struct load	 ld;
 	cJSON		*root;
@@ -1844,6 +1844,7 @@ load_text(struct policy *p, const char *name, const char *text, size_t len,
 	ld.file = name;
 	ld.text = text;
 	ld.len = len;
+	ld.quote = quote;
 	if ((root = parse_text(&ld)) != NULL) {
 		if (kind == FILE_CONFIG)
 			config_parse(&ld, root);
@@ -1863,14 +1864,15 @@ load_path(struct policy *p, const char *path, enum file_kind kind,
 {
 	char	*text, *why;
 	size_t	 len;
+	int	 quote;
 
-	if ((text = read_file(path, &len, &why)) == NULL) {
+	if ((text = read_file(path, &len, &quote, &why)) == NULL) {
 		errbuf_addf(eb, "%s:0:0: cannot read: %s (check the path and "
 		    "its permissions)\n", path, why);
 		free(why);
 		return;
 	}
-	load_text(p, path, text, len, kind, eb);
+	load_text(p, path, text, len, kind, quote, eb);
 	free(text);
 }
 
@@ -1981,7 +1983,7 @@ policy_load(const struct policy_load_args *a, char **errors)
 	defaults = p->defaults && (a == NULL || !a->no_defaults);
 	if (defaults)
 		load_text(p, EMBEDDED_NAME, policy_default_json,
-		    policy_default_json_len, FILE_RULES, &eb);
+		    policy_default_json_len, FILE_RULES, 1, &eb);
 	for (i = 0; i < p->nrule_files; i++) {
 		path = config_relative(a->config, p->rule_files[i]);
 		load_path(p, path, FILE_RULES, &eb);

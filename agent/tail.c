@@ -35,9 +35,10 @@
 
 #include <event2/event.h>
 
+#include "cmd.h"
+#include "file.h"
 #include "lines.h"
 #include "log.h"
-#include "cmd.h"
 #include "tail.h"
 #include "xalloc.h"
 
@@ -60,6 +61,8 @@ struct tail_file {
 	struct tail		*t;
 	char			*name;
 	char			*path;
+	char			*pdir;		/* the path's directory... */
+	char			*base;		/* ...and its last component */
 	tail_line_cb		 cb;
 	void			*arg;
 
@@ -93,6 +96,8 @@ struct tail_file {
 	int			 dir_is_parent;
 	int			 dirty;		/* an event asks for a check */
 	int			 warned;	/* open/read failure reported */
+	int			 refusing;	/* refusal counted and logged */
+	int			 after_hole;	/* NULs next are the hole's */
 
 	struct lines		*lines;
 	struct event		*more_ev;	/* budget spent: continue */
@@ -103,6 +108,7 @@ struct tail_file {
 struct tail {
 	struct event_base	*base;
 	struct tail_options	 opt;
+	struct file_cred	 reader;	/* whose permissions we keep */
 	int			 polling;
 	int			 ifd;
 	struct event		*iev;
@@ -216,32 +222,95 @@ tail_watch_fd(struct tail *t, int fd)
 
 /* ---- opening and identity --------------------------------------------- */
 
+/* Something is at the path that we will not read: counted once a time. */
+static void
+tail_file_refuse(struct tail_file *f, const char *why)
+{
+	if (!f->refusing) {
+		f->st.refused++;
+		log_warnx("tail: %s: refusing %s: %s (will look again)",
+		    f->name, f->path, why);
+	}
+	f->refusing = 1;
+}
+
+static void
+tail_file_open_failed(struct tail_file *f)
+{
+	if (!f->warned)
+		log_warn("tail: %s: cannot open %s (will retry)", f->name,
+		    f->path);
+	f->warned = 1;
+	f->st.read_errors++;
+}
+
+/*
+ * May we read this file with rights the job's user may not have? Yes if
+ * that user could read it too (the file, and every directory actually
+ * traversed). Otherwise only a third account's file where that account
+ * put it (Squid's log, read with CAP_DAC_READ_SEARCH): not root's, not
+ * reached through any symbolic link, one hard link. So no link the job
+ * makes, and no root file it moves into place, lends it our privilege.
+ */
+static int
+tail_file_permitted(const struct tail_file *f, int dfd,
+    const struct stat *st, int linked)
+{
+	const struct file_cred	*r = &f->t->reader;
+
+	if (file_cred_may_read(r, st) && file_cred_may_reach(r, dfd))
+		return 1;
+	return !linked && st->st_nlink == 1 && st->st_uid != 0 &&
+	    st->st_uid != r->uid;
+}
+
+/*
+ * The caller's errno tells why not: ENOENT while the file does not exist.
+ * The file is opened from its directory's descriptor (file_open_read: no
+ * link as the last component, regular files only, O_NONBLOCK so a FIFO
+ * cannot hang the loop), and judged by tail_file_permitted().
+ */
 static int
 tail_file_open(struct tail_file *f, struct stat *st)
 {
-	int	fd;
+	int	dfd, fd, saved, linked = 0;
 
-	/* O_NONBLOCK: a FIFO at the path must not hang the loop. */
-	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return -1;
-		if (!f->warned)
-			log_warn("tail: %s: cannot open %s (will retry)",
-			    f->name, f->path);
-		f->warned = 1;
-		f->st.read_errors++;
+	/* Links in the directories: only root's or the reader's own. */
+	if ((dfd = file_open_dir(f->pdir, f->t->reader.uid, &linked)) == -1) {
+		if (errno == EPERM || errno == ELOOP) {
+			saved = errno;
+			tail_file_refuse(f, saved == EPERM ? "a directory on "
+			    "its path is a symbolic link of another user" :
+			    file_why(saved));
+			errno = saved;
+		} else if (errno != ENOENT && errno != ENOTDIR) {
+			saved = errno;
+			tail_file_open_failed(f);
+			errno = saved;
+		}
 		return -1;
 	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
-		if (!f->warned)
-			log_warnx("tail: %s: %s is not a regular file "
-			    "(will retry)", f->name, f->path);
-		f->warned = 1;
+	if ((fd = file_open_read(dfd, f->base, 0, st)) == -1) {
+		saved = errno;
+		if (saved == ELOOP || saved == EISDIR || saved == EINVAL)
+			tail_file_refuse(f, file_why(saved));
+		else if (saved != ENOENT && saved != ENOTDIR)
+			tail_file_open_failed(f);
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	if (!tail_file_permitted(f, dfd, st, linked)) {
+		tail_file_refuse(f, "the user who runs the job could not "
+		    "read it");
 		close(fd);
+		close(dfd);
+		errno = EACCES;
 		return -1;
 	}
+	close(dfd);
 	f->warned = 0;
+	f->refusing = 0;
 	return fd;
 }
 
@@ -298,6 +367,7 @@ tail_file_set(struct tail_file *f, int fd, const struct stat *st,
 	f->fd = fd;
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
+	f->after_hole = 0;
 	tail_file_seen(f, st);
 	if (offset == 0) {
 		tail_file_begin(f, 0, 0);
@@ -343,7 +413,8 @@ tail_file_probe(struct tail_file *f)
 	struct stat	st;
 	int		fd;
 
-	if (stat(f->path, &st) == -1) {
+	/* lstat: a link put at the path is a new file, and then refused. */
+	if (lstat(f->path, &st) == -1) {
 		/* Gone: keep draining what we hold; it may come back. */
 		return;
 	}
@@ -378,7 +449,7 @@ tail_file_switchable(const struct tail_file *f)
 	if (st.st_size > 0)
 		return 1;
 	/* Still empty, but itself replaced already: the writer is past it. */
-	if (stat(f->path, &st) == -1)
+	if (lstat(f->path, &st) == -1)
 		return 0;
 	return st.st_dev != f->next_dev || st.st_ino != f->next_ino;
 }
@@ -574,6 +645,101 @@ tail_file_reread(struct tail_file *f)
 }
 
 /*
+ * A hole of a sparse file reads as NUL bytes: skipped without reading it
+ * (SEEK_DATA), so `truncate -s 10G` costs nothing and the line after the
+ * hole is read at once. After a restart the hole is the NUL run a writer
+ * without O_APPEND leaves (counted there, as if read); elsewhere it ends a
+ * held partial line, which is delivered as it is.
+ */
+static void
+tail_file_hole(struct tail_file *f, uint64_t n)
+{
+	static const char	zeros[TAIL_MARK];
+
+	f->offset += n;
+	f->st.hole_bytes += n;
+	tail_file_mark(f, zeros, n < TAIL_MARK ? (size_t)n : TAIL_MARK);
+	if (f->restart) {
+		f->nul_run += n;
+		f->st.nul_bytes += n;
+	} else if (lines_pending(f->lines) > 0) {
+		/* Delivered as it is; what follows the hole starts anew. */
+		lines_flush(f->lines, tail_file_line, f);
+		lines_reset(f->lines);
+	}
+}
+
+/*
+ * 1 when a hole at the offset was skipped (or the file was found rewritten
+ * and restarted); -1 when only a hole follows for now: nothing to read
+ * until data comes after it (SEEK_DATA finds it then), so a file that ends
+ * in a hole is never read. Else 0, and `*lim` is how much data there is
+ * before the next hole (UINT64_MAX: no hole ahead), so that a read never
+ * runs into one.
+ */
+static int
+tail_file_skip_hole(struct tail_file *f, uint64_t *lim)
+{
+	struct stat	st;
+	off_t		data, hole;
+
+	*lim = UINT64_MAX;
+	/* Fully allocated (the usual case): no hole to look for. */
+	if (fstat(f->fd, &st) == -1 || (uint64_t)st.st_size <= f->offset ||
+	    (uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size)
+		return 0;
+	data = lseek(f->fd, (off_t)f->offset, SEEK_DATA);
+	if (data == -1 && errno == ENXIO) {
+		lseek(f->fd, (off_t)f->offset, SEEK_SET);
+		return -1;
+	}
+	if (data == -1)
+		return 0;	/* no SEEK_DATA here: read the zeros */
+	if ((uint64_t)data > f->offset) {
+		/* As after a read: a truncation may have overtaken us. */
+		if (f->mark_len > 0 && !tail_file_mark_ok(f)) {
+			tail_file_reread(f);
+			return 1;
+		}
+		tail_file_hole(f, (uint64_t)data - f->offset);
+		f->after_hole = 1;
+		return 1;	/* SEEK_DATA left the position at `data` */
+	}
+	hole = lseek(f->fd, (off_t)f->offset, SEEK_HOLE);
+	if (hole > (off_t)f->offset && hole < st.st_size)
+		*lim = (uint64_t)hole - f->offset;
+	lseek(f->fd, (off_t)f->offset, SEEK_SET);
+	return 0;
+}
+
+/*
+ * Data blocks are whole blocks: the NULs that end the one before a hole,
+ * and those that begin the one after it, are the hole's, not a line's.
+ * Delivers `n` bytes just read, `lim` being the data left before a hole.
+ */
+static void
+tail_file_take(struct tail_file *f, const char *p, size_t n, uint64_t lim)
+{
+	size_t	lead = 0, z = 0;
+
+	if (f->after_hole) {
+		while (lead < n && p[lead] == '\0')
+			lead++;
+		if (lead > 0)
+			tail_file_hole(f, lead);
+		f->after_hole = lead == n;
+	}
+	if ((uint64_t)n == lim)
+		while (z < n - lead && p[n - 1 - z] == '\0')
+			z++;
+	tail_file_consume(f, p + lead, n - lead - z);
+	if (z > 0) {
+		tail_file_hole(f, z);
+		f->after_hole = 1;
+	}
+}
+
+/*
  * Read until EOF (1) or until the budget is spent (0). Each read is checked
  * against the bytes before it, after the fact: a check made only before
  * reading would miss a truncation that lands in between.
@@ -581,11 +747,20 @@ tail_file_reread(struct tail_file *f)
 static int
 tail_file_read(struct tail_file *f, size_t *budget, size_t *got)
 {
-	ssize_t	n;
-	size_t	want;
+	uint64_t lim;
+	ssize_t	 n;
+	size_t	 want;
+	int	 hole;
 
 	while (*budget > 0) {
-		want = *budget < TAIL_CHUNK ? *budget : TAIL_CHUNK;
+		if ((hole = tail_file_skip_hole(f, &lim)) == -1)
+			return 1;	/* only a hole after us, for now */
+		if (hole == 1)
+			continue;
+		/* The least of the budget, a chunk, and the data left. */
+		want = lim < TAIL_CHUNK ? (size_t)lim : TAIL_CHUNK;
+		if (*budget < want)
+			want = *budget;
 		n = read(f->fd, f->t->buf, want);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -605,7 +780,7 @@ tail_file_read(struct tail_file *f, size_t *budget, size_t *got)
 			continue;
 		}
 		*got += (size_t)n;
-		tail_file_consume(f, f->t->buf, (size_t)n);
+		tail_file_take(f, f->t->buf, (size_t)n, lim);
 	}
 	return 0;
 }
@@ -623,12 +798,17 @@ tail_file_arm_flush(struct tail_file *f, size_t got)
 
 /*
  * Bring one file up to date, reading at most `budget` bytes; the rest is
- * left to a deferred event so that other files get their turn.
+ * left to a zero timeout. Not event_active(): libevent runs an event made
+ * active from a callback in the same loop pass, so a backlog would be read
+ * to its end before epoll is asked again, and the control socket, the
+ * other sources and the timers would all wait (review F8). A timer is
+ * only looked at after the next epoll_wait: one budget per file per pass.
  */
 static size_t
 tail_file_check(struct tail_file *f, size_t budget)
 {
-	size_t	got = 0;
+	static const struct timeval	now = { 0, 0 };
+	size_t				got = 0;
 
 	f->dirty = 0;
 	if (f->fd == -1)
@@ -640,7 +820,7 @@ tail_file_check(struct tail_file *f, size_t budget)
 		tail_file_probe(f);
 	for (;;) {
 		if (!tail_file_read(f, &budget, &got)) {
-			event_active(f->more_ev, EV_TIMEOUT, 0);
+			event_add(f->more_ev, &now);
 			break;
 		}
 		if (!tail_file_switchable(f))
@@ -904,6 +1084,11 @@ tail_new(struct event_base *base, const struct tail_options *opt)
 	if (opt != NULL)
 		t->opt = *opt;
 	tail_defaults(&t->opt);
+	if (t->opt.reader != NULL)
+		t->reader = *t->opt.reader;
+	else
+		file_cred_self(&t->reader);
+	t->opt.reader = NULL;	/* copied: the caller's may go */
 	t->buf = xmalloc(TAIL_CHUNK);
 	t->ifd = -1;
 	TAILQ_INIT(&t->files);
@@ -940,6 +1125,8 @@ tail_file_free(struct tail_file *f)
 	free(f->want);
 	free(f->name);
 	free(f->path);
+	free(f->pdir);
+	free(f->base);
 	free(f);
 }
 
@@ -966,6 +1153,22 @@ tail_free(struct tail *t)
 	free(t);
 }
 
+/* "/a/b/log" -> "/a/b", "log"; "log" -> ".", "log"; "/log" -> "/", "log". */
+static void
+tail_split_path(const char *path, char **dir, char **base)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		*dir = xstrdup(".");
+		*base = xstrdup(path);
+		return;
+	}
+	*dir = slash == path ? xstrdup("/") :
+	    xstrndup(path, (size_t)(slash - path));
+	*base = xstrdup(slash + 1);
+}
+
 static struct tail_file *
 tail_file_new(struct tail *t, const char *name, const char *path,
     tail_line_cb cb, void *arg)
@@ -976,6 +1179,7 @@ tail_file_new(struct tail *t, const char *name, const char *path,
 	f->t = t;
 	f->name = xstrdup(name != NULL ? name : path);
 	f->path = xstrdup(path);
+	tail_split_path(path, &f->pdir, &f->base);
 	f->cb = cb;
 	f->arg = arg;
 	f->fd = f->next_fd = -1;
@@ -1002,7 +1206,7 @@ tail_add(struct tail *t, const char *name, const char *path, int from_start,
 	TAILQ_INSERT_TAIL(&t->files, f, entry);
 	/* Watch the directory first: a file created now is not missed. */
 	tail_dir_settle(f);
-	if (!from_start && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (!from_start && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 		f->at_end = 1;
 		f->dev = st.st_dev;
 		f->ino = st.st_ino;
@@ -1111,10 +1315,11 @@ tail_cli_stats(struct tail_cli *c)
 		    " truncations=%" PRIu64 " lost_bytes=%" PRIu64
 		    " lost_lines=%" PRIu64 " long_lines=%" PRIu64
 		    " skipped_bytes=%" PRIu64 " nul_bytes=%" PRIu64
-		    " read_errors=%" PRIu64 " backend=%s name=%s\n", s.open,
+		    " read_errors=%" PRIu64 " refused=%" PRIu64
+		    " hole_bytes=%" PRIu64 " backend=%s name=%s\n", s.open,
 		    s.offset, s.lines, s.bytes, s.rotations, s.truncations,
 		    s.lost_bytes, s.lost_lines, s.long_lines, s.skipped_bytes,
-		    s.nul_bytes, s.read_errors,
+		    s.nul_bytes, s.read_errors, s.refused, s.hole_bytes,
 		    tail_backend(c->tail) == TAIL_BACKEND_POLL ? "poll" :
 		    "inotify", tail_file_name(c->files[i]));
 	}

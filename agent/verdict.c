@@ -27,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "file.h"
 #include "log.h"
 #include "sanitise.h"
 #include "verdict.h"
@@ -344,41 +345,9 @@ verdict_from_json(const cJSON *o)
 	return v;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory so the rename itself survives a crash. */
-static int
-fsync_dir(const char *dir)
-{
-	int	fd, rv;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rv = fsync(fd);
-	close(fd);
-	return rv;
-}
-
 /*
- * The temporary name is fixed per seq and pid (no mkstemp: it needs no
- * randomness, which keeps the sandbox's allow-list short); O_NOFOLLOW
- * refuses a planted symlink, and a stale file of a crashed writer is
- * simply truncated.
+ * file_write_atomic: a temporary beside the final name, O_EXCL and
+ * O_NOFOLLOW (a planted symlink is refused), then renamed over it.
  */
 int
 verdict_persist(const struct verdict *v, const char *state_dir)
@@ -389,13 +358,11 @@ verdict_persist(const struct verdict *v, const char *state_dir)
 int
 verdict_write(const struct verdict *v, const char *state_dir, int durable)
 {
-	char	*path = NULL, *tmp = NULL, *text = NULL;
+	char	*path = NULL, *text = NULL, *buf = NULL;
 	cJSON	*o;
-	int	 fd = -1, rv = -1;
+	int	 rv = -1;
 
 	xasprintf(&path, "%s/verdict-%04u.json", state_dir, v->seq);
-	xasprintf(&tmp, "%s/.verdict-%04u.json.%ld.tmp", state_dir, v->seq,
-	    (long)getpid());
 	o = verdict_to_json(v);
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
@@ -403,37 +370,15 @@ verdict_write(const struct verdict *v, const char *state_dir, int durable)
 		log_warnx("verdict %u: cannot render JSON", v->seq);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		log_warn("verdict %u: %s", v->seq, tmp);
+	xasprintf(&buf, "%s\n", text);
+	if (file_write_atomic(AT_FDCWD, path, buf, strlen(buf), durable) == -1) {
+		log_warn("verdict %u: writing %s", v->seq, path);
 		goto out;
 	}
-	if (fchmod(fd, 0600) == -1 || write_all(fd, text, strlen(text)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || (durable && fsync(fd) == -1)) {
-		log_warn("verdict %u: writing %s", v->seq, tmp);
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		log_warn("verdict %u: closing %s", v->seq, tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		log_warn("verdict %u: rename to %s", v->seq, path);
-		goto out;
-	}
-	if (durable && fsync_dir(state_dir) == -1)
-		log_warn("verdict %u: fsync %s", v->seq, state_dir);
 	rv = 0;
 out:
-	if (fd != -1)
-		close(fd);
-	if (rv == -1)
-		unlink(tmp);
+	free(buf);
 	free(text);
-	free(tmp);
 	free(path);
 	return rv;
 }
@@ -451,41 +396,6 @@ verdict_file_name(const char *name)
 	return p > name + 8 && strcmp(p, ".json") == 0;
 }
 
-static char *
-read_small_file(const char *path)
-{
-	struct stat	 st;
-	char		*buf;
-	ssize_t		 n;
-	size_t		 got = 0;
-	int		 fd;
-
-	/* O_NONBLOCK: a FIFO planted under a verdict's name must not hang
-	 * `breaker finish`; it is then refused as not a regular file. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > VERDICT_FILE_MAX) {
-		errno = S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ?
-		    EINVAL : EFBIG;
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return buf;
-}
-
 static struct verdict *
 verdict_load_one(const char *dir, const char *name)
 {
@@ -494,8 +404,11 @@ verdict_load_one(const char *dir, const char *name)
 	cJSON		*o;
 
 	xasprintf(&path, "%s/%s", dir, name);
-	if ((text = read_small_file(path)) == NULL)
-		log_warn("skipping verdict file %s", path);
+	/* Not a FIFO, link or device planted under a verdict's name. */
+	if ((text = file_read_small(AT_FDCWD, path, VERDICT_FILE_MAX,
+	    FILE_OWNED, NULL, NULL)) == NULL)
+		log_warnx("skipping verdict file %s: %s", path,
+		    file_why(errno));
 	else if ((o = cJSON_Parse(text)) == NULL)
 		log_warnx("skipping verdict file %s: not JSON", path);
 	else {

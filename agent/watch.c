@@ -569,6 +569,8 @@ sources_json(const struct watch *w)
 			    st.truncations);
 			cJSON_AddNumberToObject(o, "long_lines", st.long_lines);
 			cJSON_AddNumberToObject(o, "lost_bytes", st.lost_bytes);
+			cJSON_AddNumberToObject(o, "refused", st.refused);
+			cJSON_AddNumberToObject(o, "hole_bytes", st.hole_bytes);
 		}
 		cJSON_AddNumberToObject(o, "pipeline_lines",
 		    pipeline_lines(w->pipe, i));
@@ -768,7 +770,7 @@ cmd_watch(int argc, char **argv)
 	if (job_resolve_dir(job, state, policy_state_dir(policy), &why) == -1 ||
 	    job_make_dir(job) == -1) {
 		fprintf(stderr, "breaker watch: %s\n", why ? why :
-		    "cannot create the state directory");
+		    job_problem(job));
 		job_free(job);
 		policy_free(policy);
 		return 1;

@@ -34,6 +34,8 @@ struct job {
 	char	*key;		/* file-name-safe, unique per job */
 	char	*root;		/* state root */
 	char	*dir;		/* root/key */
+	int	 dirfd;		/* dir, held open once checked, or -1 */
+	char	*problem;	/* why the state directory was refused */
 };
 
 /* Read the identity from the environment. Never NULL. */
@@ -49,18 +51,35 @@ int		 job_in_runner(const struct job *);
  */
 int		 job_resolve_dir(struct job *, const char *override,
 		    const char *configured, const char **why);
-/* Create root (0700 if new) and the job dir (0700); prune old job dirs. */
+/*
+ * Create root (0700 if new) and the job dir (0700), checked like OpenSSH
+ * checks ~/.ssh: the root and every directory above it owned by the euid
+ * or root and not writable by group or others unless sticky; the job dir
+ * ours, not a link. The job dir is then held open (job->dirfd). Prunes
+ * old job dirs. 0, or -1 with the reason in job_problem().
+ */
 int		 job_make_dir(struct job *);
+/* Open (not create) the job dir with the same checks; 0 or -1. */
+int		 job_open_dir(struct job *);
+void		 job_close_dir(struct job *);
+/* Why job_make_dir/job_open_dir refused, or the dir's path. */
+const char	*job_problem(const struct job *);
 /* The job dir exists (a daemon was started for this job). */
 int		 job_dir_exists(const struct job *);
 /* root/key/name, allocated. */
 char		*job_path(const struct job *, const char *name);
+/*
+ * The same file through the held descriptor (/proc/self/fd/N/name), for
+ * calls that take only a path (bind): the directory checked is the one
+ * used, whatever was renamed since. job_path() while none is held.
+ */
+char		*job_fd_path(const struct job *, const char *name);
 
 /* job.json: identity and start time, written by start, read by finish. */
-int		 job_save(const struct job *);
+int		 job_save(struct job *);
 int		 job_load_started(struct job *);
 /* Mark the job finished so the dir may be pruned by a later job. */
-void		 job_mark_finished(const struct job *);
+void		 job_mark_finished(struct job *);
 
 /*
  * Remove finished (or stale) job dirs under `root` beyond the newest `keep`

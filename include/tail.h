@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct file_cred;
 struct tail;
 struct tail_file;
 
@@ -29,6 +30,13 @@ struct tail_options {
 	unsigned	 poll_ms;	  /* poll backend interval, 0: default */
 	unsigned	 partial_flush_ms; /* 0: default (500) */
 	size_t		 read_budget;	  /* bytes per file per wakeup, 0: default */
+	/*
+	 * Whose read permission to respect (copied): a file, or a directory
+	 * on its way, this user could not read is refused even when we
+	 * could (root, CAP_DAC_READ_SEARCH). NULL: this process's real
+	 * uid, gid and groups, i.e. the user who ran the hook.
+	 */
+	const struct file_cred *reader;
 };
 
 /*
@@ -44,6 +52,8 @@ void		 tail_free(struct tail *);
  * Follow `path` under the name `name`. A file that exists now is read from
  * its current end unless `from_start`; a file that appears later is read
  * from its head. Returns NULL (with a warning logged) only on bad arguments.
+ * The last component of `path` is never followed if it is a symbolic link
+ * (docs/hardening.md): such a file is refused, counted and logged.
  */
 struct tail_file *tail_add(struct tail *, const char *name, const char *path,
 		    int from_start, tail_line_cb, void *arg);
@@ -67,6 +77,9 @@ struct tail_file_stats {
 	uint64_t	pending;	/* not read yet: the open file beyond
 					   offset, and a newer file waiting at
 					   the path (fstat, when asked) */
+	uint64_t	refused;	/* a link, not a regular file, or not
+					   readable by the reader: not opened */
+	uint64_t	hole_bytes;	/* sparse holes skipped (SEEK_DATA) */
 };
 void		 tail_file_get_stats(const struct tail_file *,
 		    struct tail_file_stats *);

@@ -233,6 +233,106 @@ test_refuses_symlink(void **state)
 	free(target);
 }
 
+/* A job whose state root is tmpdir/rel, made with `mode` (and owner). */
+static struct job *
+job_under(const char *rel, mode_t mode, uid_t owner, char **rootp)
+{
+	struct job	*j;
+	const char	*why;
+
+	set_job_env("r", "1", "1", "agent", rel);
+	j = job_from_env();
+	xasprintf(rootp, "%s/%s", tmpdir, rel);
+	assert_int_equal(mkdir(*rootp, 0700), 0);
+	assert_int_equal(chmod(*rootp, mode), 0);
+	if (owner != (uid_t)-1)
+		assert_int_equal(chown(*rootp, owner, (gid_t)-1), 0);
+	assert_int_equal(job_resolve_dir(j, *rootp, NULL, &why), 0);
+	return j;
+}
+
+/*
+ * F6: a state root that others can write (0777 without the sticky bit),
+ * or below a directory that others can write, is refused with a reason;
+ * a sticky shared root (like /tmp) is not, since no one else can rename
+ * what we make in it.
+ */
+static void
+test_refuses_shared_root(void **state)
+{
+	struct job	*j;
+	char		*root, *deep;
+	const char	*why;
+
+	j = job_under("open777", 0777, (uid_t)-1, &root);
+	assert_int_equal(job_make_dir(j), -1);
+	assert_non_null(strstr(job_problem(j), "writable by group or others"));
+	assert_int_equal(access(j->dir, F_OK), -1);	/* nothing made */
+	/* Another writer higher up the path. */
+	xasprintf(&deep, "%s/below/state", root);
+	assert_int_equal(job_resolve_dir(j, deep, NULL, &why), 0);
+	assert_int_equal(job_make_dir(j), -1);
+	job_free(j);
+	free(root);
+	free(deep);
+
+	j = job_under("sticky", 01777, (uid_t)-1, &root);
+	assert_int_equal(job_make_dir(j), 0);
+	job_free(j);
+	free(root);
+}
+
+/* F6, scenario 17: a root owned by another user (advbob's 0777 dir). */
+static void
+test_refuses_foreign_root(void **state)
+{
+	struct job	*j;
+	char		*root;
+
+	if (geteuid() != 0)
+		skip();		/* needs chown to another user */
+	j = job_under("bob777", 0777, 65534, &root);
+	assert_int_equal(job_make_dir(j), -1);
+	assert_non_null(strstr(job_problem(j), "another user"));
+	job_free(j);
+	free(root);
+	j = job_under("bob755", 0755, 65534, &root);
+	assert_int_equal(job_make_dir(j), -1);
+	job_free(j);
+	free(root);
+}
+
+/*
+ * F6: the job dir is held open once checked; a directory swapped in under
+ * its name afterwards gets none of the job's files.
+ */
+static void
+test_held_dir_survives_swap(void **state)
+{
+	struct job	*j;
+	char		*root, *stolen, *planted, *p;
+
+	j = job_under("swap", 0700, (uid_t)-1, &root);
+	assert_int_equal(job_make_dir(j), 0);
+	xasprintf(&stolen, "%s.stolen", j->dir);
+	assert_int_equal(rename(j->dir, stolen), 0);
+	assert_int_equal(mkdir(j->dir, 0700), 0);
+	xasprintf(&planted, "%s/job.json", j->dir);
+	assert_int_equal(symlink("/nonexistent/victim", planted), 0);
+	assert_int_equal(job_save(j), 0);
+	/* Written in the directory that was checked, not the planted one. */
+	xasprintf(&p, "%s/job.json", stolen);
+	assert_int_equal(access(p, F_OK), 0);
+	free(p);
+	p = job_fd_path(j, "control.sock");
+	assert_int_equal(strncmp(p, "/proc/self/fd/", 14), 0);
+	free(p);
+	job_free(j);
+	free(root);
+	free(stolen);
+	free(planted);
+}
+
 static void
 make_job_dir(const char *root, const char *name, int finished, double age)
 {
@@ -323,6 +423,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_make_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_shared_root,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_foreign_root,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_dir_survives_swap,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_symlink, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),

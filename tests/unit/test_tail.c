@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "file.h"
 #include "lines.h"
 #include "log.h"
 #include "tail.h"
@@ -32,6 +33,10 @@ struct got {
 	int	 flags[MAXL];
 	int	 who[MAXL];
 };
+
+/* When `trigger_at` lines are in, `trigger` runs (once), from the loop. */
+static int	  trigger_at = -1;
+static void	(*trigger)(void *);
 
 struct ctx {
 	char			 dir[64];
@@ -50,6 +55,8 @@ on_line(struct tail_file *f, const char *line, size_t len, int flags,
 	if (tail_file_name(f)[0] == 'b' && g->first_b == -1)
 		g->first_b = g->total;
 	g->total++;
+	if (g->total == trigger_at && trigger != NULL)
+		trigger(c);
 	if (g->n >= MAXL)
 		return;
 	g->line[g->n] = strndup(line, len);
@@ -360,25 +367,190 @@ test_delete_recreate(void **state)
 	teardown(c);
 }
 
+/*
+ * F5: a link put at the path (ln -s /etc/shadow agent-stdio.log) is never
+ * followed: refused, counted once, logged; a regular file put there later
+ * is read.
+ */
 static void
-test_symlink_retarget(void **state)
+test_symlink_refused(void **state)
 {
-	struct ctx	*c = setup();
+	struct ctx		*c = setup();
+	struct tail_file	*f;
+	struct tail_file_stats	 st;
 
 	assert_int_equal(mkdir(path(c, "t"), 0755), 0);
-	append(c, "t/one", "");
-	assert_int_equal(symlink(path(c, "t/one"), path(c, "link")), 0);
-	add(c, "a", "link", 0);
-	append(c, "t/one", "1\n");	/* the target's dir is not watched */
-	wait_lines(c, 1);
-	/* ln -sfn: a new link renamed over the old one. */
-	assert_int_equal(symlink(path(c, "t/two"), path(c, "link.new")), 0);
+	append(c, "t/secret", "SECRET 1\n");
+	assert_int_equal(symlink(path(c, "t/secret"), path(c, "link")), 0);
+	f = add(c, "a", "link", 1);
+	append(c, "t/secret", "SECRET 2\n");
+	pump(c, 50);
+	assert_int_equal(c->got.n, 0);
+	stats(f, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.refused, 1);
+	/* ln -sfn to another target: still a link, still refused. */
+	assert_int_equal(symlink(path(c, "t/other"), path(c, "link.new")), 0);
 	assert_int_equal(rename(path(c, "link.new"), path(c, "link")), 0);
-	append(c, "t/two", "2\n");
-	wait_lines(c, 2);
-	expect(c, 1, "2", 0);
-	append(c, "t/two", "3\n");
+	append(c, "t/other", "SECRET 3\n");
+	pump(c, 50);
+	assert_int_equal(c->got.n, 0);
+	/* A regular file in its place is followed from its head. */
+	append(c, "plain", "ok\n");
+	assert_int_equal(rename(path(c, "plain"), path(c, "link")), 0);
+	wait_lines(c, 1);
+	expect(c, 0, "ok", 0);
+	stats(f, &st);
+	assert_int_equal(st.refused, 1);
+	teardown(c);
+}
+
+/*
+ * F5: a root daemon (or one with CAP_DAC_READ_SEARCH) reads only what the
+ * job's user could: root's 0600 file, or a readable file under a root
+ * directory the user cannot search, is refused. A third account's file in
+ * its own place (Squid's 0640 log, uid 13) is read, but not through a
+ * symlinked directory. Here the job's user is "nobody".
+ */
+static void
+test_reader_permissions(void **state)
+{
+	struct file_cred	 nobody = { .uid = 65534, .gid = 65534 };
+	struct tail_options	 o = { .partial_flush_ms = 60000 };
+	struct ctx		*c;
+	struct tail_file	*fs, *fp, *fo, *fq, *fl;
+	struct tail_file_stats	 st;
+
+	if (geteuid() != 0)
+		skip();		/* files of root and of uid 13 are needed */
+	o.reader = &nobody;
+	c = setup_with(&o);
+	assert_int_equal(chmod(c->dir, 0755), 0);
+	put(c, "secret", "ROOT-ONLY-SECRET 1\n", 0);
+	assert_int_equal(chmod(path(c, "secret"), 0600), 0);
+	assert_int_equal(mkdir(path(c, "priv"), 0700), 0);
+	put(c, "priv/log", "ROOT-ONLY-SECRET 2\n", 0);
+	assert_int_equal(chmod(path(c, "priv/log"), 0644), 0);
+	put(c, "open", "", 0);
+	assert_int_equal(chmod(path(c, "open"), 0644), 0);
+	assert_int_equal(mkdir(path(c, "squid"), 0750), 0);
+	put(c, "squid/access.log", "", 0);
+	assert_int_equal(chmod(path(c, "squid/access.log"), 0640), 0);
+	assert_int_equal(chown(path(c, "squid/access.log"), 13, 13), 0);
+	assert_int_equal(chown(path(c, "squid"), 13, 13), 0);
+	assert_int_equal(symlink(path(c, "squid"), path(c, "linkdir")), 0);
+	fs = add(c, "s", "secret", 1);
+	fp = add(c, "p", "priv/log", 1);
+	fo = add(c, "o", "open", 1);
+	fq = add(c, "q", "squid/access.log", 1);
+	fl = add(c, "l", "linkdir/access.log", 1);
+	append(c, "open", "public\n");
+	wait_lines(c, 1);
+	expect(c, 0, "public", 0);
+	stats(fq, &st);
+	assert_int_equal(st.open, 1);
+	stats(fl, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.refused, 1);
+	stats(fs, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.refused, 1);
+	stats(fp, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.refused, 1);
+	stats(fo, &st);
+	assert_int_equal(st.refused, 0);
+	/* Made readable to the job's user: read from its head. */
+	assert_int_equal(chmod(path(c, "secret"), 0644), 0);
+	append(c, "secret", "now public\n");
 	wait_lines(c, 3);
+	expect(c, 1, "ROOT-ONLY-SECRET 1", 0);
+	expect(c, 2, "now public", 0);
+	teardown(c);
+}
+
+/*
+ * Hooks run as root, the engine as another user (uid 1234): root may read
+ * everything, but a directory link the engine's user made is not followed
+ * (the kernel's protected_symlinks covers sticky /tmp only); root's is.
+ */
+static void
+test_foreign_dir_link(void **state)
+{
+	struct file_cred	 root = { .uid = 0, .gid = 0 };
+	struct tail_options	 o = { .partial_flush_ms = 60000 };
+	struct ctx		*c;
+	struct tail_file	*ft, *fr;
+	struct tail_file_stats	 st;
+
+	if (geteuid() != 0)
+		skip();		/* lchown to another user */
+	o.reader = &root;
+	c = setup_with(&o);
+	assert_int_equal(mkdir(path(c, "rootonly"), 0700), 0);
+	put(c, "rootonly/agent.log", "", 0600);
+	assert_int_equal(symlink(path(c, "rootonly"), path(c, "theirs")), 0);
+	assert_int_equal(lchown(path(c, "theirs"), 1234, 1234), 0);
+	assert_int_equal(symlink(path(c, "rootonly"), path(c, "ours")), 0);
+	ft = add(c, "t", "theirs/agent.log", 0);
+	fr = add(c, "r", "ours/agent.log", 0);
+	append(c, "rootonly/agent.log", "ROOT-ONLY-SECRET\n");
+	wait_lines(c, 1);
+	assert_int_equal(c->got.who[0], 'r');
+	stats(fr, &st);
+	assert_int_equal(st.refused, 0);
+	stats(ft, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.refused, 1);
+	teardown(c);
+}
+
+/* A sparse file: where supported, holes are skipped (SEEK_DATA), unread. */
+static int
+make_sparse(struct ctx *c, const char *rel, off_t hole, const char *after)
+{
+	struct stat	st;
+	int		fd = open(path(c, rel), O_WRONLY | O_CREAT, 0644);
+
+	assert_true(fd != -1);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(ftruncate(fd, st.st_size + hole), 0);
+	assert_int_equal(pwrite(fd, after, strlen(after), st.st_size + hole),
+	    (ssize_t)strlen(after));
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	return (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size / 2;
+}
+
+/* F14: `truncate -s 1G` then a line: the line at once, the GiB unread. */
+static void
+test_sparse_hole(void **state)
+{
+	struct ctx		*c = setup();
+	struct tail_file	*f;
+	struct tail_file_stats	 st;
+	const off_t		 gib = (off_t)1 << 30, mib64 = (off_t)64 << 20;
+
+	if (!make_sparse(c, "log", gib, "after the hole\n")) {
+		teardown(c);
+		skip();		/* no holes on this filesystem */
+	}
+	f = add(c, "a", "log", 1);
+	wait_lines(c, 1);
+	expect(c, 0, "after the hole", 0);
+	stats(f, &st);
+	assert_true(st.hole_bytes >= (uint64_t)gib - 65536);
+	assert_true(st.bytes < 1024 * 1024);
+	/* A hole in the middle ends a held partial line; the next is read. */
+	append(c, "log", "held");
+	pump(c, 20);
+	assert_true(make_sparse(c, "log", mib64, "after the second\n"));
+	wait_lines(c, 3);
+	expect(c, 1, "held", LINES_UNTERMINATED);
+	expect(c, 2, "after the second", 0);
+	stats(f, &st);
+	assert_true(st.hole_bytes >= (uint64_t)(gib + mib64) - 2 * 65536);
+	assert_true(st.bytes < 1024 * 1024);
 	teardown(c);
 }
 
@@ -520,6 +692,77 @@ test_budget_fairness(void **state)
 }
 
 /* Queue overflow: events are lost, so every file is looked at again. */
+/* Something else the loop serves (the control socket): when it got a turn. */
+static int	served_at = -1;
+static int	served_fd = -1;
+
+static void
+on_served(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctx	*c = arg;
+
+	if (served_at == -1)
+		served_at = c->got.total;
+}
+
+static void append_fatal(void *);
+
+/*
+ * F8: a backlog of a million lines in one source (the firewall log at full
+ * speed) is read one budget per loop pass, so a fatal line in another
+ * source, and a ready socket, are served after a bounded number of
+ * budgets, not after the backlog. Counted in lines, not in time.
+ */
+static void
+test_backlog_fairness(void **state)
+{
+	struct tail_options	 o = { .partial_flush_ms = 60000 };
+	struct ctx		*c;
+	struct event		*ev;
+	const int		 nlines = 1000 * 1000, linelen = 9;
+	const size_t		 budget = 256 * 1024;
+	char			*flood = malloc((size_t)nlines * linelen + 1);
+	int			 sv[2], bound;
+
+	o.read_budget = budget;
+	c = setup_with(&o);
+	for (int i = 0; i < nlines; i++)
+		snprintf(flood + (size_t)i * linelen, linelen + 1, "l%07d\n",
+		    i);
+	put(c, "busy", flood, 0);
+	free(flood);
+	add(c, "b", "quiet", 0);
+	assert_int_equal(pipe(sv), 0);
+	served_fd = sv[1];
+	ev = event_new(c->base, sv[0], EV_READ, on_served, c);
+	event_add(ev, NULL);
+	/* The fatal line and the request come while the backlog is read. */
+	trigger_at = 100 * 1000;
+	trigger = append_fatal;
+	add(c, "a", "busy", 1);	/* reads one budget, then defers */
+	for (int i = 0; i < 3000 && c->got.total < nlines + 1; i++)
+		pump(c, 10);
+	trigger = NULL;
+	assert_int_equal(c->got.total, nlines + 1);
+	/* Within a few budgets (each about budget/linelen lines). */
+	bound = trigger_at + 8 * (int)(budget / linelen);
+	assert_true(c->got.first_b > trigger_at && c->got.first_b < bound);
+	assert_true(served_at > trigger_at && served_at < bound);
+	event_free(ev);
+	close(sv[0]);
+	close(sv[1]);
+	teardown(c);
+}
+
+static void
+append_fatal(void *arg)
+{
+	struct ctx	*c = arg;
+
+	append(c, "quiet", "FATAL 401\n");
+	assert_int_equal(write(served_fd, "status\n", 7), 7);
+}
+
 static void
 test_overflow(void **state)
 {
@@ -623,12 +866,16 @@ main(void)
 		cmocka_unit_test(test_truncate_nul_run),
 		cmocka_unit_test(test_rewritten_in_place),
 		cmocka_unit_test(test_delete_recreate),
-		cmocka_unit_test(test_symlink_retarget),
+		cmocka_unit_test(test_symlink_refused),
+		cmocka_unit_test(test_reader_permissions),
+		cmocka_unit_test(test_foreign_dir_link),
+		cmocka_unit_test(test_sparse_hole),
 		cmocka_unit_test(test_partial_flush),
 		cmocka_unit_test(test_crlf_and_long),
 		cmocka_unit_test(test_poll_backend),
 		cmocka_unit_test(test_not_readable),
 		cmocka_unit_test(test_budget_fairness),
+		cmocka_unit_test(test_backlog_fairness),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_drain_flushes),
 		cmocka_unit_test(test_many_files),
