@@ -321,7 +321,8 @@ job_open_at(struct job *j, int rootfd, int quiet)
 		errno = EPERM;
 		return -1;
 	}
-	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1) {
+	/* Only ever take access away: a mode stricter than 0700 is kept. */
+	if ((st.st_mode & 07077) != 0 && fchmod(fd, st.st_mode & 0700) == -1) {
 		close(fd);
 		job_refuse(j, j->dir, strerror(errno));
 		return -1;
