@@ -679,8 +679,10 @@ write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
 		fprintf(f, "No action was configured.");
 		break;
 	case OUT_RECORDED:
+		/* e.g. why a fatal verdict was not the job's (watch.c) */
 		fprintf(f, "Recorded only (severity %s); the engine was left "
-		    "running.", severity_name(v->severity));
+		    "running%s%s.", severity_name(v->severity),
+		    res != NULL ? ": " : "", res != NULL ? res : "");
 		break;
 	}
 	free(stop);
@@ -915,7 +917,8 @@ md_stop(FILE *f, const struct verdict *v, const struct annotate_job *job)
 		break;
 	case OUT_RECORDED:
 	case OUT_NONE:
-		fprintf(f, "- **Action:** recorded only.\n");
+		fprintf(f, "- **Action:** recorded only%s%s.\n",
+		    res != NULL ? ": " : "", res != NULL ? res : "");
 		break;
 	case OUT_FAILED:
 		fprintf(f, "- **Action:** breaker could not stop the engine: "
