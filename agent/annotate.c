@@ -30,6 +30,7 @@
 
 #include "annotate.h"
 #include "log.h"
+#include "proc.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -658,6 +659,7 @@ write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
 {
 	char	*res = v->action_result != NULL ?
 	    sanitise_str(v->action_result) : NULL, *stop = describe_stop(v);
+	char	*nots;
 
 	switch (verdict_outcome(v, job)) {
 	case OUT_OBSERVED:
@@ -666,6 +668,10 @@ write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
 		break;
 	case OUT_STOPPED:
 		fprintf(f, "breaker stopped the engine: %s.", stop);
+		/* a look-alike passed over (proc.c) is part of the story */
+		if (res != NULL && (nots = strstr(res, PROC_NOT_SIGNALLED)) !=
+		    NULL)
+			fprintf(f, " N%s.", nots + 1);
 		break;
 	case OUT_TRIED:
 		fprintf(f, "breaker tried to stop the engine: %s; %s.", stop,

@@ -1493,7 +1493,7 @@ proc_message_decoys(struct proc_stop *ps)
 	if (f->ndecoys == 0)
 		return;
 	snprintf(ps->message + len, sizeof(ps->message) - len,
-	    "; not signalled: %s (pid %d)%s, which carr%s this job's "
+	    "; " PROC_NOT_SIGNALLED "%s (pid %d)%s, which carr%s this job's "
 	    "RUNNER_TRACKING_ID but %s not run under this job's Runner.Worker",
 	    f->decoy_name, (int)f->decoy, f->ndecoys > 1 ? " and others" : "",
 	    f->ndecoys > 1 ? "y" : "ies", f->ndecoys > 1 ? "do" : "does");

@@ -45,6 +45,8 @@ struct proc_ready;
 struct proc_stop;
 
 #define PROC_WORKER_NAME	"Runner.Worker"
+/* Starts the part of a stop's message naming what was passed over. */
+#define PROC_NOT_SIGNALLED	"not signalled: "
 #define PROC_NAME_MAX		64
 
 /* How strictly a job process must descend from the Worker. */
