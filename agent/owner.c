@@ -493,13 +493,19 @@ owner_check(struct owner *o, size_t idx, const char *name, int fd,
     char *why, size_t whylen)
 {
 	struct owner_src	*s;
+	double			 now;
 
 	if (o == NULL || idx >= o->nsrc) {
 		snprintf(why, whylen, "the source is unknown");
 		return 0;
 	}
 	s = &o->src[idx];
-	if (!owner_still(s, fd, owner_mono())) {
+	now = owner_mono();
+	/* A flood of another job's fatal lines must not cost a scan each:
+	 * a "no" from the last 100 ms about the same file stands. */
+	if (!owner_still(s, fd, now) && !(s->scanned_once &&
+	    s->kind == OWNER_NONE && now - s->scanned < OWNER_CHECK_MS / 1e3 &&
+	    !owner_identity_changed(s, fd))) {
 		owner_scan(o, s, fd);
 		owner_say(s, name);
 	}
