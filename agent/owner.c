@@ -152,13 +152,13 @@ owner_fdinfo_writable(const char *text)
 }
 
 static int
-owner_fd_writable(pid_t pid, const char *fd)
+owner_fd_writable(pid_t pid, int fd)
 {
-	char	path[96], buf[512];
+	char	path[64], buf[512];
 	ssize_t	n;
 	int	f;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
 	if ((f = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
 	n = read(f, buf, sizeof(buf) - 1);
@@ -192,7 +192,7 @@ owner_holds(pid_t pid, dev_t dev, ino_t ino, int *fdp)
 		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1 ||
 		    st.st_dev != dev || st.st_ino != ino)
 			continue;
-		if (owner_fd_writable(pid, de->d_name)) {
+		if (owner_fd_writable(pid, atoi(de->d_name))) {
 			*fdp = atoi(de->d_name);
 			found = 1;
 		}
