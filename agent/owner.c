@@ -232,10 +232,6 @@ owner_see(const struct proc_info *p, const struct stat *file,
 {
 	int	fd = -1, held;
 
-	if (p->job && p->name[0] != '\0' && seen->my_awf == 0)
-		seen->my_awf = p->pid;
-	else if (!p->job && p->name[0] != '\0' && seen->other_awf == 0)
-		seen->other_awf = p->pid;
 	if ((held = owner_holds(p->pid, file->st_dev, file->st_ino, &fd)) == -1)
 		seen->hidden++;
 	if (held != 1)
@@ -258,6 +254,30 @@ owner_see(const struct proc_info *p, const struct stat *file,
 	}
 }
 
+/*
+ * The awfs, mine and others'. Only when no process of the job writes the
+ * file: matching names needs every process's argv, which the common case
+ * (the job's tee writes it) does without.
+ */
+static void
+owner_find_awf(struct owner *o, struct owner_seen *seen)
+{
+	struct proc_info	*v;
+	ssize_t			 n, i;
+
+	if ((n = proc_list(o->tracking_id, &o->find, "awf", &v)) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i].name[0] == '\0')
+			continue;
+		if (v[i].job && seen->my_awf == 0)
+			seen->my_awf = v[i].pid;
+		else if (!v[i].job && seen->other_awf == 0)
+			seen->other_awf = v[i].pid;
+	}
+	free(v);
+}
+
 /* Every visible process's fd table, against the file. -1: no /proc. */
 static int
 owner_look(struct owner *o, const struct stat *file, struct owner_seen *seen)
@@ -266,7 +286,7 @@ owner_look(struct owner *o, const struct stat *file, struct owner_seen *seen)
 	ssize_t			 n, i;
 
 	memset(seen, 0, sizeof(*seen));
-	if ((n = proc_list(o->tracking_id, &o->find, "awf", &v)) == -1)
+	if ((n = proc_list(o->tracking_id, &o->find, NULL, &v)) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		/* kernel threads hold no files */
@@ -275,6 +295,8 @@ owner_look(struct owner *o, const struct stat *file, struct owner_seen *seen)
 		owner_see(&v[i], file, seen);
 	}
 	free(v);
+	if (seen->job_writer == 0 && seen->host_writer == 0)
+		owner_find_awf(o, seen);
 	return 0;
 }
 
