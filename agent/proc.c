@@ -248,7 +248,15 @@ proc_read_env(struct proc_ent *e, const char *id)
 			e->env = ENV_UNREADABLE;
 		return;
 	}
-	if (proc_environ_has(env, len, id))
+	/*
+	 * Empty: the process is between the two halves of an exec (the
+	 * kernel has no environment to show yet), or was started with none.
+	 * Either way its parent's answer is the best there is, as for an
+	 * unreadable one; a kernel thread has no parent that carries an id.
+	 */
+	if (len == 0)
+		e->env = ENV_UNREADABLE;
+	else if (proc_environ_has(env, len, id))
 		e->env = ENV_MATCH;
 	free(env);
 }
@@ -752,7 +760,7 @@ proc_list(const char *tracking_id, const struct proc_find_opts *o,
     const char *match, struct proc_info **out)
 {
 	struct proc_snap	s;
-	size_t			i;
+	size_t			i, n;
 
 	*out = NULL;
 	if (proc_snap_take(&s, tracking_id, match != NULL) == -1)
@@ -760,17 +768,19 @@ proc_list(const char *tracking_id, const struct proc_find_opts *o,
 	if (tracking_id != NULL && *tracking_id != '\0')
 		proc_mark_job(&s, o);
 	*out = xcalloc(s.n ? s.n : 1, sizeof(**out));
-	for (i = 0; i < s.n; i++) {
-		proc_fill_info(&s.v[i], NULL, 0, &(*out)[i]);
-		(*out)[i].job = s.v[i].job;
+	for (i = 0, n = 0; i < s.n; i++) {
+		if (s.v[i].state == 'Z')
+			continue;	/* holds nothing, runs nothing */
+		proc_fill_info(&s.v[i], NULL, 0, &(*out)[n]);
+		(*out)[n].job = s.v[i].job;
 		if (match != NULL && !proc_excluded(&s, &s.v[i], o) &&
 		    proc_match(&s.v[i], match) != MATCH_NONE)
-			snprintf((*out)[i].name, sizeof((*out)[i].name), "%s",
+			snprintf((*out)[n].name, sizeof((*out)[n].name), "%s",
 			    match);
+		n++;
 	}
-	i = s.n;
 	proc_snap_free(&s);
-	return (ssize_t)i;
+	return (ssize_t)n;
 }
 
 int

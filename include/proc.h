@@ -87,7 +87,7 @@ struct proc_info {
 ssize_t	proc_find_job(const char *tracking_id, const struct proc_find_opts *,
 	    struct proc_info **out);
 /*
- * Every visible process (without breaker itself), in pid order, each with
+ * Every visible live process (no zombies), in pid order, each with
  * `job` set as proc_find_job decides and `name` set to `match` when it
  * matches that target name the way an engine is matched ("" otherwise).
  * Returns the count, -1 on error (no /proc).
