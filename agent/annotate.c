@@ -26,6 +26,7 @@
 #include "annotate.h"
 #include "file.h"
 #include "log.h"
+#include "proc.h"
 #include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
@@ -207,6 +208,7 @@ write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
 {
 	char	*res = v->action_result != NULL ?
 	    sanitise_str(v->action_result) : NULL, *stop = describe_stop(v);
+	char	*nots;
 
 	switch (verdict_outcome(v, job)) {
 	case OUT_OBSERVED:
@@ -215,6 +217,10 @@ write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
 		break;
 	case OUT_STOPPED:
 		fprintf(f, "breaker stopped the engine: %s.", stop);
+		/* a look-alike passed over (proc.c) is part of the story */
+		if (res != NULL && (nots = strstr(res, PROC_NOT_SIGNALLED)) !=
+		    NULL)
+			fprintf(f, " N%s.", nots + 1);
 		break;
 	case OUT_TRIED:
 		fprintf(f, "breaker tried to stop the engine: %s; %s.", stop,
@@ -228,8 +234,10 @@ write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
 		fprintf(f, "No action was configured.");
 		break;
 	case OUT_RECORDED:
+		/* e.g. why a fatal verdict was not the job's (watch.c) */
 		fprintf(f, "Recorded only (severity %s); the engine was left "
-		    "running.", severity_name(v->severity));
+		    "running%s%s.", severity_name(v->severity),
+		    res != NULL ? ": " : "", res != NULL ? res : "");
 		break;
 	}
 	free(stop);
@@ -443,7 +451,8 @@ md_stop(FILE *f, const struct verdict *v, const struct annotate_job *job)
 		break;
 	case OUT_RECORDED:
 	case OUT_NONE:
-		fprintf(f, "- **Action:** recorded only.\n");
+		fprintf(f, "- **Action:** recorded only%s%s.\n",
+		    res != NULL ? ": " : "", res != NULL ? res : "");
 		break;
 	case OUT_FAILED:
 		fprintf(f, "- **Action:** breaker could not stop the engine: "

@@ -461,6 +461,8 @@ daemon_run(struct daemon *d, int ready_fd)
 	memset(&wo, 0, sizeof wo);
 	wo.state_dir = d->job->dir;
 	wo.tracking_id = d->job->tracking_id;
+	wo.worker = d->worker;		/* only its descendants are the job */
+	wo.job_started = d->job->started;
 	wo.repository = d->job->repository;
 	wo.run_id = d->job->run_id;
 	wo.run_attempt = d->job->run_attempt;

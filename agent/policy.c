@@ -653,7 +653,7 @@ parse_signal(const char *s)
 /* ---- the configuration ---------------------------------------------- */
 
 static const char *const default_targets[] = {
-	"awf", "codex", "claude", "copilot", "gemini", "node",
+	"awf", "codex", "claude", "copilot", "gemini", "pi",
 };
 
 static char *

@@ -68,8 +68,13 @@ proc_pidfd_send_signal(int pidfd, int signo)
 #define PROC_SUBTREE_MAX	4096	/* descendants pinned at most */
 #define TRACKING_VAR		"RUNNER_TRACKING_ID="
 
+/*
+ * No bare `node`: on a runner it is as likely a test suite as an engine, and
+ * every engine CLI that node runs shows its name in argv[1] (`node
+ * /usr/local/bin/claude`), which matches that name.
+ */
 static const char *const proc_default_targets[] = {
-	"awf", "codex", "claude", "copilot", "gemini", "node",
+	"awf", "codex", "claude", "copilot", "gemini", "pi",
 };
 
 static int	proc_no_pidfd;
@@ -93,6 +98,7 @@ struct proc_ent {
 	enum proc_env	 env;
 	int		 job;
 	int		 inherited;
+	int		 decoy;		/* the job's id, not under its Worker */
 };
 
 struct proc_snap {
@@ -268,7 +274,15 @@ proc_read_env(struct proc_ent *e, const char *id)
 			e->env = ENV_UNREADABLE;
 		return;
 	}
-	if (proc_environ_has(env, len, id))
+	/*
+	 * Empty: the process is between the two halves of an exec (the
+	 * kernel has no environment to show yet), or was started with none.
+	 * Either way its parent's answer is the best there is, as for an
+	 * unreadable one; a kernel thread has no parent that carries an id.
+	 */
+	if (len == 0)
+		e->env = ENV_UNREADABLE;
+	else if (proc_environ_has(env, len, id))
 		e->env = ENV_MATCH;
 	free(env);
 }
@@ -297,7 +311,7 @@ proc_numeric(const char *s)
  * id, each one's environ is checked for it.
  */
 static int
-proc_snap_take(struct proc_snap *s, const char *id)
+proc_snap_take(struct proc_snap *s, const char *id, int all_argv)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -324,11 +338,10 @@ proc_snap_take(struct proc_snap *s, const char *id)
 		 * rest (a scan reads three files per process on the machine).
 		 * An ancestor such as the Worker is then known by comm alone.
 		 */
-		if (id != NULL) {
+		if (id != NULL)
 			proc_read_env(e, id);
-			if (e->env != ENV_OTHER)
-				proc_parse_cmdline(e);
-		}
+		if (all_argv || (id != NULL && e->env != ENV_OTHER))
+			proc_parse_cmdline(e);
 		s->n++;
 	}
 	closedir(d);
@@ -438,6 +451,47 @@ proc_inherits(const struct proc_snap *s, const struct proc_ent *e)
 	return 0;
 }
 
+/* Is `top` a strict ancestor of e (bounded against cycles)? */
+static int
+proc_under(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
+{
+	size_t	hops;
+
+	for (hops = 0; hops < s->n; hops++) {
+		if ((e = proc_snap_parent(s, e)) == NULL)
+			return 0;
+		if (e->pid == top)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * With the job's own Worker known, the job is what carries its id AND runs
+ * under that Worker. The rest that carries the id is marked a decoy: any
+ * process of the machine can copy the id into its environment.
+ */
+static void
+proc_mark_own(struct proc_snap *s, pid_t worker)
+{
+	struct proc_ent	*e;
+	size_t		 i;
+
+	for (i = 0; i < s->n; i++) {
+		e = &s->v[i];
+		if (e->pid == getpid() || e->state == 'Z')
+			continue;
+		if (e->env == ENV_MATCH ||
+		    (e->env == ENV_UNREADABLE && proc_inherits(s, e))) {
+			e->inherited = e->env == ENV_UNREADABLE;
+			if (proc_under(s, e, worker))
+				e->job = 1;
+			else
+				e->decoy = 1;
+		}
+	}
+}
+
 static void
 proc_mark_job(struct proc_snap *s, const struct proc_find_opts *o)
 {
@@ -447,6 +501,10 @@ proc_mark_job(struct proc_snap *s, const struct proc_find_opts *o)
 	size_t		 i;
 	int		 any_worker = 0;
 
+	if (o != NULL && o->worker_pid > 0) {
+		proc_mark_own(s, o->worker_pid);
+		return;
+	}
 	for (i = 0; i < s->n; i++) {
 		e = &s->v[i];
 		if (e->pid == getpid() || e->state == 'Z')
@@ -463,8 +521,10 @@ proc_mark_job(struct proc_snap *s, const struct proc_find_opts *o)
 		return;
 	for (i = 0; i < s->n; i++)
 		if (s->v[i].job &&
-		    proc_snap_worker(s, &s->v[i], worker) == NULL)
+		    proc_snap_worker(s, &s->v[i], worker) == NULL) {
 			s->v[i].job = 0;
+			s->v[i].decoy = 1;
+		}
 }
 
 static void
@@ -492,7 +552,7 @@ proc_find_job(const char *tracking_id, const struct proc_find_opts *o,
 	*out = NULL;
 	if (tracking_id == NULL || *tracking_id == '\0')
 		return 0;
-	if (proc_snap_take(&s, tracking_id) == -1)
+	if (proc_snap_take(&s, tracking_id, 0) == -1)
 		return -1;
 	proc_mark_job(&s, o);
 	for (i = 0; i < s.n; i++) {
@@ -601,14 +661,17 @@ proc_classify(const char *stat, char *cmdline, size_t cmdlen,
  */
 static int
 proc_excluded(const struct proc_snap *s, const struct proc_ent *e,
-    const char *worker)
+    const struct proc_find_opts *o)
 {
+	const char		*worker = proc_worker_name(o);
 	const struct proc_ent	*p;
 	int			 i, noprofile = 0, norc = 0;
 
 	if (e->pid == getpid() || proc_is_named(e, worker) ||
 	    proc_is_named(e, PROC_WORKER_NAME) ||
-	    proc_is_named(e, "Runner.Listener"))
+	    proc_is_named(e, "Runner.Listener") ||
+	    (o != NULL && o->worker_pid > 0 && (e->pid == o->worker_pid ||
+	    e->ppid == o->worker_pid)))
 		return 1;
 	if ((p = proc_snap_parent(s, e)) != NULL &&
 	    (proc_is_named(p, worker) || proc_is_named(p, PROC_WORKER_NAME)))
@@ -627,14 +690,14 @@ proc_excluded(const struct proc_snap *s, const struct proc_ent *e,
 static int
 proc_has_matching_ancestor(const struct proc_snap *s,
     const struct proc_ent *e, const char *name, enum proc_match kind,
-    const char *worker)
+    const struct proc_find_opts *o)
 {
 	size_t	hops;
 
 	for (hops = 0; hops < s->n; hops++) {
 		if ((e = proc_snap_parent(s, e)) == NULL || !e->job)
 			return 0;
-		if (!proc_excluded(s, e, worker) && proc_match(e, name) == kind)
+		if (!proc_excluded(s, e, o) && proc_match(e, name) == kind)
 			return 1;
 	}
 	return 0;
@@ -645,19 +708,19 @@ proc_has_matching_ancestor(const struct proc_snap *s,
  * sudo only relays); among equals the topmost, then the lowest pid.
  */
 static struct proc_ent *
-proc_pick(const struct proc_snap *s, const char *name, const char *worker,
-    enum proc_match *kindp)
+proc_pick(const struct proc_snap *s, const char *name,
+    const struct proc_find_opts *o, enum proc_match *kindp)
 {
 	enum proc_match	 kind, want;
 	size_t		 i;
 
 	for (want = MATCH_DIRECT; want <= MATCH_SUDO; want++) {
 		for (i = 0; i < s->n; i++) {
-			if (!s->v[i].job || proc_excluded(s, &s->v[i], worker))
+			if (!s->v[i].job || proc_excluded(s, &s->v[i], o))
 				continue;
 			kind = proc_match(&s->v[i], name);
 			if (kind != want || proc_has_matching_ancestor(s,
-			    &s->v[i], name, kind, worker))
+			    &s->v[i], name, kind, o))
 				continue;
 			*kindp = kind;
 			return &s->v[i];
@@ -666,11 +729,37 @@ proc_pick(const struct proc_snap *s, const char *name, const char *worker,
 	return NULL;
 }
 
+/*
+ * Processes that carry the job's id and look like an engine but are not
+ * under the job's Worker: never signalled, and named in the report.
+ */
+static void
+proc_note_decoys(const struct proc_snap *s, const char *const *names,
+    size_t n, struct proc_info *out)
+{
+	size_t	i, j;
+
+	for (i = 0; i < s->n; i++) {
+		if (!s->v[i].decoy)
+			continue;
+		for (j = 0; j < n; j++) {
+			if (names[j] == NULL || *names[j] == '\0' ||
+			    proc_match(&s->v[i], names[j]) == MATCH_NONE)
+				continue;
+			if (out->ndecoys++ == 0) {
+				out->decoy = s->v[i].pid;
+				snprintf(out->decoy_name,
+				    sizeof(out->decoy_name), "%s", names[j]);
+			}
+			break;
+		}
+	}
+}
+
 static int
 proc_choose(struct proc_snap *s, const char *const *names, size_t n,
     const struct proc_find_opts *o, struct proc_info *out)
 {
-	const char	*worker = proc_worker_name(o);
 	struct proc_ent	*e;
 	enum proc_match	 kind = MATCH_NONE;
 	size_t		 i;
@@ -682,12 +771,42 @@ proc_choose(struct proc_snap *s, const char *const *names, size_t n,
 	for (i = 0; i < n; i++) {
 		if (names[i] == NULL || *names[i] == '\0')
 			continue;
-		if ((e = proc_pick(s, names[i], worker, &kind)) != NULL) {
+		if ((e = proc_pick(s, names[i], o, &kind)) != NULL) {
 			proc_fill_info(e, names[i], kind == MATCH_SUDO, out);
+			proc_note_decoys(s, names, n, out);
 			return 0;
 		}
 	}
+	proc_note_decoys(s, names, n, out);
 	return -1;
+}
+
+ssize_t
+proc_list(const char *tracking_id, const struct proc_find_opts *o,
+    const char *match, struct proc_info **out)
+{
+	struct proc_snap	s;
+	size_t			i, n;
+
+	*out = NULL;
+	if (proc_snap_take(&s, tracking_id, match != NULL) == -1)
+		return -1;
+	if (tracking_id != NULL && *tracking_id != '\0')
+		proc_mark_job(&s, o);
+	*out = xcalloc(s.n ? s.n : 1, sizeof(**out));
+	for (i = 0, n = 0; i < s.n; i++) {
+		if (s.v[i].state == 'Z')
+			continue;	/* holds nothing, runs nothing */
+		proc_fill_info(&s.v[i], NULL, 0, &(*out)[n]);
+		(*out)[n].job = s.v[i].job;
+		if (match != NULL && !proc_excluded(&s, &s.v[i], o) &&
+		    proc_match(&s.v[i], match) != MATCH_NONE)
+			snprintf((*out)[n].name, sizeof((*out)[n].name), "%s",
+			    match);
+		n++;
+	}
+	proc_snap_free(&s);
+	return (ssize_t)n;
 }
 
 int
@@ -700,7 +819,7 @@ proc_find_engine_opts(const char *tracking_id, const char *const *names,
 	memset(out, 0, sizeof(*out));
 	if (tracking_id == NULL || *tracking_id == '\0')
 		return -1;
-	if (proc_snap_take(&s, tracking_id) == -1)
+	if (proc_snap_take(&s, tracking_id, 0) == -1)
 		return -1;
 	proc_mark_job(&s, o);
 	rv = proc_choose(&s, names, n, o, out);
@@ -961,7 +1080,8 @@ struct proc_stop {
 	struct proc_stop_result	 res;
 	struct proc_stop_sent	 sent[PROC_STOP_MAX_SENT];
 	char			 name[PROC_NAME_MAX];
-	char			 message[512];
+	char			 message[768];
+	struct proc_info	 found;		/* decoys seen by the search */
 };
 
 static void	proc_member_cb(evutil_socket_t, short, void *);
@@ -1128,20 +1248,6 @@ proc_is_collected(struct proc_stop *ps, pid_t pid)
 	return 0;
 }
 
-static int
-proc_descends(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
-{
-	size_t	hops;
-
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL)
-			return 0;
-		if (e->pid == top)
-			return 1;
-	}
-	return 0;
-}
-
 static void
 proc_pin_desc(struct proc_stop *ps, pid_t pid, unsigned long long start)
 {
@@ -1230,11 +1336,11 @@ proc_scan_desc(struct proc_stop *ps)
 	struct proc_ent		*e;
 	size_t			 i;
 
-	if (proc_snap_take(&s, NULL) == -1)
+	if (proc_snap_take(&s, NULL, 0) == -1)
 		return;
 	for (i = 0; i < s.n; i++) {
 		e = &s.v[i];
-		if (e->state != 'Z' && proc_descends(&s, e, ps->target->pid))
+		if (e->state != 'Z' && proc_under(&s, e, ps->target->pid))
 			proc_pin_desc(ps, e->pid, e->start);
 	}
 	proc_snap_free(&s);
@@ -1413,6 +1519,22 @@ proc_message(struct proc_stop *ps)
 	    "all gone" : "some still alive");
 }
 
+/* What was NOT signalled, when a look-alike was passed over. */
+static void
+proc_message_decoys(struct proc_stop *ps)
+{
+	const struct proc_info	*f = &ps->found;
+	size_t			 len = strlen(ps->message);
+
+	if (f->ndecoys == 0)
+		return;
+	snprintf(ps->message + len, sizeof(ps->message) - len,
+	    "; " PROC_NOT_SIGNALLED "%s (pid %d)%s, which carr%s this job's "
+	    "RUNNER_TRACKING_ID but %s not run under this job's Runner.Worker",
+	    f->decoy_name, (int)f->decoy, f->ndecoys > 1 ? " and others" : "",
+	    f->ndecoys > 1 ? "y" : "ies", f->ndecoys > 1 ? "do" : "does");
+}
+
 static void
 proc_finish(struct proc_stop *ps)
 {
@@ -1423,6 +1545,7 @@ proc_finish(struct proc_stop *ps)
 	ps->phase = PHASE_DONE;
 	evtimer_del(ps->timer);
 	proc_message(ps);
+	proc_message_decoys(ps);
 	event_active(ps->done, EV_TIMEOUT, 0);
 }
 
@@ -1563,9 +1686,11 @@ proc_stop_start(struct event_base *base, const struct proc_stop_args *a,
 		if (proc_ready_take(a->ready, &info) == -1 &&
 		    proc_find_engine_opts(a->tracking_id, stop.targets,
 		    stop.ntargets, &a->find, &info) == -1) {
+			ps->found = info;
 			proc_nothing(ps, a->tracking_id, &stop, &a->find);
 			return ps;
 		}
+		ps->found = info;
 		pid = info.pid;
 		start = info.start;
 		snprintf(ps->name, sizeof(ps->name), "%s", info.name);

@@ -1232,6 +1232,12 @@ tail_file_path(const struct tail_file *f)
 	return f->path;
 }
 
+int
+tail_file_fd(const struct tail_file *f)
+{
+	return f->fd;
+}
+
 void
 tail_file_get_stats(const struct tail_file *f, struct tail_file_stats *st)
 {

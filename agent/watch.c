@@ -3,6 +3,11 @@
  * numbered and persisted before it is acted on. Only the first fatal
  * verdict of a job stops the engine; every verdict is recorded, so the
  * annotations show every cause while the engine gets exactly one ladder.
+ *
+ * Between verdicts and actions stands the ownership gate (owner.h): the
+ * pipeline is pure and shared with replay, but acting on a job needs proof
+ * that the job wrote the line. A fatal verdict without it becomes a
+ * warning that stops nothing and says why.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +26,7 @@
 #include "job.h"
 #include "lines.h"
 #include "log.h"
+#include "owner.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "proc.h"
@@ -57,6 +63,7 @@ struct watch {
 	unsigned		 seq;
 
 	enum stop_state		 stop_state;
+	struct owner		*owner;		/* whose lines, found ahead */
 	struct proc_ready	*ready;		/* the engine, found ahead */
 	struct proc_stop	*stopping;
 	struct verdict		*stop_verdict;
@@ -279,6 +286,7 @@ stop_args(const struct watch *w, struct proc_stop_args *a)
 	a->tracking_id = w->opts.tracking_id;
 	a->stop = w->opts.stop != NULL ? w->opts.stop : policy_stop(w->policy);
 	a->find.ancestry = w->opts.ancestry;
+	a->find.worker_pid = w->opts.worker;
 	a->ready = w->ready;
 	a->before_signal = before_signal;
 	a->arg = (void *)w;
@@ -305,6 +313,35 @@ start_stop(struct watch *w, struct verdict *v)
 	w->stopping = proc_stop_start(w->base, &a, stop_done, w);
 }
 
+/*
+ * A fatal verdict acts on the job only for a line the job wrote: without
+ * that proof it becomes a warning, and says why.
+ */
+static void
+attribute(struct watch *w, struct verdict *v)
+{
+	char	 why[OWNER_WHY_MAX], *res;
+	int	 idx;
+
+	if (v->severity != SEVERITY_FATAL)
+		return;
+	idx = v->source != NULL ? policy_source_index(w->policy, v->source) :
+	    -1;
+	if (idx < 0 || (size_t)idx >= w->nsrc)
+		snprintf(why, sizeof why, "its source is unknown");
+	else if (owner_check(w->owner, (size_t)idx, v->source,
+	    w->src[idx].tf != NULL ? tail_file_fd(w->src[idx].tf) : -1, why,
+	    sizeof why))
+		return;
+	v->severity = SEVERITY_WARNING;
+	verdict_set(&v->action, "record");
+	xasprintf(&res, "the line could not be attributed to this job: %s; "
+	    "the fatal verdict became a warning and nothing was stopped", why);
+	verdict_set(&v->action_result, res);
+	log_warnx("verdict %u: %s", v->seq, res);
+	free(res);
+}
+
 /* What the verdict asks for, in the light of the mode and earlier stops. */
 static void
 decide(struct watch *w, struct verdict *v)
@@ -312,6 +349,7 @@ decide(struct watch *w, struct verdict *v)
 	int	observe = policy_mode(w->policy) == POLICY_OBSERVE || v->observe;
 	int	wants_stop;
 
+	attribute(w, v);
 	/* The pipeline names the rule's permitted action; a fatal rule with
 	 * none named stops (the policy's default for fatal rules). */
 	wants_stop = v->severity == SEVERITY_FATAL && (v->action == NULL ||
@@ -352,6 +390,11 @@ on_verdict(struct verdict *v, void *arg)
 	if (!first_stop) {
 		persist(w, v);
 		notify(w, v, 1);
+		/* An earlier verdict stopped the engine; this one's rule may
+		 * still ask for more (cancel-run). */
+		if (v->severity == SEVERITY_FATAL && !v->observe &&
+		    policy_mode(w->policy) != POLICY_OBSERVE)
+			github_act(w, v);
 		return;
 	}
 	/*
@@ -377,11 +420,14 @@ on_line(struct tail_file *tf, const char *line, size_t len, int flags,
 
 	pipeline_feed(s->w->pipe, s->idx, line, len, flags, now_epoch());
 	/*
-	 * Lines mean the job is running: keep its engine found, so that a
-	 * fatal line signals it at once instead of scanning /proc first.
-	 * After the feed, so a rescan never delays this line's verdict;
-	 * cheap when nothing is due (see proc_ready_refresh).
+	 * Lines mean the job is running: keep its engine found, and the
+	 * proof of whose lines these are, so that a fatal line signals at
+	 * once instead of scanning /proc first. After the feed, so a rescan
+	 * never delays this line's verdict; cheap when nothing is due (see
+	 * proc_ready_refresh, owner_refresh).
 	 */
+	owner_refresh(s->w->owner, s->idx, tail_file_name(tf),
+	    tail_file_fd(tf));
 	if (s->w->stop_state == STOP_NONE)
 		proc_ready_refresh(s->w->ready);
 }
@@ -438,6 +484,7 @@ watch_new(struct event_base *base, const struct policy *policy,
 	struct tail_options	 to;
 	const struct policy_source *ps;
 	struct proc_stop_args	 sa;
+	struct owner_opts	 oo;
 	size_t			 i;
 
 	w->base = base;
@@ -446,6 +493,12 @@ watch_new(struct event_base *base, const struct policy *policy,
 	TAILQ_INIT(&w->verdicts);
 	stop_args(w, &sa);
 	w->ready = proc_ready_new(&sa);	/* NULL without a tracking id */
+	memset(&oo, 0, sizeof oo);
+	oo.tracking_id = opts->tracking_id;
+	oo.find = sa.find;
+	oo.job_started = opts->job_started > 0 ? opts->job_started :
+	    now_epoch();
+	w->owner = owner_new(&oo, policy_nsources(policy));
 	w->pipe = pipeline_new(policy, on_verdict, w);
 	memset(&to, 0, sizeof to);
 	policy_tail_options(policy, &to);
@@ -469,6 +522,7 @@ watch_free(struct watch *w)
 	if (w->stopping != NULL)
 		proc_stop_cancel(w->stopping);
 	proc_ready_free(w->ready);
+	owner_free(w->owner);
 	if (w->gh != NULL)
 		github_free(w->gh);
 	tail_free(w->tail);

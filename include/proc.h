@@ -5,14 +5,21 @@
  * RUNNER_TRACKING_ID (the runner sets it for everything a step starts). A
  * process whose environ we may not read (a root `awf` behind `sudo` when
  * breaker is not root) belongs to the job when its nearest readable ancestor
- * does. Ancestry under Runner.Worker is then checked as configured: by
- * default (AUTO) it is required as soon as one job process has a Worker
- * ancestor, and waived when none has (tests, `breaker demo`, runners whose
- * Worker is named otherwise); the name is configurable.
+ * does. When the caller knows its own Worker (the daemon: the
+ * Runner.Worker that ran the started hook), a job process must descend from
+ * THAT pid: another job can read this job's tracking id from /proc and give
+ * it to a decoy of its own, under its own Worker, and a decoy must never be
+ * taken for the engine. Without a known Worker (`breaker watch`, the demo,
+ * tests), ancestry under a process named Runner.Worker is checked as
+ * configured: by default (AUTO) it is required as soon as one job process
+ * has a Worker ancestor, and waived when none has; the name is
+ * configurable.
  *
  * The engine is the first name of an ordered list that matches a job process
  * by comm, by basename of argv[0], or by basename of argv[1] (`node
- * /path/to/codex`); `sudo … awf …` matches through sudo's command word, but
+ * /path/to/codex`). A bare `node` is not in the default list: a job's node
+ * is as likely a test runner as an engine, and every engine CLI run by node
+ * shows its name in argv[1]; `sudo … awf …` matches through sudo's command word, but
  * the awf child itself is preferred when visible (sudo only relays). For one
  * name the topmost match wins. Never breaker itself, Runner.Worker,
  * Runner.Listener, nor the step's entry process (the Worker's child, or a
@@ -38,6 +45,8 @@ struct proc_ready;
 struct proc_stop;
 
 #define PROC_WORKER_NAME	"Runner.Worker"
+/* Starts the part of a stop's message naming what was passed over. */
+#define PROC_NOT_SIGNALLED	"not signalled: "
 #define PROC_NAME_MAX		64
 
 /* How strictly a job process must descend from the Worker. */
@@ -50,6 +59,8 @@ enum proc_ancestry {
 struct proc_find_opts {
 	const char		*worker;	/* NULL: Runner.Worker */
 	enum proc_ancestry	 ancestry;
+	pid_t			 worker_pid;	/* >0: the job's own Worker; a job
+						   process must descend from it */
 };
 
 struct proc_info {
@@ -60,6 +71,12 @@ struct proc_info {
 	char	name[PROC_NAME_MAX];	/* the target name that matched */
 	int	via_sudo;		/* matched as `sudo … name` */
 	int	inherited;		/* environ unreadable, parent's is */
+	int	job;			/* proc_list: one of the job's */
+	/* proc_find_engine: a process with the job's tracking id that
+	 * matched a target but not under the job's own Worker (a decoy) */
+	pid_t	decoy;
+	char	decoy_name[PROC_NAME_MAX];
+	size_t	ndecoys;
 };
 
 /*
@@ -69,6 +86,14 @@ struct proc_info {
  */
 ssize_t	proc_find_job(const char *tracking_id, const struct proc_find_opts *,
 	    struct proc_info **out);
+/*
+ * Every visible live process (no zombies), in pid order, each with
+ * `job` set as proc_find_job decides and `name` set to `match` when it
+ * matches that target name the way an engine is matched ("" otherwise).
+ * Returns the count, -1 on error (no /proc).
+ */
+ssize_t	proc_list(const char *tracking_id, const struct proc_find_opts *,
+	    const char *match, struct proc_info **out);
 /*
  * The engine: 0 and *out filled, or -1 when no job process matches any of
  * `names` (NULL, 0: the default list). opts NULL: PROC_ANCESTRY_AUTO.

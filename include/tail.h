@@ -59,6 +59,11 @@ struct tail_file *tail_add(struct tail *, const char *name, const char *path,
 		    int from_start, tail_line_cb, void *arg);
 const char	*tail_file_name(const struct tail_file *);
 const char	*tail_file_path(const struct tail_file *);
+/*
+ * The descriptor the lines are read from now (-1: none open), for a
+ * caller that must know which file they came from (owner.c); not to read.
+ */
+int		 tail_file_fd(const struct tail_file *);
 
 struct tail_file_stats {
 	int		open;		/* currently has the file open */

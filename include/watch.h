@@ -28,6 +28,9 @@ struct watch_opts {
 	const char		*state_dir;	/* verdict files go here */
 	const char		*tracking_id;	/* the job's processes; NULL: none */
 	enum proc_ancestry	 ancestry;	/* how to confirm a job process */
+	pid_t			 worker;	/* the job's own Runner.Worker; 0:
+						   unknown (ancestry decides) */
+	double			 job_started;	/* epoch s; 0: now */
 	const struct policy_stop *stop;	/* NULL: the policy's */
 	const char		*repository;	/* for the optional GitHub actions */
 	const char		*run_id;

@@ -98,7 +98,16 @@ if ! "$SQUID" -k parse -f "$T/squid.conf" >"$T/squid-parse.log" 2>&1; then
 	fail "squid -k parse rejected the configuration"
 	exit 1
 fi
-"$SQUID" -N -f "$T/squid.conf" >"$T/squid.out" 2>&1 &
+# On gh-aw Squid runs in a container (its own pid namespace), not as a job
+# process: breaker attributes its log to the job through the job's own awf
+# (agent/owner.c). As root, give Squid a pid namespace of its own the same
+# way; otherwise it is a host process outside the job, whose writes breaker
+# must not act on (checked below as such).
+CONTAINER=
+if [ "$(id -u)" -eq 0 ] && unshare --pid --fork --kill-child true 2>/dev/null; then
+	CONTAINER="unshare --pid --fork --kill-child"
+fi
+$CONTAINER "$SQUID" -N -f "$T/squid.conf" >"$T/squid.out" 2>&1 &
 SQUID_PID=$!
 up=0
 for _ in $(seq 1 100); do
@@ -218,12 +227,22 @@ summarise "$J1" >"$J1/summary" 2>"$J1/summary.err" || cat "$J1/summary.err"
 cat "$J1/summary" | cut -c1-300
 read -r _ rc dur left orphans < <(grep '^job ' "$J1/summary")
 first_fatal=$(awk '$1 == "verdict" && $3 == "fatal" { print $2; exit }' "$J1/summary")
-if [[ "$first_fatal" =~ ^($PROVIDER_RULE_RE)$ ]]; then
+if [ -z "$CONTAINER" ]; then
+	# Squid is a host process outside the job: its log is not the job's.
+	if grep -rq 'could not be attributed to this job: squid' "$J1"/s/*/verdict-*.json; then
+		pass "host squid (no container): its denial was not the job's; nothing stopped"
+	else
+		fail "host squid (no container): expected an unattributed verdict"
+	fi
+	echo "SKIP  the stop through the firewall's log needs root (a pid namespace for squid)"
+elif [[ "$first_fatal" =~ ^($PROVIDER_RULE_RE)$ ]]; then
 	pass "provider-host denial: breaker fired $first_fatal on squid's live access.log"
 else
 	fail "provider-host denial: first fatal verdict is '${first_fatal:-none}', expected /$PROVIDER_RULE_RE/"
 fi
-if [ "${rc:-0}" != 0 ] && awk -v d="${dur:-999}" 'BEGIN { exit !(d < 30) }'; then
+if [ -z "$CONTAINER" ]; then
+	:
+elif [ "${rc:-0}" != 0 ] && awk -v d="${dur:-999}" 'BEGIN { exit !(d < 30) }'; then
 	pass "provider-host denial: the job was stopped after ${dur}s (step exit $rc; alone it retries ~60 s)"
 else
 	fail "provider-host denial: step exit ${rc:-?} after ${dur:-?}s (expected a stop well before 30 s)"
@@ -231,7 +250,9 @@ fi
 [ "${left:-1}" = 0 ] && [ "${orphans:-1}" = 0 ] &&
 	pass "provider-host denial: nothing of the engine left after the step or the job" ||
 	fail "provider-host denial: processes left (after step: ${left:-?}, after job: ${orphans:-?})"
-if grep -q "^annotation ::error .*Rule $first_fatal" "$J1/summary" && grep -q 'api.openai.com' <(grep '^annotation' "$J1/summary"); then
+if [ -z "$CONTAINER" ]; then
+	:
+elif grep -q "^annotation ::error .*Rule $first_fatal" "$J1/summary" && grep -q 'api.openai.com' <(grep '^annotation' "$J1/summary"); then
 	pass "provider-host denial: the annotation names the rule and api.openai.com"
 else
 	fail "provider-host denial: no ::error annotation naming the rule and the host"

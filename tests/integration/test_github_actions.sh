@@ -46,6 +46,41 @@ else
 	pass "the token appears in no log, verdict or summary"
 fi
 
+# Issue 16 item 6: a later fatal verdict still takes the actions its rule
+# asks for. Rule test.first (stop only) stops the engine; test.cancel
+# (stop, cancel-run) fires right after, while the ladder runs: the run must
+# still be cancelled.
+cat >"$T/rules2.json" <<'EOF2'
+{ "version": 1, "rules": [ {
+  "id": "test.first", "title": "Test: fatal, stop only", "source": "engine",
+  "severity": "fatal", "match": { "regex": "^FATAL-FIRST" },
+  "actions": ["stop"] }, {
+  "id": "test.cancel", "title": "Test: fatal, cancel the run", "source": "engine",
+  "severity": "fatal", "match": { "regex": "^FATAL-CANCEL" },
+  "actions": ["stop", "cancel-run"] } ] }
+EOF2
+write_config "\"rules\": [\"$T/rules2.json\"], \"actions\": [\"stop\", \"cancel-run\"],
+  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
+    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+printf '%s\n' "OpenAI Codex v0.169.0" "FATAL-FIRST the engine is doomed" \
+    "FATAL-CANCEL and so is the run" >"$lines"
+write_step "$(engine_cmd --lines "'$lines'")"
+before=$(grep -c 'actions/runs/4242/cancel' "$EMU/requests.jsonl" 2>/dev/null || true)
+run_job "$T/job4" --repository octo/widgets --run-id 4242
+assert_hooks_ok "$T/job4"
+sd4=$(job_state_dir "$T/job4")
+[ "$(jget "$sd4/verdict-0001.json" 'r.get("rule_id")')" = test.first ] &&
+	[ "$(jget "$sd4/verdict-0001.json" 'r.get("stop_pid", 0) > 0')" = true ] &&
+	pass "the first fatal verdict stopped the engine" ||
+	fail "verdict 1: $(cat "$sd4"/verdict-0001.json)"
+after=$(grep -c 'actions/runs/4242/cancel' "$EMU/requests.jsonl" 2>/dev/null || true)
+[ "$after" -gt "${before:-0}" ] &&
+	pass "the later verdict's rule still cancelled the run" ||
+	fail "no cancel for the later verdict: $(cat "$EMU/requests.jsonl" 2>/dev/null)"
+api=$(jget "$sd4/verdict-0002.json" 'r.get("api_result")')
+[ "$api" != None ] && [ "$api" != null ] && pass "verdict 2 records the API outcome: $api" ||
+	fail "no api_result in verdict 2"
+
 # check-run allowed: when the job finishes, the daemon publishes the
 # "breaker" check run with the job's verdicts before it exits. GitHub takes
 # check runs from an App's token only: the file now holds an installation

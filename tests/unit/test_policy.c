@@ -139,7 +139,7 @@ test_builtin_defaults(void **state)
 	st = policy_stop(p);
 	assert_int_equal(st->ntargets, 6);
 	assert_string_equal(st->targets[0], "awf");
-	assert_string_equal(st->targets[5], "node");
+	assert_string_equal(st->targets[5], "pi");
 	assert_int_equal(st->nladder, 3);
 	assert_int_equal(st->ladder[0].signo, SIGINT);
 	assert_int_equal(st->ladder[0].wait_ms, 7500);

@@ -198,7 +198,7 @@ wait_ready(int n)
 	assert_int_equal(got, n);
 }
 
-static const struct proc_find_opts no_anc = { NULL, PROC_ANCESTRY_NONE };
+static const struct proc_find_opts no_anc = { .ancestry = PROC_ANCESTRY_NONE };
 
 static int
 setup(void **state)
@@ -453,7 +453,7 @@ test_worker_ancestry(void **state)
 {
 	const char *const	 aw[] = { "node", "awf", "codex" };
 	const char *const	 cx[] = { "codex" };
-	struct proc_find_opts	 o = { NULL, PROC_ANCESTRY_AUTO };
+	struct proc_find_opts	 o = { .ancestry = PROC_ANCESTRY_AUTO };
 	char			 node[PATH_MAX + 8], awf[PATH_MAX + 8];
 	struct proc_info	*v, info;
 	pid_t			 w, out;
@@ -491,6 +491,70 @@ test_worker_ancestry(void **state)
 	assert_int_equal(proc_find_engine_opts(trk, cx, 1, &o, &info), 0);
 	assert_int_equal(info.pid, out);
 	assert_int_equal(proc_find_job(trk, &o, &v), 4);
+	free(v);
+}
+
+/*
+ * Review F3: another job's decoy carries this job's tracking id under ITS
+ * Runner.Worker, started first (lower pid). With the daemon's own Worker
+ * known, only what runs under it is the job: the real awf is the engine,
+ * the decoy is named as not signalled, and a bare node is never a target.
+ */
+static void
+test_own_worker(void **state)
+{
+	const char *const	 aw[] = { "awf", "codex" };
+	struct proc_find_opts	 o = { .ancestry = PROC_ANCESTRY_AUTO };
+	char			 node[PATH_MAX + 8], awf[PATH_MAX + 8];
+	struct proc_info	*v, info;
+	pid_t			 theirs, mine, bare, w;
+	ssize_t			 n, i;
+	int			 nawf = 0;
+
+	snprintf(node, sizeof(node), "%s/node", tdir);
+	snprintf(awf, sizeof(awf), "%s/awf", tdir);
+	make_link("node", self_exe);
+	make_link("awf", self_exe);
+	/* their Worker -> node -> awf (the decoy), started first */
+	theirs = spawn("Runner.Worker", "spawn,spawn,sleep", trk, -1, node,
+	    awf, NULL);
+	wait_ready(1);
+	mine = spawn("Runner.Worker", "spawn,spawn,sleep", trk, -1, node, awf,
+	    NULL);
+	wait_ready(1);
+	/* a bare node test suite of this job, beside the engine */
+	bare = spawn("node", "sleep", trk, -1, NULL, NULL, NULL);
+	wait_ready(1);
+
+	o.worker_pid = mine;
+	n = proc_find_job(trk, &o, &v);
+	assert_int_equal(n, 2);		/* my entry node and my awf only */
+	for (i = 0; i < n; i++)
+		assert_int_equal(proc_find_worker(v[i].pid), mine);
+	free(v);
+	assert_int_equal(proc_find_engine_opts(trk, aw, 2, &o, &info), 0);
+	assert_string_equal(info.name, "awf");
+	assert_int_equal(proc_find_worker(info.pid), mine);
+	assert_true(info.ndecoys >= 1);	/* their node …/awf too */
+	assert_int_equal(proc_find_worker(info.decoy), theirs);
+	/* the default targets have no bare node */
+	o.worker_pid = 0;
+	o.ancestry = PROC_ANCESTRY_NONE;
+	assert_int_equal(proc_find_engine_opts(trk, NULL, 0, &o, &info), 0);
+	assert_int_not_equal(info.pid, bare);
+	assert_string_equal(info.name, "awf");
+	/* proc_list: every process, the job's flagged, awf named */
+	o.worker_pid = mine;
+	n = proc_list(trk, &o, "awf", &v);
+	assert_true(n > 4);
+	for (i = 0; i < n; i++) {
+		w = proc_find_worker(v[i].pid);
+		if (strcmp(v[i].name, "awf") != 0 || (w != mine && w != theirs))
+			continue;	/* other tests run beside us */
+		nawf++;
+		assert_int_equal(v[i].job, w == mine);
+	}
+	assert_int_equal(nawf, 2);	/* each awf; the entry node is no engine */
 	free(v);
 }
 
@@ -1014,6 +1078,7 @@ main(int argc, char **argv)
 		T(test_engine_order),
 		T(test_sudo),
 		T(test_worker_ancestry),
+		T(test_own_worker),
 		T(test_exists_and_worker),
 		T(test_stop_sigint),
 		T(test_ladder_to_kill),
