@@ -48,6 +48,7 @@ struct watch_source {
 	struct watch		*w;
 	size_t			 idx;
 	struct tail_file	*tf[POLICY_MAX_PATHS];	/* per alternative */
+	struct tail_file	*line_tf;	/* the one whose line is fed */
 	size_t			 ntf;
 };
 
@@ -330,8 +331,8 @@ attribute(struct watch *w, struct verdict *v)
 	if (idx < 0 || (size_t)idx >= w->nsrc)
 		snprintf(why, sizeof why, "its source is unknown");
 	else if (owner_check(w->owner, (size_t)idx, v->source,
-	    w->src[idx].tf != NULL ? tail_file_fd(w->src[idx].tf) : -1, why,
-	    sizeof why))
+	    w->src[idx].line_tf != NULL ? tail_file_fd(w->src[idx].line_tf) :
+	    -1, why, sizeof why))
 		return;
 	v->severity = SEVERITY_WARNING;
 	verdict_set(&v->action, "record");
@@ -418,6 +419,8 @@ on_line(struct tail_file *tf, const char *line, size_t len, int flags,
 {
 	struct watch_source	*s = arg;
 
+	/* A source may have several places: the gate asks about this one. */
+	s->line_tf = tf;
 	pipeline_feed(s->w->pipe, s->idx, line, len, flags, now_epoch());
 	/*
 	 * Lines mean the job is running: keep its engine found, and the
