@@ -1100,6 +1100,19 @@ valid_id(const char *s)
 }
 
 static void
+refs_free(struct policy_rule_ref *refs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(refs[i].id);
+		free(refs[i].where);
+		free(refs[i].path);
+	}
+	free(refs);
+}
+
+static void
 rule_free(struct policy_rule *r)
 {
 	size_t	i;
@@ -1123,6 +1136,8 @@ rule_free(struct policy_rule *r)
 	free(r->path);
 	free(r->where);
 	free(r->after_where);
+	refs_free(r->if_fired, r->nif_fired);
+	refs_free(r->unless_fired, r->nunless_fired);
 	free(r);
 }
 
@@ -1356,7 +1371,34 @@ rule_except(struct load *ld, struct policy_rule *r, const cJSON *arr,
 
 static const char *const rule_keys[] = { "id", "title", "source", "severity",
     "match", "except", "correlate", "message", "actions", "observe",
-    "samples", "override" };
+    "samples", "override", "if_fired", "unless_fired" };
+
+/* `if_fired` / `unless_fired`: rule ids, resolved once every file is in. */
+static void
+rule_refs(struct load *ld, const cJSON *o, const char *path, const char *key,
+    struct policy_rule_ref **refs, size_t *n)
+{
+	const cJSON	*arr, *c;
+	char		*sub;
+	size_t		 i = 0;
+
+	if ((arr = get_typed(ld, o, path, key, is_array,
+	    "an array of rule ids")) == NULL)
+		return;
+	*refs = xcalloc(cJSON_GetArraySize(arr) + 1, sizeof **refs);
+	cJSON_ArrayForEach(c, arr) {
+		xasprintf(&sub, "%s.%s[%zu]", path, key, i++);
+		if (!cJSON_IsString(c)) {
+			err(ld, sub, "must be a rule id", NULL);
+			free(sub);
+			continue;
+		}
+		(*refs)[*n].id = xstrdup(c->valuestring);
+		(*refs)[*n].where = where(ld, sub);
+		(*refs)[*n].path = sub;
+		(*n)++;
+	}
+}
 
 static struct policy_rule *
 rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
@@ -1459,6 +1501,9 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 		rule_samples(ld, r, c, path);
 	if ((c = get_typed(ld, o, path, "override", is_bool, "true or false")))
 		*override = cJSON_IsTrue(c);
+	rule_refs(ld, o, path, "if_fired", &r->if_fired, &r->nif_fired);
+	rule_refs(ld, o, path, "unless_fired", &r->unless_fired,
+	    &r->nunless_fired);
 	if (ld->nerrors != n0 || r->id == NULL) {
 		rule_free(r);
 		return NULL;
@@ -1659,6 +1704,31 @@ load_path(struct policy *p, const char *path, enum file_kind kind,
 	free(text);
 }
 
+/*
+ * A condition names a rule that exists (in any file); a disabled one never
+ * fires, so the condition stays valid after an administrator's `disable`.
+ */
+static void
+resolve_refs(struct policy *p, struct policy_rule *r,
+    struct policy_rule_ref *refs, size_t n, struct errbuf *eb)
+{
+	size_t	i;
+	int	k;
+
+	for (i = 0; i < n; i++) {
+		k = policy_rule_index(p, refs[i].id);
+		refs[i].idx = k == -1 ? POLICY_RULE_NONE : (size_t)k;
+		if (strcmp(refs[i].id, r->id) == 0)
+			errbuf_addf(eb, "%s: %s: a rule cannot depend on itself "
+			    "(\"%s\")\n", refs[i].where, refs[i].path,
+			    refs[i].id);
+		else if (k == -1 && rule_find(p, refs[i].id) == NULL)
+			errbuf_addf(eb, "%s: %s: unknown rule \"%s\" (the id "
+			    "of an earlier or later rule)\n", refs[i].where,
+			    refs[i].path, refs[i].id);
+	}
+}
+
 /* Resolve references across files, and build the active rule list. */
 static void
 finalize(struct policy *p, struct errbuf *eb)
@@ -1678,6 +1748,8 @@ finalize(struct policy *p, struct errbuf *eb)
 			p->rules[p->nrules++] = p->all[i];
 	for (i = 0; i < p->nrules; i++) {
 		r = p->rules[i];
+		resolve_refs(p, r, r->if_fired, r->nif_fired, eb);
+		resolve_refs(p, r, r->unless_fired, r->nunless_fired, eb);
 		if (r->kind != CORRELATE_SEQUENCE || r->after == NULL)
 			continue;
 		k = policy_rule_index(p, r->after);
