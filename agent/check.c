@@ -42,6 +42,22 @@ fired(struct pipeline *pl, size_t idx, int sev)
 	return sev == POLICY_SEVERITY_NONE ? st.hits : st.verdicts;
 }
 
+/* One sample line: its text and its source (the rule's own, or the one a
+ * {"source", "line"} item names). */
+static const char *
+sample_line(const struct policy *p, const cJSON *l, size_t *src)
+{
+	const cJSON	*s;
+
+	if (cJSON_IsString(l))
+		return l->valuestring;
+	s = cJSON_GetObjectItemCaseSensitive(l, "source");
+	if (cJSON_IsString(s) && policy_source_index(p, s->valuestring) >= 0)
+		*src = (size_t)policy_source_index(p, s->valuestring);
+	s = cJSON_GetObjectItemCaseSensitive(l, "line");
+	return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
 /*
  * Feed one sample (a line, or lines in order) to a fresh pipeline. Returns
  * the 1-based line on which the rule first fired, 0 if it never did.
@@ -52,7 +68,7 @@ run_sample(const struct policy *p, size_t idx, const cJSON *sample)
 	const struct policy_rule	*r = policy_rule(p, idx);
 	struct pipeline			*pl;
 	const cJSON			*l;
-	size_t				 n = 0, at = 0;
+	size_t				 n = 0, at = 0, src;
 	const char			*s;
 
 	pl = pipeline_new(p, on_verdict, NULL);
@@ -63,10 +79,10 @@ run_sample(const struct policy *p, size_t idx, const cJSON *sample)
 	} else
 		cJSON_ArrayForEach(l, sample) {
 			n++;
-			if (!cJSON_IsString(l))
+			src = r->source_idx;
+			if ((s = sample_line(p, l, &src)) == NULL)
 				continue;
-			s = l->valuestring;
-			pipeline_feed(pl, r->source_idx, s, strlen(s), 0, -1);
+			pipeline_feed(pl, src, s, strlen(s), 0, -1);
 			if (at == 0 && fired(pl, idx, r->severity))
 				at = n;
 		}

@@ -48,6 +48,7 @@ struct ccase {
 	char		*skipped;	/* files of sources the policy lacks */
 	size_t		 nskipped;
 	char		*error;		/* the case could not be judged */
+	int		 unread;	/* no file of a source the policy has */
 };
 
 /* One row of a confusion matrix: label x outcome counts for a key. */
@@ -221,7 +222,7 @@ run_case(struct corpus *co, struct ccase *c)
 {
 	struct replay	*r;
 	char		**names, **paths, *name;
-	size_t		 n, i;
+	size_t		 n, i, nread = 0;
 
 	names = list_dir(c->dir, &n);
 	paths = xcalloc(n + 1, sizeof *paths);
@@ -236,10 +237,16 @@ run_case(struct corpus *co, struct ccase *c)
 		if (replay_add_source(r, name, paths[i]) == -1) {
 			append(&c->skipped, ", ", names[i]);
 			c->nskipped++;
-		}
+		} else
+			nread++;
 		free(name);
 	}
-	if (replay_run(r) == -1)
+	/* Nothing this policy reads: no outcome to compare (a corpus may
+	 * hold cases for sources another configuration has). */
+	c->unread = nread == 0;
+	if (c->unread)
+		;
+	else if (replay_run(r) == -1)
 		c->error = xstrdup("a file could not be read");
 	else
 		judge(c, replay_verdicts(r));
@@ -343,7 +350,7 @@ tabulate(const struct corpus *co, int by_class, size_t *n)
 	for (i = 0; i < co->ncases; i++) {
 		const struct ccase *c = &co->cases[i];
 
-		if (c->error != NULL)
+		if (c->error != NULL || c->unread)
 			continue;
 		r = row_get(&rows, n, by_class ? c->klass : c->engine);
 		r->m[c->label][c->outcome]++;
@@ -370,16 +377,22 @@ rows_free(struct row *rows, size_t n)
 }
 
 static int
+judged(const struct ccase *c)
+{
+	return c->error == NULL && !c->unread;
+}
+
+static int
 false_stop(const struct ccase *c)
 {
-	return c->error == NULL && c->outcome == OUT_STOP &&
+	return judged(c) && c->outcome == OUT_STOP &&
 	    c->label != LABEL_FATAL;
 }
 
 static int
 missed_fatal(const struct ccase *c)
 {
-	return c->error == NULL && c->label == LABEL_FATAL &&
+	return judged(c) && c->label == LABEL_FATAL &&
 	    c->outcome != OUT_STOP;
 }
 
@@ -429,7 +442,7 @@ report_text(const struct corpus *co, const char *dir, unsigned nfs,
 		const struct ccase *c = &co->cases[i];
 
 		skipped += c->nskipped > 0;
-		if (c->error != NULL)
+		if (!judged(c))
 			continue;
 		if (c->label == LABEL_FATAL) {
 			fatal++;
@@ -464,7 +477,7 @@ report_text(const struct corpus *co, const char *dir, unsigned nfs,
 	for (any = 0, i = 0; i < co->ncases; i++) {
 		const struct ccase *c = &co->cases[i];
 
-		if (c->error != NULL || missed_fatal(c) || false_stop(c) ||
+		if (!judged(c) || missed_fatal(c) || false_stop(c) ||
 		    (int)c->outcome == c->label)
 			continue;
 		if (!any++)
@@ -482,9 +495,11 @@ report_text(const struct corpus *co, const char *dir, unsigned nfs,
 	for (any = 0, i = 0; i < co->ncases; i++)
 		if (co->cases[i].nskipped > 0) {
 			if (!any++)
-				printf("\nskipped sources:\n");
-			printf("  %s: %s\n", co->cases[i].id,
-			    co->cases[i].skipped);
+				printf("\nskipped sources (files of sources the "
+				    "policy does not have):\n");
+			printf("  %s: %s%s\n", co->cases[i].id,
+			    co->cases[i].skipped, co->cases[i].unread ?
+			    " (nothing else: the case is not judged)" : "");
 		}
 	printf("\nfatal cases stopped: %u of %u; other cases not stopped: %u "
 	    "of %u\n", caught, fatal, spared, healthy);
@@ -540,6 +555,8 @@ report_json(const struct corpus *co, const char *dir, unsigned nfs,
 		cJSON_AddStringToObject(o, "class", c->klass);
 		if (c->error != NULL)
 			cJSON_AddStringToObject(o, "error", c->error);
+		else if (c->unread)
+			cJSON_AddStringToObject(o, "outcome", "not-judged");
 		else {
 			cJSON_AddStringToObject(o, "label",
 			    label_names[c->label]);
@@ -597,7 +614,7 @@ int
 corpus_evaluate(const struct policy *p, const char *dir, int json)
 {
 	struct corpus	co;
-	unsigned	nfs = 0, nmiss = 0, nerr = 0;
+	unsigned	nfs = 0, nmiss = 0, nerr = 0, nunread = 0;
 	size_t		i;
 
 	if (!is_dir(dir)) {
@@ -618,6 +635,14 @@ corpus_evaluate(const struct policy *p, const char *dir, int json)
 		nfs += false_stop(&co.cases[i]);
 		nmiss += missed_fatal(&co.cases[i]);
 		nerr += co.cases[i].error != NULL;
+		nunread += co.cases[i].unread;
+	}
+	if (nunread == co.ncases) {
+		fprintf(stderr, "breaker check: --corpus %s: no case holds a "
+		    "file of a source the policy has (%s)\n", dir,
+		    policy_describe(p));
+		corpus_free(&co);
+		return 2;
 	}
 	if (json)
 		report_json(&co, dir, nfs, nmiss, nerr);

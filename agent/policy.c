@@ -1318,6 +1318,22 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
 	free(sp);
 }
 
+/* A sample line: a string (the rule's own source), or a line of another
+ * source, {"source": NAME, "line": TEXT}, for rules that depend on it. */
+static int
+sample_line_ok(const struct policy *p, const cJSON *l)
+{
+	const cJSON	*src, *line;
+
+	if (cJSON_IsString(l))
+		return 1;
+	src = cJSON_GetObjectItemCaseSensitive(l, "source");
+	line = cJSON_GetObjectItemCaseSensitive(l, "line");
+	return cJSON_IsObject(l) && cJSON_GetArraySize(l) == 2 &&
+	    cJSON_IsString(src) && cJSON_IsString(line) &&
+	    policy_source_index(p, src->valuestring) != -1;
+}
+
 static void
 rule_samples(struct load *ld, struct policy_rule *r, const cJSON *s,
     const char *path)
@@ -1337,11 +1353,13 @@ rule_samples(struct load *ld, struct policy_rule *r, const cJSON *s,
 			xasprintf(&sub, "%s.%s[%zu]", sp, keys[k], i++);
 			if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 0) {
 				cJSON_ArrayForEach(l, it)
-					if (!cJSON_IsString(l))
+					if (!sample_line_ok(ld->p, l))
 						break;
 				if (l != NULL)
-					err(ld, sub, "must hold only strings",
-					    NULL);
+					err(ld, sub, "must hold only lines",
+					    "a string, or {\"source\": NAME, "
+					    "\"line\": TEXT} for a line of "
+					    "another source");
 			} else if (!cJSON_IsString(it))
 				err(ld, sub, "must be a line or a non-empty "
 				    "array of lines", NULL);

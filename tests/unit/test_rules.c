@@ -225,7 +225,7 @@ sample_fires(const cJSON *rule, const cJSON *sample)
 	struct fired	 f;
 	uint64_t	 before = 0;
 	double		 now = T0;
-	int		 src, n, i, got = 0;
+	int		 src, lsrc, n, i, got = 0;
 
 	src = source_index(rule_str(rule, "source"));
 	memset(&f, 0, sizeof(f));
@@ -235,10 +235,16 @@ sample_fires(const cJSON *rule, const cJSON *sample)
 	for (i = 0; i < n; i++) {
 		line = cJSON_IsArray(sample) ?
 		    cJSON_GetArrayItem(sample, i) : sample;
+		lsrc = src;
+		if (cJSON_IsObject(line)) {	/* {"source", "line"} */
+			lsrc = source_index(cJSON_GetObjectItemCaseSensitive(
+			    line, "source")->valuestring);
+			line = cJSON_GetObjectItemCaseSensitive(line, "line");
+		}
 		assert_true(cJSON_IsString(line));
 		fired_clear(&f);
 		before = rule_hits(pl, id);
-		feed(pl, src, line->valuestring, strlen(line->valuestring),
+		feed(pl, lsrc, line->valuestring, strlen(line->valuestring),
 		    now);
 		now += 1;
 	}
