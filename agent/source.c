@@ -601,17 +601,65 @@ source_tool_header(const char *s, size_t n)
 	return ends_with_word(s, k - 1, "exited");
 }
 
+static int
+is_line(const char *s, size_t n, const char *word)
+{
+	return n == strlen(word) && memcmp(s, word, n) == 0;
+}
+
+static int
+starts(const char *s, size_t n, const char *prefix)
+{
+	return n >= strlen(prefix) && memcmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A header after which codex prints the agent's words. */
+static int
+prose_header(const char *s, size_t n)
+{
+	return is_line(s, n, "codex") || is_line(s, n, "thinking") ||
+	    is_line(s, n, "tokens used");
+}
+
+/* A line only codex, its harness or AWF prints, which ends the prose. */
+static int
+prose_end(const char *s, size_t n)
+{
+	const char	*h;
+
+	if (is_line(s, n, "exec") || is_line(s, n, "user") ||
+	    is_line(s, n, "file update") || is_line(s, n, "file update:") ||
+	    starts(s, n, "mcp: ") || starts(s, n, "mcp startup: ") ||
+	    starts(s, n, "OpenAI Codex v") || starts(s, n, "[INFO] ") ||
+	    starts(s, n, "[WARN] ") || starts(s, n, "[ERROR] "))
+		return 1;
+	return n > 10 && s[0] == '[' && (h = memchr(s, ']', n)) != NULL &&
+	    h - s > 9 && memcmp(h - 8, "-harness", 8) == 0;
+}
+
 int
 source_context_quoted(struct source_context *c, const char *s, size_t n)
 {
+	if (!c->codex && starts(s, n, "OpenAI Codex v"))
+		c->codex = 1;
 	/* A header ends any block before it: codex prints nothing between a
 	 * block and the next event's header. */
 	if (source_tool_header(s, n)) {
 		c->tool_left = SOURCE_TOOL_OUTPUT_LINES;
+		c->prose = 0;
 		return 0;
 	}
-	if (c->tool_left == 0)
+	if (c->tool_left > 0) {
+		c->tool_left--;
+		return 1;
+	}
+	if (!c->codex)
 		return 0;
-	c->tool_left--;
-	return 1;
+	if (prose_header(s, n)) {
+		c->prose = 1;
+		return 0;
+	}
+	if (c->prose && prose_end(s, n))
+		c->prose = 0;
+	return c->prose;
 }

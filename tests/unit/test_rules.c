@@ -696,6 +696,52 @@ test_tool_output_is_not_codex(void **state)
 	pipeline_free(pl);
 }
 
+/*
+ * The agent's own words in codex's human transcript (after its `codex`,
+ * `thinking` or `tokens used` header, once codex's banner has been seen)
+ * are the model's text: a quoted fatal line there is no verdict. The next
+ * line only codex, its harness or AWF prints ends the prose.
+ */
+static void
+test_agent_prose_is_not_codex(void **state)
+{
+	static const char *const lines[] = {
+		"OpenAI Codex v0.171.0",
+		"--------",
+		"codex",
+		"The reporter sees this after Re-connecting... 5/5:",
+		"",
+		"\xe2\x96\xa0 exceeded retry limit, last status: 401 Unauthorized, request id: x",
+		"ERROR: unexpected status 401 Unauthorized: Missing bearer or basic authentication in header",
+		"tokens used",
+		"17",
+		"ERROR: Quota exceeded. Check your plan and billing details.",
+		"[codex-harness] attempt 1 done: exitCode=0",
+	};
+	struct pipeline	*pl;
+	struct fired	 f;
+	size_t		 i;
+	const char	*real = "ERROR: unexpected status 401 Unauthorized: "
+	    "Incorrect API key provided: sk-****";
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	pl = pipeline_new(pol, on_verdict, &f);
+	assert_non_null(pl);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		feed(pl, source_index("engine"), lines[i], strlen(lines[i]),
+		    T0 + i);
+	for (i = 0; i < f.n; i++)
+		print_error("fired: %s\n", f.ids[i]);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(pipeline_quoted(pl, source_index("engine")), 6);
+	feed(pl, source_index("engine"), real, strlen(real), T0 + 100);
+	assert_int_equal(f.n, 1);
+	assert_string_equal(f.ids[0], "codex.auth.unauthorized");
+	fired_clear(&f);
+	pipeline_free(pl);
+}
+
 int
 main(void)
 {
@@ -707,6 +753,7 @@ main(void)
 		cmocka_unit_test(test_lone_reconnect_is_silent),
 		cmocka_unit_test(test_sample_logs),
 		cmocka_unit_test(test_tool_output_is_not_codex),
+		cmocka_unit_test(test_agent_prose_is_not_codex),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
