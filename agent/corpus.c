@@ -504,7 +504,7 @@ report_text(const struct corpus *co, const char *dir, unsigned nfs,
 	printf("\nfatal cases stopped: %u of %u; other cases not stopped: %u "
 	    "of %u\n", caught, fatal, spared, healthy);
 	printf("result: %s: %u false stop%s, %u missed fatal%s",
-	    nfs + nmiss + nerr ? "FAILED" : "ok", nfs, nfs == 1 ? "" : "s",
+	    (nfs + nmiss + nerr) > 0 ? "FAILED" : "ok", nfs, nfs == 1 ? "" : "s",
 	    nmiss, nmiss == 1 ? "" : "s");
 	if (nerr > 0)
 		printf(", %u case%s not judged", nerr, nerr == 1 ? "" : "s");
