@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "corpus.h"
 #include "file.h"
 #include "log.h"
 #include "pipeline.h"
@@ -43,6 +44,22 @@ fired(struct pipeline *pl, size_t idx, int sev)
 	return sev == POLICY_SEVERITY_NONE ? st.hits : st.verdicts;
 }
 
+/* One sample line: its text and its source (the rule's own, or the one a
+ * {"source", "line"} item names). */
+static const char *
+sample_line(const struct policy *p, const cJSON *l, size_t *src)
+{
+	const cJSON	*s;
+
+	if (cJSON_IsString(l))
+		return l->valuestring;
+	s = cJSON_GetObjectItemCaseSensitive(l, "source");
+	if (cJSON_IsString(s) && policy_source_index(p, s->valuestring) >= 0)
+		*src = (size_t)policy_source_index(p, s->valuestring);
+	s = cJSON_GetObjectItemCaseSensitive(l, "line");
+	return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
 /*
  * Feed one sample (a line, or lines in order) to a fresh pipeline. Returns
  * the 1-based line on which the rule first fired, 0 if it never did.
@@ -53,7 +70,7 @@ run_sample(const struct policy *p, size_t idx, const cJSON *sample)
 	const struct policy_rule	*r = policy_rule(p, idx);
 	struct pipeline			*pl;
 	const cJSON			*l;
-	size_t				 n = 0, at = 0;
+	size_t				 n = 0, at = 0, src;
 	const char			*s;
 
 	pl = pipeline_new(p, on_verdict, NULL);
@@ -64,10 +81,10 @@ run_sample(const struct policy *p, size_t idx, const cJSON *sample)
 	} else
 		cJSON_ArrayForEach(l, sample) {
 			n++;
-			if (!cJSON_IsString(l))
+			src = r->source_idx;
+			if ((s = sample_line(p, l, &src)) == NULL)
 				continue;
-			s = l->valuestring;
-			pipeline_feed(pl, r->source_idx, s, strlen(s), 0, -1);
+			pipeline_feed(pl, src, s, strlen(s), 0, -1);
 			if (at == 0 && fired(pl, idx, r->severity))
 				at = n;
 		}
@@ -76,7 +93,8 @@ run_sample(const struct policy *p, size_t idx, const cJSON *sample)
 }
 
 static int
-check_rule_samples(const struct policy *p, size_t idx, int *nsamples)
+check_rule_samples(const struct policy *p, size_t idx, int *nsamples,
+    FILE *out)
 {
 	const struct policy_rule	*r = policy_rule(p, idx);
 	const cJSON			*arr, *it;
@@ -92,7 +110,7 @@ check_rule_samples(const struct policy *p, size_t idx, int *nsamples)
 		last = cJSON_IsArray(it) ? (size_t)cJSON_GetArraySize(it) : 1;
 		at = run_sample(p, idx, it);
 		if (at != last) {
-			printf("%s: %s.samples.fire[%zu]: rule %s %s\n",
+			fprintf(out, "%s: %s.samples.fire[%zu]: rule %s %s\n",
 			    r->where, r->path, k, r->id, at == 0 ?
 			    "did not fire" : "fired before the last line");
 			bad = 1;
@@ -104,7 +122,7 @@ check_rule_samples(const struct policy *p, size_t idx, int *nsamples)
 	cJSON_ArrayForEach(it, arr) {
 		(*nsamples)++;
 		if ((at = run_sample(p, idx, it)) != 0) {
-			printf("%s: %s.samples.silent[%zu]: rule %s fired on "
+			fprintf(out, "%s: %s.samples.silent[%zu]: rule %s fired on "
 			    "line %zu of the sample\n", r->where, r->path, k,
 			    r->id, at);
 			bad = 1;
@@ -148,7 +166,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: breaker check [--sandbox] [--no-defaults] "
-	    "[--config FILE] [FILE...]\n");
+	    "[--config FILE] [--policy FILE]... [FILE...]\n"
+	    "       breaker check --corpus DIR [--json] [--no-defaults] "
+	    "[--config FILE]\n"
+	    "                     [--policy FILE]...\n");
 }
 
 int
@@ -158,6 +179,9 @@ cmd_check(int argc, char **argv)
 		{ "sandbox",	 no_argument,		NULL, 's' },
 		{ "no-defaults", no_argument,		NULL, 'n' },
 		{ "config",	 required_argument,	NULL, 'c' },
+		{ "policy",	 required_argument,	NULL, 'p' },
+		{ "corpus",	 required_argument,	NULL, 'C' },
+		{ "json",	 no_argument,		NULL, 'j' },
 		{ "help",	 no_argument,		NULL, 'h' },
 		{ NULL,		 0,			NULL, 0 }
 	};
@@ -165,12 +189,16 @@ cmd_check(int argc, char **argv)
 	struct policy		*p;
 	const char		**files;
 	char			*errors = NULL;
-	const char		*env;
+	const char		*env, *corpus = NULL;
 	size_t			 i, nfiles = 0;
-	int			 ch, sandbox = 0, bad = 0, nsamples = 0;
+	int			 ch, sandbox = 0, bad = 0, nsamples = 0, json = 0;
+	int			 rc;
+	FILE			*out;
 
 	memset(&a, 0, sizeof a);
-	while ((ch = getopt_long(argc, argv, "snc:h", longopts, NULL)) != -1) {
+	files = xcalloc(argc + 1, sizeof *files);
+	while ((ch = getopt_long(argc, argv, "snc:p:C:jh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			sandbox = 1;
@@ -181,15 +209,30 @@ cmd_check(int argc, char **argv)
 		case 'c':
 			a.config = optarg;
 			break;
+		case 'p':
+			files[nfiles++] = optarg;
+			break;
+		case 'C':
+			corpus = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
 		case 'h':
 			usage();
+			free(files);
 			return 0;
 		default:
 			usage();
+			free(files);
 			return 2;
 		}
 	}
-	files = xcalloc(argc + 1, sizeof *files);
+	if (json && corpus == NULL) {
+		fprintf(stderr, "breaker check: --json goes with --corpus\n");
+		free(files);
+		return 2;
+	}
 	for (i = optind; i < (size_t)argc; i++) {
 		if (is_config(argv[i])) {
 			if (a.config != NULL) {
@@ -203,7 +246,7 @@ cmd_check(int argc, char **argv)
 		} else
 			files[nfiles++] = argv[i];
 	}
-	if (a.config == NULL && optind == argc &&
+	if (a.config == NULL && optind == argc && nfiles == 0 &&
 	    (env = getenv("BREAKER_CONFIG")) != NULL && *env != '\0')
 		a.config = env;
 	a.rule_files = files;
@@ -214,14 +257,24 @@ cmd_check(int argc, char **argv)
 		free(files);
 		return 2;
 	}
+	/* with --json, stdout holds the corpus report alone */
+	out = json ? stderr : stdout;
 	for (i = 0; i < policy_nrules(p); i++)
-		bad |= check_rule_samples(p, i, &nsamples);
-	printf("%s: %s; %zu rules, %d samples %s\n", bad ? "FAILED" : "ok",
-	    policy_describe(p), policy_nrules(p), nsamples, bad ?
+		bad |= check_rule_samples(p, i, &nsamples, out);
+	fprintf(out, "%s: %s; %zu rules, %d samples %s\n", bad ? "FAILED" :
+	    "ok", policy_describe(p), policy_nrules(p), nsamples, bad ?
 	    "checked, some misbehave" : "behave as written");
 	if (sandbox)
-		sandbox_print(stdout);
+		sandbox_print(out);
+	rc = bad ? 2 : 0;
+	if (corpus != NULL) {
+		if (!json)
+			printf("\n");
+		fflush(out);
+		if ((i = corpus_evaluate(p, corpus, json)) > (size_t)rc)
+			rc = (int)i;
+	}
 	policy_free(p);
 	free(files);
-	return bad ? 2 : 0;
+	return rc;
 }

@@ -32,7 +32,7 @@ static const struct subcommand subcommands[] = {
 	{ "replay", cmd_replay,
 	  "replay --source NAME=FILE... [--policy FILE]... [--json]",
 	  "run the pipeline offline over whole files and report" },
-	{ "check", cmd_check, "check [--sandbox] [FILE...]",
+	{ "check", cmd_check, "check [--sandbox] [--policy FILE]... [FILE...] | check --corpus DIR [--json]",
 	  "validate configuration and rule files" },
 	{ "tail", cmd_tail, "tail [--from-start] FILE...",
 	  "print lines exactly as the tailer delivers them" },

@@ -788,6 +788,11 @@ litset_better(const struct match_litset *b, const struct match_litset *a)
 {
 	if (a->n == 0)
 		return 1;
+	/* A literal shorter than the gate's q-gram (4 bytes) shrinks the
+	 * gate's stride to 1 for every line of the source: any number of
+	 * longer literals is cheaper. */
+	if ((litset_min(b) >= 4) != (litset_min(a) >= 4))
+		return litset_min(b) >= 4;
 	if (b->n != a->n)
 		return b->n < a->n;
 	return litset_min(b) > litset_min(a);

@@ -29,6 +29,7 @@ struct prule {
 	int				*lit;	/* gate literal ids, or NULL */
 	size_t				 nlit;
 	uint64_t			 hits;
+	uint64_t			 fired;		/* incl. `none` rules */
 	uint64_t			 verdicts;
 	uint64_t			 capped;	/* over the caps */
 	uint64_t			 gave_up;	/* regex hit a limit */
@@ -39,6 +40,9 @@ struct prule {
 struct psource {
 	uint64_t	 lines;
 	uint64_t	 malformed;
+	uint64_t	 quoted;	/* tool output, offered to no rule */
+	struct source_context ctx;
+	int		 track;		/* follow ctx (not for squid) */
 	size_t		*rules;
 	size_t		 nrules;
 	struct match_gate *gate;	/* NULL: no rule has literals */
@@ -162,6 +166,9 @@ pipeline_new(const struct policy *policy, pipeline_verdict_cb cb, void *arg)
 		    sizeof *s->rules);
 		s->rules[s->nrules++] = i;
 	}
+	for (i = 0; i < pl->nsrc; i++)
+		pl->src[i].track = policy_source(policy, i)->format !=
+		    SOURCE_SQUID;
 	for (i = 0; i < pl->nrules; i++) {
 		r = pl->rules[i].r;
 		if (r->reset_by != NULL) {
@@ -328,6 +335,7 @@ fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
 	size_t				 own;
 
 	correlate_set_fired(g);
+	pr->fired++;
 	if (r->severity == POLICY_SEVERITY_NONE)
 		return;		/* counted, never a verdict */
 	if (over_cap(pl, pr))
@@ -466,6 +474,29 @@ excepted(struct pipeline *pl, const struct policy_rule *r,
 	return yes;
 }
 
+static int
+any_fired(const struct pipeline *pl, const struct policy_rule_ref *refs,
+    size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (refs[i].idx != POLICY_RULE_NONE &&
+		    pl->rules[refs[i].idx].fired > 0)
+			return 1;
+	return 0;
+}
+
+/* The rule's `if_fired` / `unless_fired` conditions on what this job has
+ * already shown (e.g. that the api-proxy carries inference). */
+static int
+conditions_hold(const struct pipeline *pl, const struct policy_rule *r)
+{
+	if (r->nif_fired > 0 && !any_fired(pl, r->if_fired, r->nif_fired))
+		return 0;
+	return !any_fired(pl, r->unless_fired, r->nunless_fired);
+}
+
 /*
  * A regex that gives up on a line (PCRE2's match limit, a catastrophic
  * pattern on hostile text) makes the line a no-match for that rule, even
@@ -522,6 +553,10 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 		now = pl->clock;
 	} else
 		pl->clock = now;
+	if (s->track && source_context_quoted(&s->ctx, line, len)) {
+		s->quoted++;	/* a tool's output, not the engine's voice */
+		goto done;
+	}
 	if (s->gate != NULL && !match_gate_scan(s->gate, line, len, found) &&
 	    s->ungated == 0)
 		goto done;	/* the common case: nothing here for anyone */
@@ -529,7 +564,7 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 		pr = &pl->rules[s->rules[i]];
 		if (pr->lit != NULL && !gate_open(pr, found))
 			continue;
-		if (!rule_matches(pl, pr, &ev))
+		if (!conditions_hold(pl, pr->r) || !rule_matches(pl, pr, &ev))
 			continue;
 		if (lazy) {
 			lazy = 0;
@@ -586,6 +621,12 @@ uint64_t
 pipeline_lines(const struct pipeline *pl, size_t source)
 {
 	return source < pl->nsrc ? pl->src[source].lines : 0;
+}
+
+uint64_t
+pipeline_quoted(const struct pipeline *pl, size_t source)
+{
+	return source < pl->nsrc ? pl->src[source].quoted : 0;
 }
 
 uint64_t

@@ -1311,6 +1311,19 @@ valid_id(const char *s)
 }
 
 static void
+refs_free(struct policy_rule_ref *refs, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(refs[i].id);
+		free(refs[i].where);
+		free(refs[i].path);
+	}
+	free(refs);
+}
+
+static void
 rule_free(struct policy_rule *r)
 {
 	size_t	i;
@@ -1336,6 +1349,8 @@ rule_free(struct policy_rule *r)
 	free(r->after_where);
 	free(r->reset_by);
 	free(r->reset_where);
+	refs_free(r->if_fired, r->nif_fired);
+	refs_free(r->unless_fired, r->nunless_fired);
 	free(r);
 }
 
@@ -1528,6 +1543,22 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
 	free(sp);
 }
 
+/* A sample line: a string (the rule's own source), or a line of another
+ * source, {"source": NAME, "line": TEXT}, for rules that depend on it. */
+static int
+sample_line_ok(const struct policy *p, const cJSON *l)
+{
+	const cJSON	*src, *line;
+
+	if (cJSON_IsString(l))
+		return 1;
+	src = cJSON_GetObjectItemCaseSensitive(l, "source");
+	line = cJSON_GetObjectItemCaseSensitive(l, "line");
+	return cJSON_IsObject(l) && cJSON_GetArraySize(l) == 2 &&
+	    cJSON_IsString(src) && cJSON_IsString(line) &&
+	    policy_source_index(p, src->valuestring) != -1;
+}
+
 static void
 rule_samples(struct load *ld, struct policy_rule *r, const cJSON *s,
     const char *path)
@@ -1547,11 +1578,13 @@ rule_samples(struct load *ld, struct policy_rule *r, const cJSON *s,
 			xasprintf(&sub, "%s.%s[%zu]", sp, keys[k], i++);
 			if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 0) {
 				cJSON_ArrayForEach(l, it)
-					if (!cJSON_IsString(l))
+					if (!sample_line_ok(ld->p, l))
 						break;
 				if (l != NULL)
-					err(ld, sub, "must hold only strings",
-					    NULL);
+					err(ld, sub, "must hold only lines",
+					    "a string, or {\"source\": NAME, "
+					    "\"line\": TEXT} for a line of "
+					    "another source");
 			} else if (!cJSON_IsString(it))
 				err(ld, sub, "must be a line or a non-empty "
 				    "array of lines", NULL);
@@ -1581,7 +1614,34 @@ rule_except(struct load *ld, struct policy_rule *r, const cJSON *arr,
 
 static const char *const rule_keys[] = { "id", "title", "source", "severity",
     "match", "except", "correlate", "message", "actions", "observe",
-    "samples", "override" };
+    "samples", "override", "if_fired", "unless_fired" };
+
+/* `if_fired` / `unless_fired`: rule ids, resolved once every file is in. */
+static void
+rule_refs(struct load *ld, const cJSON *o, const char *path, const char *key,
+    struct policy_rule_ref **refs, size_t *n)
+{
+	const cJSON	*arr, *c;
+	char		*sub;
+	size_t		 i = 0;
+
+	if ((arr = get_typed(ld, o, path, key, is_array,
+	    "an array of rule ids")) == NULL)
+		return;
+	*refs = xcalloc(cJSON_GetArraySize(arr) + 1, sizeof **refs);
+	cJSON_ArrayForEach(c, arr) {
+		xasprintf(&sub, "%s.%s[%zu]", path, key, i++);
+		if (!cJSON_IsString(c)) {
+			err(ld, sub, "must be a rule id", NULL);
+			free(sub);
+			continue;
+		}
+		(*refs)[*n].id = xstrdup(c->valuestring);
+		(*refs)[*n].where = where(ld, sub);
+		(*refs)[*n].path = sub;
+		(*n)++;
+	}
+}
 
 static struct policy_rule *
 rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
@@ -1684,6 +1744,9 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 		rule_samples(ld, r, c, path);
 	if ((c = get_typed(ld, o, path, "override", is_bool, "true or false")))
 		*override = cJSON_IsTrue(c);
+	rule_refs(ld, o, path, "if_fired", &r->if_fired, &r->nif_fired);
+	rule_refs(ld, o, path, "unless_fired", &r->unless_fired,
+	    &r->nunless_fired);
 	if (ld->nerrors != n0 || r->id == NULL) {
 		rule_free(r);
 		return NULL;
@@ -1876,6 +1939,31 @@ load_path(struct policy *p, const char *path, enum file_kind kind,
 	free(text);
 }
 
+/*
+ * A condition names a rule that exists (in any file); a disabled one never
+ * fires, so the condition stays valid after an administrator's `disable`.
+ */
+static void
+resolve_refs(struct policy *p, struct policy_rule *r,
+    struct policy_rule_ref *refs, size_t n, struct errbuf *eb)
+{
+	size_t	i;
+	int	k;
+
+	for (i = 0; i < n; i++) {
+		k = policy_rule_index(p, refs[i].id);
+		refs[i].idx = k == -1 ? POLICY_RULE_NONE : (size_t)k;
+		if (strcmp(refs[i].id, r->id) == 0)
+			errbuf_addf(eb, "%s: %s: a rule cannot depend on itself "
+			    "(\"%s\")\n", refs[i].where, refs[i].path,
+			    refs[i].id);
+		else if (k == -1 && rule_find(p, refs[i].id) == NULL)
+			errbuf_addf(eb, "%s: %s: unknown rule \"%s\" (the id "
+			    "of an earlier or later rule)\n", refs[i].where,
+			    refs[i].path, refs[i].id);
+	}
+}
+
 /* Resolve references across files, and build the active rule list. */
 static void
 finalize(struct policy *p, struct errbuf *eb)
@@ -1895,6 +1983,8 @@ finalize(struct policy *p, struct errbuf *eb)
 			p->rules[p->nrules++] = p->all[i];
 	for (i = 0; i < p->nrules; i++) {
 		r = p->rules[i];
+		resolve_refs(p, r, r->if_fired, r->nif_fired, eb);
+		resolve_refs(p, r, r->unless_fired, r->nunless_fired, eb);
 		if (r->kind != CORRELATE_SEQUENCE || r->after == NULL)
 			continue;
 		k = policy_rule_index(p, r->after);

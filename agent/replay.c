@@ -24,6 +24,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "policy.h"
+#include "replay.h"
 #include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
@@ -51,7 +52,7 @@ struct rsource {
 };
 
 struct replay {
-	struct policy		*policy;
+	const struct policy	*policy;
 	struct pipeline		*pl;
 	struct rsource		*src;
 	size_t			 nsrc;
@@ -62,6 +63,7 @@ struct replay {
 	unsigned		 seq;
 	size_t			 cur;		/* source being read */
 	int			 fatal;
+	double			 elapsed;	/* reading, seconds */
 };
 
 static void
@@ -188,6 +190,10 @@ report_text(struct replay *r, double elapsed)
 		if (r->src[i].st.truncated)
 			printf(", %llu over-long lines cut",
 			    (unsigned long long)r->src[i].st.truncated);
+		if (pipeline_quoted(r->pl, r->src[i].idx))
+			printf(", %llu shown as a tool's output (offered to no "
+			    "rule)", (unsigned long long)pipeline_quoted(r->pl,
+			    r->src[i].idx));
 		if (pipeline_malformed(r->pl, r->src[i].idx))
 			printf(", %llu not parsable as %s",
 			    (unsigned long long)pipeline_malformed(r->pl,
@@ -271,6 +277,8 @@ json_sources(struct replay *r)
 		cJSON_AddNumberToObject(o, "truncated", r->src[i].st.truncated);
 		cJSON_AddNumberToObject(o, "unparsable",
 		    pipeline_malformed(r->pl, r->src[i].idx));
+		cJSON_AddNumberToObject(o, "tool_output",
+		    pipeline_quoted(r->pl, r->src[i].idx));
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
@@ -363,44 +371,69 @@ usage(void)
 	    "                      [--no-defaults] [--examples N] [--json]\n");
 }
 
-static int
-add_source(struct replay *r, const char *arg)
+struct replay *
+replay_new(const struct policy *p, size_t max_examples)
 {
-	const char	*eq = strchr(arg, '=');
-	char		*name;
-	int		 idx;
-	size_t		 i;
+	struct replay	*r = xcalloc(1, sizeof *r);
 
-	if (eq == NULL || eq == arg || eq[1] == '\0') {
-		fprintf(stderr, "breaker replay: --source wants NAME=FILE, "
-		    "got \"%s\"\n", arg);
+	r->policy = p;
+	r->max_examples = max_examples;
+	TAILQ_INIT(&r->verdicts);
+	r->nrules = policy_nrules(p);
+	r->rules = xcalloc(r->nrules + 1, sizeof *r->rules);
+	r->pl = pipeline_new(p, on_verdict, r);
+	pipeline_set_hit_cb(r->pl, on_hit, r);
+	return r;
+}
+
+int
+replay_add_source(struct replay *r, const char *name, const char *path)
+{
+	int	idx;
+
+	if ((idx = policy_source_index(r->policy, name)) == -1)
 		return -1;
-	}
-	name = xstrndup(arg, eq - arg);
-	if ((idx = policy_source_index(r->policy, name)) == -1) {
-		fprintf(stderr, "breaker replay: unknown source \"%s\"; the "
-		    "policy's sources:", name);
-		for (i = 0; i < policy_nsources(r->policy); i++)
-			fprintf(stderr, " %s", policy_source(r->policy, i)->name);
-		fprintf(stderr, "\n");
-		free(name);
-		return -1;
-	}
-	free(name);
 	r->src = xreallocarray(r->src, r->nsrc + 1, sizeof *r->src);
 	memset(&r->src[r->nsrc], 0, sizeof r->src[0]);
 	r->src[r->nsrc].name = policy_source(r->policy, idx)->name;
-	r->src[r->nsrc].path = eq + 1;
+	r->src[r->nsrc].path = path;
 	r->src[r->nsrc].idx = idx;
 	r->nsrc++;
 	return 0;
 }
 
-static void
+int
+replay_run(struct replay *r)
+{
+	struct tail_options	to;
+	size_t			i, k, max_line;
+	double			t0 = now_mono();
+	int			rc = 0;
+
+	policy_tail_options(r->policy, &to);
+	max_line = to.max_line ? to.max_line : LINES_DEFAULT_MAX;
+	for (k = 0; k < policy_nsources(r->policy); k++)
+		for (i = 0; i < r->nsrc; i++)
+			if (r->src[i].idx == k &&
+			    replay_file(r, i, max_line) == -1)
+				rc = -1;
+	r->elapsed = now_mono() - t0;
+	return rc;
+}
+
+const struct verdict_list *
+replay_verdicts(const struct replay *r)
+{
+	return &r->verdicts;
+}
+
+void
 replay_free(struct replay *r)
 {
 	size_t	i, k;
 
+	if (r == NULL)
+		return;
 	for (i = 0; i < r->nrules; i++) {
 		for (k = 0; k < r->rules[i].nex; k++)
 			free(r->rules[i].ex[k].text);
@@ -410,7 +443,32 @@ replay_free(struct replay *r)
 	free(r->src);
 	verdict_list_free(&r->verdicts);
 	pipeline_free(r->pl);
-	policy_free(r->policy);
+	free(r);
+}
+
+static int
+add_source(struct replay *r, const char *arg)
+{
+	const char	*eq = strchr(arg, '=');
+	char		*name;
+	size_t		 i;
+	int		 rc;
+
+	if (eq == NULL || eq == arg || eq[1] == '\0') {
+		fprintf(stderr, "breaker replay: --source wants NAME=FILE, "
+		    "got \"%s\"\n", arg);
+		return -1;
+	}
+	name = xstrndup(arg, eq - arg);
+	if ((rc = replay_add_source(r, name, eq + 1)) == -1) {
+		fprintf(stderr, "breaker replay: unknown source \"%s\"; the "
+		    "policy's sources:", name);
+		for (i = 0; i < policy_nsources(r->policy); i++)
+			fprintf(stderr, " %s", policy_source(r->policy, i)->name);
+		fprintf(stderr, "\n");
+	}
+	free(name);
+	return rc;
 }
 
 int
@@ -427,18 +485,14 @@ cmd_replay(int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct policy_load_args	 a;
-	struct tail_options	 to;
-	struct replay		 r;
+	struct policy		*policy = NULL;
+	struct replay		*r = NULL;
 	const char		**files = NULL, **srcargs = NULL;
 	char			*errors = NULL, *end;
-	size_t			 nfiles = 0, nsrcargs = 0, i;
-	double			 t0;
+	size_t			 nfiles = 0, nsrcargs = 0, i, max_examples = 3;
 	int			 ch, json = 0, rc = 0;
 
 	memset(&a, 0, sizeof a);
-	memset(&r, 0, sizeof r);
-	TAILQ_INIT(&r.verdicts);
-	r.max_examples = 3;
 	while ((ch = getopt_long(argc, argv, "s:p:c:ne:jh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -458,8 +512,8 @@ cmd_replay(int argc, char **argv)
 			a.no_defaults = 1;
 			break;
 		case 'e':
-			r.max_examples = strtoul(optarg, &end, 10);
-			if (*end != '\0' || r.max_examples > 1000) {
+			max_examples = strtoul(optarg, &end, 10);
+			if (*end != '\0' || max_examples > 1000) {
 				usage();
 				rc = 2;
 				goto out;
@@ -484,38 +538,32 @@ cmd_replay(int argc, char **argv)
 	}
 	a.rule_files = files;
 	a.nrule_files = nfiles;
-	if ((r.policy = policy_load(&a, &errors)) == NULL) {
+	if ((policy = policy_load(&a, &errors)) == NULL) {
 		fprintf(stderr, "breaker replay: the policy is not valid:\n%s",
 		    errors ? errors : "");
 		rc = 2;
 		goto out;
 	}
+	r = replay_new(policy, max_examples);
 	for (i = 0; i < nsrcargs; i++)
-		if (add_source(&r, srcargs[i]) == -1) {
+		if (add_source(r, srcargs[i]) == -1) {
 			rc = 2;
 			goto out;
 		}
-	r.nrules = policy_nrules(r.policy);
-	r.rules = xcalloc(r.nrules + 1, sizeof *r.rules);
-	r.pl = pipeline_new(r.policy, on_verdict, &r);
-	pipeline_set_hit_cb(r.pl, on_hit, &r);
-	policy_tail_options(r.policy, &to);
-	t0 = now_mono();
-	for (i = 0; i < r.nsrc; i++)
-		if (replay_file(&r, i, to.max_line ? to.max_line :
-		    LINES_DEFAULT_MAX) == -1) {
-			rc = 2;
-			goto out;
-		}
+	if (replay_run(r) == -1) {
+		rc = 2;
+		goto out;
+	}
 	if (json)
-		report_json(&r, now_mono() - t0);
+		report_json(r, r->elapsed);
 	else
-		report_text(&r, now_mono() - t0);
-	rc = r.fatal ? 1 : 0;
+		report_text(r, r->elapsed);
+	rc = r->fatal ? 1 : 0;
 out:
 	free(errors);
 	free(files);
 	free(srcargs);
-	replay_free(&r);
+	replay_free(r);
+	policy_free(policy);
 	return rc;
 }

@@ -552,3 +552,119 @@ source_event_field_text(struct source_event *ev, const char *path,
 		return 0;
 	return json_value(ev, j, v);
 }
+
+/* Does s[0..n) end with `word`, preceded by the line's start or a space? */
+static int
+ends_with_word(const char *s, size_t n, const char *word)
+{
+	size_t	w = strlen(word);
+
+	return n >= w && memcmp(s + n - w, word, w) == 0 &&
+	    (n == w || s[n - w - 1] == ' ');
+}
+
+/* codex's format_duration: "412ms", "3.20s", "1m 05s" (older: "2.3s"). */
+static int
+is_duration(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > 16 || !isdigit((unsigned char)s[0]) ||
+	    (s[n - 1] != 's' && s[n - 1] != 'm' && s[n - 1] != 'h'))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != ' ' && s[i] != 'm' && s[i] != 's' && s[i] != 'h')
+			return 0;
+	return 1;
+}
+
+int
+source_tool_header(const char *s, size_t n)
+{
+	size_t	in, k, digits_at;
+
+	if (n < 16 || s[n - 1] != ':')
+		return 0;
+	n--;
+	/* the last " in " before the duration */
+	for (in = n - 4; in > 0 && memcmp(s + in, " in ", 4) != 0; in--)
+		;
+	if (in == 0 || !is_duration(s + in + 4, n - in - 4))
+		return 0;
+	if (ends_with_word(s, in, "succeeded") || ends_with_word(s, in,
+	    "success") || ends_with_word(s, in, "failed"))
+		return 1;
+	/* "exited N", N possibly negative (a signal) */
+	for (k = in; k > 0 && isdigit((unsigned char)s[k - 1]); k--)
+		;
+	digits_at = k;
+	if (k > 0 && s[k - 1] == '-')
+		k--;
+	if (digits_at == in || k < 2 || s[k - 1] != ' ')
+		return 0;
+	return ends_with_word(s, k - 1, "exited");
+}
+
+static int
+is_line(const char *s, size_t n, const char *word)
+{
+	return n == strlen(word) && memcmp(s, word, n) == 0;
+}
+
+static int
+starts(const char *s, size_t n, const char *prefix)
+{
+	return n >= strlen(prefix) && memcmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* A header after which codex prints the agent's words. */
+static int
+prose_header(const char *s, size_t n)
+{
+	return is_line(s, n, "codex") || is_line(s, n, "thinking") ||
+	    is_line(s, n, "tokens used");
+}
+
+/* A line only codex, its harness or AWF prints, which ends the prose. */
+static int
+prose_end(const char *s, size_t n)
+{
+	const char	*h;
+
+	if (is_line(s, n, "exec") || is_line(s, n, "user") ||
+	    is_line(s, n, "file update") || is_line(s, n, "file update:") ||
+	    starts(s, n, "mcp: ") || starts(s, n, "mcp startup: ") ||
+	    starts(s, n, "OpenAI Codex v") || starts(s, n, "[INFO] ") ||
+	    starts(s, n, "[WARN] ") || starts(s, n, "[ERROR] "))
+		return 1;
+	return n > 10 && s[0] == '[' && (h = memchr(s, ']', n)) != NULL &&
+	    h - s > 9 && memcmp(h - 8, "-harness", 8) == 0;
+}
+
+int
+source_context_quoted(struct source_context *c, const char *s, size_t n)
+{
+	if (!c->codex && starts(s, n, "OpenAI Codex v"))
+		c->codex = 1;
+	/* A header ends any block before it: codex prints nothing between a
+	 * block and the next event's header. */
+	if (source_tool_header(s, n)) {
+		c->tool_left = SOURCE_TOOL_OUTPUT_LINES;
+		c->prose = 0;
+		return 0;
+	}
+	if (c->tool_left > 0) {
+		c->tool_left--;
+		return 1;
+	}
+	if (!c->codex)
+		return 0;
+	if (prose_header(s, n)) {
+		c->prose = 1;
+		return 0;
+	}
+	if (c->prose && prose_end(s, n))
+		c->prose = 0;
+	return c->prose;
+}

@@ -72,6 +72,11 @@ size_t		 pipeline_nrules(const struct pipeline *);
 void		 pipeline_rule_stats(const struct pipeline *, size_t,
 		    struct pipeline_rule_stats *);
 uint64_t	 pipeline_lines(const struct pipeline *, size_t source);
+/*
+ * Lines shown as a tool's output (source.h, source_context_quoted): counted,
+ * offered to no rule, whatever they say.
+ */
+uint64_t	 pipeline_quoted(const struct pipeline *, size_t source);
 /* Lines a jsonl/squid parser could not read (still matched as text). */
 uint64_t	 pipeline_malformed(const struct pipeline *, size_t source);
 

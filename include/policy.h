@@ -119,6 +119,16 @@ unsigned	 policy_actions(const struct policy *);
 struct match_pred;
 struct cJSON;
 
+/* A reference to another rule by id; `idx` is POLICY_RULE_NONE when that
+ * rule was disabled (it then never fires). */
+#define POLICY_RULE_NONE	((size_t)-1)
+struct policy_rule_ref {
+	char		*id;
+	size_t		 idx;
+	char		*where;		/* "file:line:col" of the reference */
+	char		*path;		/* "rules[3].unless_fired[0]" */
+};
+
 /* A loaded rule, as the pipeline and `breaker check` see it. */
 struct policy_rule {
 	char			 *id;
@@ -148,6 +158,17 @@ struct policy_rule {
 	char			 *path;		/* "rules[3]" in that file */
 	char			 *where;	/* "file:line:col" of the rule */
 	char			 *after_where;	/* "file:line:col" of `after` */
+	/*
+	 * Conditions on other rules having fired earlier in this job (a
+	 * `none` rule fires on its first counted event): the rule's events
+	 * count only if one of `if_fired` has fired (when any are named)
+	 * and none of `unless_fired` has. How the pipeline learns a fact of
+	 * the job, e.g. that the api-proxy carries inference.
+	 */
+	struct policy_rule_ref	 *if_fired;
+	size_t			  nif_fired;
+	struct policy_rule_ref	 *unless_fired;
+	size_t			  nunless_fired;
 	int			  disabled;	/* by a later file's `disable` */
 };
 /* Active rules (disabled ones are gone), in load order. */

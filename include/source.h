@@ -107,6 +107,38 @@ int		 source_event_field_text(struct source_event *, const char *,
  * text line ("2026-02-27T14:06:41.886993Z  INFO …").
  */
 double		 source_event_time(struct source_event *);
+/*
+ * Where a line stands in the transcript around it. Codex's human output
+ * shows a command's output right after the command's header line
+ * (` succeeded in 412ms:`, ` exited 1 in 3.20s:`; an MCP tool's
+ * `… success in 5ms:`, a patch's `apply_patch(…) exited 0 in 2ms:`),
+ * unindented and cut to its first SOURCE_TOOL_OUTPUT_LINES lines; and it
+ * shows the agent's own words (its messages, its reasoning, and the final
+ * message again after `tokens used`) after a header line of their own.
+ * Those lines are a tool's or the model's words, not codex's: prompt-
+ * injected text can print codex's exact fatal line there. A context
+ * follows one source's lines in order and says which of them are quoted.
+ *
+ * Prose ends at the next line that only codex (or the harness and AWF
+ * around it) prints: a section header (`exec`, `codex`, `thinking`, `tokens
+ * used`, `file update`, `user`, `mcp…`), a tool-output header, a
+ * `[…-harness]` line, AWF's `[INFO]`/`[WARN]`/`[ERROR]` lines or codex's
+ * banner. Prose is tracked only once codex's banner (`OpenAI Codex v…`)
+ * has been seen, so another engine's text is never taken for it.
+ */
+#define SOURCE_TOOL_OUTPUT_LINES	20	/* codex's MAX_OUTPUT_LINES_… */
+struct source_context {
+	unsigned	tool_left;	/* lines of tool output still to come */
+	int		codex;		/* codex's banner seen */
+	int		prose;		/* inside the agent's words */
+};
+/* 1 when the line is a tool's output or the agent's words, shown by the
+ * engine. Updates *c. */
+int		 source_context_quoted(struct source_context *, const char *,
+		    size_t);
+/* Is the line a tool-output header? (exposed for tests) */
+int		 source_tool_header(const char *, size_t);
+
 /* Parse "2026-04-24T00:00:00.000Z" (or +hh:mm); -1 if it is not one. */
 double		 source_parse_iso8601(const char *, size_t);
 

@@ -217,7 +217,8 @@ echo "engine: connecting to api.openai.com through the firewall"
 for i in $(seq 1 30); do
 	curl -sS --max-time 5 https://chatgpt.com/backend-api/codex/analytics -o /dev/null -A codex_exec/0.171.0
 	curl -sS --max-time 5 https://api.openai.com/v1/responses -o /dev/null -A codex_exec/0.171.0
-	echo "ERROR: Reconnecting... $i/30"
+	# codex's own words when the CONNECT is refused (its transport error)
+	echo "ERROR: Reconnecting... $i/30 (stream disconnected before completion: error sending request for url (https://api.openai.com/v1/responses))"
 	sleep 2
 done
 exit 1

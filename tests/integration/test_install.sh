@@ -104,8 +104,11 @@ cp "$pol/example-config.json" "$T/lonely-config.json"
 # OpenAI host is a provider host only with it.
 fw=$T/fw.log
 echo '1776446210.001 172.30.0.20:41250 myres.openai.azure.com:443 -:- 1.1 CONNECT 403 TCP_DENIED:HIER_NONE myres.openai.azure.com:443 "codex_exec/0.129.0"' >"$fw"
-with=$("$IB" replay --source "firewall=$fw" --config "$pol/examples/observe-config.json" 2>&1 || true)
-without=$("$IB" replay --source "firewall=$fw" 2>&1 || true)
+# (no api-proxy in this job, and the engine says it cannot connect)
+eng=$T/eng.log
+echo 'ERROR: Reconnecting... 1/5 (stream disconnected before completion: error sending request for url (https://myres.openai.azure.com/openai/v1/responses))' >"$eng"
+with=$("$IB" replay --source "firewall=$fw" --source "engine=$eng" --config "$pol/examples/observe-config.json" 2>&1 || true)
+without=$("$IB" replay --source "firewall=$fw" --source "engine=$eng" 2>&1 || true)
 echo "$with" | grep -q 'fatal *firewall.provider.denied' &&
 	! echo "$without" | grep -q 'fatal *firewall.provider.denied' &&
 	pass "examples/provider-hosts.json adds *.openai.azure.com to provider_hosts" ||

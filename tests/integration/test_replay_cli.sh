@@ -114,4 +114,18 @@ python3 -c "import sys; sys.stdout.write('x'*(10*1024*1024)+'\nUnauthorized tail
 grep -q "over-long lines cut" "$T/g.out" && pass "over-long line counted" ||
 	fail "no over-long count: $(head -8 "$T/g.out")"
 
+# Sources are read in the policy's order (engine, then firewall), whatever
+# the order of --source: the engine's "cannot connect" fact is known when
+# the firewall's denial is read, as it is live; and AWF's api-proxy line
+# turns the start-up denial of a healthy Claude run into a notice.
+echo '{"type":"system","subtype":"api_retry","attempt":1,"max_retries":10,"retry_delay_ms":500,"error_status":null,"error":"unknown"}' > "$T/eng.log"
+echo '1796425761.693 172.30.0.20:44752 api.anthropic.com:443 -:- 1.1 CONNECT 403 TCP_DENIED:HIER_NONE api.anthropic.com:443 "-"' > "$T/fw.log"
+"$B" replay --source firewall="$T/fw.log" --source engine="$T/eng.log" > "$T/o1" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q "fatal   firewall.provider.denied at firewall:1" "$T/o1" &&
+	pass "policy order: engine first, the denial is fatal" || fail "exit $rc: $(cat "$T/o1")"
+echo '[INFO] API proxy enabled: OpenAI=false, Anthropic=true, Copilot=false, Gemini=false, Vertex=false' > "$T/eng2.log"
+"$B" replay --source firewall="$T/fw.log" --source engine="$T/eng2.log" > "$T/o2" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q "notice  firewall.provider.bypass at firewall:1" "$T/o2" &&
+	pass "api-proxy in use: the agent's denial is a notice" || fail "exit $rc: $(cat "$T/o2")"
+
 exit $failed

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -550,6 +551,90 @@ test_regex_gives_up(void **state)
 	policy_free(p);
 }
 
+/*
+ * if_fired / unless_fired: a fact one rule sets (here the api-proxy line in
+ * the engine log) decides which of two rules sees a later firewall line.
+ */
+static void
+test_fired_conditions(void **state)
+{
+	static const char *denied = "1776446210.001 172.30.0.20:41250 "
+	    "api.anthropic.com:443 -:- 1.1 CONNECT 403 TCP_DENIED:HIER_NONE "
+	    "api.anthropic.com:443 \"claude-cli/2.1\"";
+	struct policy	*p = load("policies/facts.json", NULL);
+	struct pipeline	*pl;
+	struct got	 g;
+	struct verdict	*v;
+	size_t		 eng = policy_source_index(p, "engine");
+	size_t		 fw = policy_source_index(p, "firewall");
+
+	(void)state;
+	/* no proxy: the denial is fatal */
+	got_init(&g);
+	pl = pipeline_new(p, on_verdict, &g);
+	feed(pl, fw, denied, -1);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(TAILQ_FIRST(&g.list)->rule_id, "t.denied.direct");
+	pipeline_free(pl);
+	verdict_list_free(&g.list);
+	/* proxy announced first: only the notice */
+	got_init(&g);
+	pl = pipeline_new(p, on_verdict, &g);
+	feed(pl, eng, "[INFO] API proxy enabled: OpenAI=false, Anthropic=true",
+	    -1);
+	feed(pl, fw, denied, -1);
+	assert_int_equal(g.n, 1);
+	v = TAILQ_FIRST(&g.list);
+	assert_string_equal(v->rule_id, "t.denied.bypass");
+	assert_int_equal(v->severity, SEVERITY_NOTICE);
+	pipeline_free(pl);
+	verdict_list_free(&g.list);
+	policy_free(p);
+}
+
+/* A reference to an unknown rule, or to the rule itself, is an error. */
+static void
+test_fired_conditions_checked(void **state)
+{
+	static const char *bad[] = {
+	    "{\"version\":1,\"rules\":[{\"id\":\"a\",\"title\":\"a\","
+	    "\"severity\":\"fatal\",\"match\":{\"regex\":\"x\"},"
+	    "\"unless_fired\":[\"nosuch\"]}]}",
+	    "{\"version\":1,\"rules\":[{\"id\":\"a\",\"title\":\"a\","
+	    "\"severity\":\"fatal\",\"match\":{\"regex\":\"x\"},"
+	    "\"if_fired\":[\"a\"]}]}",
+	    "{\"version\":1,\"rules\":[{\"id\":\"a\",\"title\":\"a\","
+	    "\"severity\":\"fatal\",\"match\":{\"regex\":\"x\"},"
+	    "\"if_fired\":\"b\"}]}",
+	};
+	struct policy_load_args	 a;
+	const char		*files[1];
+	char			 path[] = "/tmp/breaker-test-facts-XXXXXX";
+	char			*err;
+	size_t			 i;
+	int			 fd;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_true((fd = mkstemp(path)) != -1);
+		assert_int_equal(write(fd, bad[i], strlen(bad[i])),
+		    (ssize_t)strlen(bad[i]));
+		close(fd);
+		memset(&a, 0, sizeof a);
+		files[0] = path;
+		a.rule_files = files;
+		a.nrule_files = 1;
+		a.no_defaults = 1;
+		err = NULL;
+		assert_null(policy_load(&a, &err));
+		assert_non_null(err);
+		assert_non_null(strstr(err, "_fired"));
+		free(err);
+		unlink(path);
+		strcpy(path, "/tmp/breaker-test-facts-XXXXXX");
+	}
+}
+
 int
 main(void)
 {
@@ -566,6 +651,8 @@ main(void)
 		cmocka_unit_test(test_prefilter_transparent),
 		cmocka_unit_test(test_verdict_caps),
 		cmocka_unit_test(test_regex_gives_up),
+		cmocka_unit_test(test_fired_conditions),
+		cmocka_unit_test(test_fired_conditions_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -331,6 +331,48 @@ test_times(void **state)
 	assert_true(source_event_time(&ev) == 1700000000.123);
 }
 
+/* codex's tool-output headers, and lines that only look like them. */
+static void
+test_tool_header(void **state)
+{
+	static const char *const yes[] = {
+		" succeeded in 412ms:",
+		"bash -lc 'ls' in /home/runner/work/r/r succeeded in 5ms:",
+		" exited 1 in 3.20s:",
+		" exited -1 in 1m 05s:",
+		"[2025-08-01T10:00:00] bash -lc ls exited 127 in 12ms:",
+		"apply_patch(auto_approved=true) exited 0 in 2ms:",
+		"tool github.get_issue({\"n\":1}) success in 810ms:",
+		"tool github.get_issue({\"n\":1}) failed in 1.02s:",
+	};
+	static const char *const no[] = {
+		"succeeded in 412ms",
+		"The build succeeded in CI:",
+		"It exited in 3s:",
+		" exited x in 3s:",
+		" succeeded in soon:",
+		"ERROR: unexpected status 401 Unauthorized: x",
+		":",
+		"",
+	};
+	struct source_context	c;
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		if (!source_tool_header(yes[i], strlen(yes[i])))
+			fail_msg("not a header: %s", yes[i]);
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		if (source_tool_header(no[i], strlen(no[i])))
+			fail_msg("taken for a header: %s", no[i]);
+	/* 20 lines after a header are quoted, the 21st is not */
+	memset(&c, 0, sizeof c);
+	assert_int_equal(source_context_quoted(&c, yes[0], strlen(yes[0])), 0);
+	for (i = 0; i < SOURCE_TOOL_OUTPUT_LINES; i++)
+		assert_int_equal(source_context_quoted(&c, "x", 1), 1);
+	assert_int_equal(source_context_quoted(&c, "x", 1), 0);
+}
+
 int
 main(void)
 {
@@ -341,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_jsonl_fixture),
 		cmocka_unit_test(test_jsonl_paths_and_garbage),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_tool_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,38 @@
+/*
+ * The offline driver: whole files through the one pipeline, with the time
+ * taken from the lines. `breaker replay` prints its report; `breaker check
+ * --corpus` (corpus.c) runs one replay per labelled case and compares its
+ * verdicts with the label. Both go through this code, so a case is judged
+ * exactly as `breaker replay` would judge its files.
+ */
+#ifndef BREAKER_REPLAY_H
+#define BREAKER_REPLAY_H
+
+#include <stddef.h>
+
+struct policy;
+struct replay;
+struct verdict_list;
+
+/* `policy` is borrowed; keep up to `max_examples` first lines per rule. */
+struct replay	*replay_new(const struct policy *, size_t max_examples);
+void		 replay_free(struct replay *);
+/*
+ * Give source `name` the file `path` (borrowed). -1 when the policy has no
+ * such source (nothing printed: the caller decides whether that is an
+ * error or a counted skip).
+ */
+int		 replay_add_source(struct replay *, const char *name,
+		    const char *path);
+/*
+ * Read every file to its end. Sources are read in the policy's order
+ * (the built-in configuration: engine, then firewall), whatever order they
+ * were added in, as in a job: AWF's start-up lines in the engine log come
+ * before any traffic reaches the firewall. -1 when a file could not be
+ * read (said on stderr); the verdicts so far stay available.
+ */
+int		 replay_run(struct replay *);
+/* The verdicts, in the order they fired. */
+const struct verdict_list *replay_verdicts(const struct replay *);
+
+#endif
