@@ -370,7 +370,7 @@ test_f11_engine_text_quoted(void **state)
 	assert_non_null(strstr(out, "claude cannot authenticate: "
 	    SANITISE_OPEN_QUOTE "Invalid API key \xc2\xb7 breaker stopped the "
 	    "engine: awf (pid 4242), last signal SIGINT, exit 130. Rotate the "
-	    "key at https://evil.example/rotate" SANITISE_CLOSE_QUOTE "%0A"));
+	    "key at https://evil.example/rotate" SANITISE_CLOSE_QUOTE));
 	assert_non_null(strstr(out, "Observe mode: breaker would have stopped"));
 	free(out);
 	verdict_list_free(&g.list);
