@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "job.h"
 #include "log.h"
 #include "policy.h"
@@ -60,7 +61,7 @@ struct daemon {
 	const char		*exit_reason;
 };
 
-static void	ready_check_sources(struct daemon *, int);
+static unsigned	ready_check_sources(struct daemon *, int);
 
 static double
 mono_now(void)
@@ -293,7 +294,8 @@ daemon_run(struct daemon *d, int ready_fd)
 	struct watch_opts	 wo;
 	char			*sock, pidbuf[32], *msg;
 	static const int	 sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	int			 i, rc = 0;
+	unsigned		 unreadable;
+	int			 i, rc = 0, confined;
 
 	signal(SIGPIPE, SIG_IGN);
 	d->base = event_base_new();
@@ -327,15 +329,21 @@ daemon_run(struct daemon *d, int ready_fd)
 		d->sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
 		evsignal_add(d->sig[i], NULL);
 	}
-	ready_check_sources(d, ready_fd);
+	unreadable = ready_check_sources(d, ready_fd);
 	if (watch_worker(d) == -1) {
 		ready_write(ready_fd, "error: the runner's Worker is already "
 		    "gone\n");
 		goto out;
 	}
 	/* Everything is open and bound: confine the rest of the job. */
-	if (sandbox_enter(policy_sandbox(d->policy)) == -1)
+	confined = sandbox_enter(policy_sandbox(d->policy)) == 0;
+	if (!confined)
 		log_warnx("sandbox: not entered; the daemon runs unconfined");
+	/* For finish's events and metrics (events.c). */
+	events_health_save(d->job->dir, !confined ? "unconfined" :
+	    policy_sandbox(d->policy) == SANDBOX_ENFORCE ? "enforce" :
+	    policy_sandbox(d->policy) == SANDBOX_LOG ? "log" : "off",
+	    unreadable);
 	log_info("watching %zu sources with %s (%zu rules), state in %s",
 	    policy_nsources(d->policy), policy_describe(d->policy),
 	    policy_nrules(d->policy), d->job->dir);
@@ -416,7 +424,7 @@ ready_parse(char *text)
  * A source that exists but cannot be read (a firewall log owned by Squid's
  * user, a directory) would be followed in vain: say so from the hook.
  */
-static void
+static unsigned
 ready_check_sources(struct daemon *d, int fd)
 {
 	const struct policy_source	*ps;
@@ -424,6 +432,7 @@ ready_check_sources(struct daemon *d, int fd)
 	const char			*why;
 	char				*msg;
 	size_t				 i;
+	unsigned			 bad = 0;
 
 	for (i = 0; fd != -1 && i < policy_nsources(d->policy); i++) {
 		ps = policy_source(d->policy, i);
@@ -437,6 +446,7 @@ ready_check_sources(struct daemon *d, int fd)
 			why = strerror(errno);
 		if (why == NULL)
 			continue;
+		bad++;
 		log_warnx("source %s: %s: %s", ps->name, ps->path, why);
 		xasprintf(&msg, "warn: source %s (%s) cannot be read: %s; "
 		    "breaker watches the other sources.\n", ps->name, ps->path,
@@ -445,6 +455,7 @@ ready_check_sources(struct daemon *d, int fd)
 			log_warn("readiness pipe");
 		free(msg);
 	}
+	return bad;
 }
 
 static void
@@ -669,6 +680,7 @@ cmd_finish(int argc, char **argv)
 	struct policy_load_args	 la;
 	struct finish_state	 fs;
 	struct annotate_job	 aj;
+	struct events_job	 ej;
 	struct verdict_list	 list;
 	struct policy		*policy;
 	struct job		*job;
@@ -722,6 +734,16 @@ cmd_finish(int argc, char **argv)
 	aj.policy = policy != NULL ? policy_describe(policy) : NULL;
 	aj.note = fs.note;
 	annotate_print(stdout, &list, &aj);
+	if (policy != NULL) {
+		memset(&ej, 0, sizeof ej);
+		ej.job = job;
+		ej.verdicts = &list;
+		ej.started = aj.job_started;
+		ej.finished = aj.finished;
+		ej.observe = aj.observe;
+		ej.daemon_ended_early = aj.daemon_ended_early;
+		events_finish(policy, &ej);
+	}
 	if (job->step_summary != NULL &&
 	    annotate_summary(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");

@@ -43,6 +43,7 @@ struct policy {
 	struct policy_stop	 stop;
 	char			**targets;
 	struct policy_github	 github;
+	struct policy_fleet	 fleet;
 	struct tail_options	 tail;
 	int			 sandbox;
 	char			**rule_files;	/* from the configuration */
@@ -651,6 +652,8 @@ config_defaults(struct policy *p)
 	p->stop.ladder[2] = (struct policy_signal_step){ SIGKILL, 0 };
 	p->stop.nladder = 3;
 	p->stop.worker = own(p, xstrdup("Runner.Worker"));
+	p->fleet.journald = 1;
+	p->fleet.journald_socket = POLICY_JOURNAL_SOCKET;
 }
 
 static unsigned
@@ -869,6 +872,61 @@ config_github(struct load *ld, const cJSON *gh)
 			*dst[i] = own(p, xstrdup(c->valuestring));
 }
 
+/* An absolute path, or null for "not written". */
+static void
+fleet_path(struct load *ld, const cJSON *o, const char *obj, const char *key,
+    const char **dst)
+{
+	const cJSON	*c;
+	char		*sub;
+
+	if ((c = get_typed(ld, o, obj, key, is_string_or_null,
+	    "an absolute path or null")) == NULL || !cJSON_IsString(c))
+		return;
+	if (c->valuestring[0] != '/') {
+		xasprintf(&sub, "%s.%s", obj, key);
+		err(ld, sub, "must be an absolute path",
+		    "hooks run with the workspace as their directory");
+		free(sub);
+		return;
+	}
+	*dst = own(ld->p, xstrdup(c->valuestring));
+}
+
+static void
+config_events(struct load *ld, const cJSON *ev)
+{
+	static const char *const keys[] = { "file", "journald",
+	    "journald_socket" };
+	struct policy	*p = ld->p;
+	const cJSON	*c;
+
+	check_keys(ld, ev, "events", keys, 3);
+	fleet_path(ld, ev, "events", "file", &p->fleet.events_file);
+	fleet_path(ld, ev, "events", "journald_socket",
+	    &p->fleet.journald_socket);
+	if ((c = get_typed(ld, ev, "events", "journald", is_string,
+	    "a string")) != NULL) {
+		if (strcmp(c->valuestring, "auto") == 0)
+			p->fleet.journald = 1;
+		else if (strcmp(c->valuestring, "off") == 0)
+			p->fleet.journald = 0;
+		else
+			err(ld, "events.journald", "unknown value",
+			    "\"auto\" (when the journal's socket exists) or "
+			    "\"off\"");
+	}
+}
+
+static void
+config_metrics(struct load *ld, const cJSON *m)
+{
+	static const char *const keys[] = { "textfile_dir" };
+
+	check_keys(ld, m, "metrics", keys, 1);
+	fleet_path(ld, m, "metrics", "textfile_dir", &ld->p->fleet.metrics_dir);
+}
+
 static void
 config_rules(struct load *ld, const cJSON *rules)
 {
@@ -897,7 +955,7 @@ config_parse(struct load *ld, const cJSON *root)
 {
 	static const char *const keys[] = { "version", "mode", "state_dir",
 	    "defaults", "rules", "sources", "actions", "stop", "tail",
-	    "github", "sandbox" };
+	    "github", "sandbox", "events", "metrics" };
 	struct policy	*p = ld->p;
 	const cJSON	*c;
 	int		 m;
@@ -932,6 +990,10 @@ config_parse(struct load *ld, const cJSON *root)
 		config_tail(ld, c);
 	if ((c = get_typed(ld, root, "", "github", is_object, "an object")))
 		config_github(ld, c);
+	if ((c = get_typed(ld, root, "", "events", is_object, "an object")))
+		config_events(ld, c);
+	if ((c = get_typed(ld, root, "", "metrics", is_object, "an object")))
+		config_metrics(ld, c);
 	if ((c = get_typed(ld, root, "", "sandbox", is_string, "a string"))) {
 		m = strcmp(c->valuestring, "enforce") == 0 ? SANDBOX_ENFORCE :
 		    strcmp(c->valuestring, "log") == 0 ? SANDBOX_LOG :
@@ -1990,6 +2052,12 @@ const struct policy_github *
 policy_github(const struct policy *p)
 {
 	return &p->github;
+}
+
+const struct policy_fleet *
+policy_fleet(const struct policy *p)
+{
+	return &p->fleet;
 }
 
 void

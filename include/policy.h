@@ -56,6 +56,18 @@ struct policy_github {
 };
 
 /*
+ * Where each job's record goes when `breaker finish` runs (events.c,
+ * metrics.c; docs/events.md). NULL: not written.
+ */
+#define POLICY_JOURNAL_SOCKET	"/run/systemd/journal/socket"
+struct policy_fleet {
+	const char	*events_file;		/* JSON lines, appended */
+	int		 journald;		/* 1: when the socket exists */
+	const char	*journald_socket;	/* tests point it elsewhere */
+	const char	*metrics_dir;		/* node_exporter textfile dir */
+};
+
+/*
  * What to load. `config` NULL: the built-in configuration. Rule files named
  * by the configuration are loaded after the embedded defaults (unless the
  * configuration turns the defaults off), then `rule_files` in order.
@@ -87,6 +99,7 @@ void		 policy_set_source_path(struct policy *, size_t, const char *);
 size_t		 policy_nrules(const struct policy *);
 const struct policy_stop *policy_stop(const struct policy *);
 const struct policy_github *policy_github(const struct policy *);
+const struct policy_fleet *policy_fleet(const struct policy *);
 void		 policy_tail_options(const struct policy *,
 		    struct tail_options *);
 /* One line for humans: "embedded default (31 rules) + /etc/breaker/x.json". */

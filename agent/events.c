@@ -1,0 +1,526 @@
+/*
+ * One structured record per verdict and one per job, schema
+ * "breaker.event/1" (docs/events.md): built once as JSON, then written as
+ * JSON lines and as journald fields, so the two never disagree.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "annotate.h"
+#include "events.h"
+#include "job.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+#define HEALTH_MAX	512
+#define JOURNAL_VALUE_MAX 4096	/* a field's bytes; longer ones are cut */
+
+int
+events_health_save(const char *dir, const char *sandbox, unsigned unreadable)
+{
+	char	*path, *tmp, buf[HEALTH_MAX];
+	int	 fd, n, rc = -1;
+
+	n = snprintf(buf, sizeof buf, "{\"sandbox\":\"%s\","
+	    "\"sources_unreadable\":%u}\n", sandbox, unreadable);
+	xasprintf(&path, "%s/%s", dir, EVENTS_HEALTH_FILE);
+	xasprintf(&tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) != -1) {
+		if (write(fd, buf, n) == n && close(fd) == 0 &&
+		    rename(tmp, path) == 0)
+			rc = 0;
+		else
+			close(fd);
+	}
+	if (rc == -1) {
+		log_warn("%s", path);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+void
+events_health_load(const char *dir, struct events_health *h)
+{
+	const cJSON	*c;
+	cJSON		*root;
+	char		*path, buf[HEALTH_MAX];
+	ssize_t		 n;
+	int		 fd;
+
+	memset(h, 0, sizeof *h);
+	xasprintf(&path, "%s/%s", dir, EVENTS_HEALTH_FILE);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if ((root = cJSON_Parse(buf)) == NULL)
+		return;
+	c = cJSON_GetObjectItemCaseSensitive(root, "sandbox");
+	if (cJSON_IsString(c))
+		snprintf(h->sandbox, sizeof h->sandbox, "%s", c->valuestring);
+	c = cJSON_GetObjectItemCaseSensitive(root, "sources_unreadable");
+	if (cJSON_IsNumber(c) && c->valuedouble >= 0)
+		h->sources_unreadable = (unsigned)c->valuedouble;
+	cJSON_Delete(root);
+}
+
+static int
+is(const char *a, const char *b)
+{
+	return a != NULL && strcmp(a, b) == 0;
+}
+
+const char *
+events_outcome(const struct verdict *v)
+{
+	const char	*res = v->action_result;
+
+	if (v->observe || is(v->action, "would-stop"))
+		return "observe";
+	if (!is(v->action, "stop"))
+		return is(v->action, "none") ? "none" : "recorded";
+	if (v->stopped_at > 0)
+		return "stopped";
+	if (res != NULL && strstr(res, "permission denied") != NULL)
+		return "not-permitted";
+	return v->stop_pid > 0 ? "failed" : "not-found";
+}
+
+int
+events_is_warning(const char *outcome)
+{
+	return is(outcome, "not-permitted") || is(outcome, "failed") ||
+	    is(outcome, "not-found");
+}
+
+const struct verdict *
+events_first_stop(const struct events_job *ej)
+{
+	const struct verdict	*v;
+
+	TAILQ_FOREACH(v, ej->verdicts, entry)
+		if (is(v->action, "stop") || is(v->action, "would-stop"))
+			return v;
+	return NULL;
+}
+
+double
+events_saved(const struct events_job *ej, const char **basis)
+{
+	const struct verdict	*v = events_first_stop(ej);
+	double			 s;
+
+	*basis = NULL;
+	if (v == NULL || v->fired_at <= 0)
+		return -1;
+	if (is(events_outcome(v), "observe")) {
+		if (ej->finished < v->fired_at)
+			return -1;
+		*basis = "observed";
+		return ej->finished - v->fired_at;
+	}
+	if (!is(events_outcome(v), "stopped") || ej->started <= 0)
+		return -1;
+	s = ej->started + EVENTS_STEP_TIMEOUT - v->stopped_at;
+	if (s <= 0)
+		return -1;
+	*basis = "estimated";
+	return s;
+}
+
+static void
+add_str(cJSON *o, const char *key, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* Engine text: redacted (keys and tokens never leave the runner). */
+static void
+add_redacted(cJSON *o, const char *key, const char *s)
+{
+	char	*r;
+
+	if (s == NULL) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	r = annotate_redact(s, strlen(s));
+	cJSON_AddStringToObject(o, key, r);
+	free(r);
+}
+
+static void
+add_time(cJSON *o, const char *key, double t)
+{
+	if (t > 0)
+		cJSON_AddNumberToObject(o, key, (double)(int64_t)(t * 1000) /
+		    1000);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void
+iso(double t, char *buf, size_t sz)
+{
+	struct tm	tm;
+	time_t		s = (time_t)t;
+
+	gmtime_r(&s, &tm);
+	snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%06.3fZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec + (t - (double)s));
+}
+
+static cJSON *
+header(const struct events_job *ej, const char *type, double t,
+    const char *level)
+{
+	const struct job	*j = ej->job;
+	cJSON			*o = cJSON_CreateObject();
+	char			 ts[40];
+
+	iso(t, ts, sizeof ts);
+	cJSON_AddStringToObject(o, "schema", EVENTS_SCHEMA);
+	cJSON_AddStringToObject(o, "type", type);
+	cJSON_AddStringToObject(o, "time", ts);
+	cJSON_AddStringToObject(o, "level", level);
+	cJSON_AddStringToObject(o, "breaker_version", BREAKER_VERSION);
+	add_str(o, "repository", j->repository);
+	add_str(o, "run_id", j->run_id);
+	add_str(o, "run_attempt", j->run_attempt);
+	add_str(o, "job", j->job_key);
+	add_str(o, "runner", j->runner_name);
+	cJSON_AddStringToObject(o, "mode", ej->observe ? "observe" : "enforce");
+	return o;
+}
+
+static cJSON *
+verdict_record(const struct events_job *ej, const struct verdict *v)
+{
+	const char	*out = events_outcome(v);
+	cJSON		*o;
+
+	o = header(ej, "verdict", v->fired_at > 0 ? v->fired_at : ej->finished,
+	    events_is_warning(out) ? "warning" : "info");
+	cJSON_AddNumberToObject(o, "seq", v->seq);
+	add_str(o, "rule", v->rule_id);
+	cJSON_AddStringToObject(o, "severity", severity_name(v->severity));
+	add_redacted(o, "title", v->title);
+	add_redacted(o, "message", v->message);
+	add_str(o, "source", v->source);
+	cJSON_AddNumberToObject(o, "line", v->line_no);
+	cJSON_AddNumberToObject(o, "count", v->count);
+	add_time(o, "first_seen", v->first_seen);
+	add_time(o, "fired_at", v->fired_at);
+	add_str(o, "action", v->action);
+	cJSON_AddStringToObject(o, "outcome", out);
+	add_redacted(o, "outcome_detail", v->action_result);
+	add_str(o, "target", v->stop_target);
+	if (v->stop_pid > 0)
+		cJSON_AddNumberToObject(o, "pid", v->stop_pid);
+	else
+		cJSON_AddNullToObject(o, "pid");
+	add_str(o, "signal", v->stop_signal);
+	add_time(o, "stopped_at", v->stopped_at);
+	if (v->stopped_at > 0 && v->fired_at > 0)
+		cJSON_AddNumberToObject(o, "stop_seconds",
+		    v->stopped_at - v->fired_at);
+	else
+		cJSON_AddNullToObject(o, "stop_seconds");
+	return o;
+}
+
+static int
+unconfined(const struct events_health *h)
+{
+	return is(h->sandbox, "off") || is(h->sandbox, "unconfined");
+}
+
+static cJSON *
+job_record(const struct events_job *ej)
+{
+	const struct verdict	*v, *stop = events_first_stop(ej);
+	const char		*basis, *out = stop ? events_outcome(stop) :
+	    "none";
+	double			 saved = events_saved(ej, &basis);
+	unsigned		 n = 0, fatal = 0;
+	int			 warn;
+	cJSON			*o;
+
+	TAILQ_FOREACH(v, ej->verdicts, entry) {
+		n++;
+		fatal += v->severity == SEVERITY_FATAL;
+	}
+	warn = events_is_warning(out) || unconfined(&ej->health) ||
+	    ej->health.sources_unreadable > 0 || ej->daemon_ended_early;
+	o = header(ej, "job", ej->finished, warn ? "warning" : "info");
+	add_time(o, "started", ej->started);
+	add_time(o, "finished", ej->finished);
+	if (ej->started > 0 && ej->finished >= ej->started)
+		cJSON_AddNumberToObject(o, "duration_seconds",
+		    ej->finished - ej->started);
+	else
+		cJSON_AddNullToObject(o, "duration_seconds");
+	cJSON_AddNumberToObject(o, "verdicts", n);
+	cJSON_AddNumberToObject(o, "fatal", fatal);
+	add_str(o, "rule", stop ? stop->rule_id : NULL);
+	cJSON_AddStringToObject(o, "outcome", out);
+	add_time(o, "fired_at", stop ? stop->fired_at : 0);
+	if (saved >= 0)
+		cJSON_AddNumberToObject(o, "saved_seconds", saved);
+	else
+		cJSON_AddNullToObject(o, "saved_seconds");
+	add_str(o, "saved_basis", basis);
+	add_str(o, "sandbox", ej->health.sandbox[0] ? ej->health.sandbox :
+	    NULL);
+	cJSON_AddNumberToObject(o, "sources_unreadable",
+	    ej->health.sources_unreadable);
+	cJSON_AddBoolToObject(o, "daemon_ended_early",
+	    ej->daemon_ended_early);
+	return o;
+}
+
+cJSON *
+events_records(const struct events_job *ej)
+{
+	const struct verdict	*v;
+	cJSON			*a = cJSON_CreateArray();
+
+	TAILQ_FOREACH(v, ej->verdicts, entry)
+		cJSON_AddItemToArray(a, verdict_record(ej, v));
+	cJSON_AddItemToArray(a, job_record(ej));
+	return a;
+}
+
+int
+events_write_file(const char *path, const cJSON *records)
+{
+	const cJSON	*r;
+	char		*line, *buf = NULL;
+	size_t		 len = 0, n;
+	ssize_t		 w;
+	int		 fd, rc = 0;
+
+	cJSON_ArrayForEach(r, records) {
+		line = cJSON_PrintUnformatted(r);
+		n = strlen(line);
+		buf = xreallocarray(buf, len + n + 2, 1);
+		memcpy(buf + len, line, n);
+		buf[len + n] = '\n';
+		len += n + 1;
+		free(line);
+	}
+	if (len == 0)
+		return 0;
+	/* One append of whole lines: a shipper tailing the file never
+	 * reads half a record, and two runners sharing it never interleave
+	 * inside one. */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) == -1) {
+		log_warn("events file %s", path);
+		free(buf);
+		return -1;
+	}
+	if ((w = write(fd, buf, len)) != (ssize_t)len) {
+		log_warn("events file %s: short write", path);
+		rc = -1;
+	}
+	if (close(fd) == -1)
+		rc = -1;
+	free(buf);
+	return rc;
+}
+
+/* "run_id" -> GITHUB_RUN_ID, "rule" -> BREAKER_RULE: a name journalctl
+ * matches (upper case, digits, underscore). */
+static void
+journal_name(const char *key, char *buf, size_t sz)
+{
+	static const struct { const char *key, *name; } known[] = {
+		{ "repository", "GITHUB_REPOSITORY" },
+		{ "run_id", "GITHUB_RUN_ID" },
+		{ "run_attempt", "GITHUB_RUN_ATTEMPT" },
+		{ "job", "GITHUB_JOB" },
+		{ "runner", "RUNNER_NAME" },
+	};
+	size_t	i, n;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(key, known[i].key) == 0) {
+			snprintf(buf, sz, "%s", known[i].name);
+			return;
+		}
+	n = (size_t)snprintf(buf, sz, "BREAKER_");
+	for (; *key != '\0' && n + 1 < sz; key++)
+		buf[n++] = isalnum((unsigned char)*key) ?
+		    toupper((unsigned char)*key) : '_';
+	buf[n] = '\0';
+}
+
+/* KEY=value\n, or journald's binary form when the value has a newline. */
+static void
+journal_field(char **buf, size_t *len, const char *name, const char *val)
+{
+	size_t		 nl = strlen(name), vl = strlen(val);
+	uint64_t	 le;
+	int		 i;
+	char		*p;
+
+	if (vl > JOURNAL_VALUE_MAX)
+		vl = JOURNAL_VALUE_MAX;
+	*buf = xreallocarray(*buf, *len + nl + vl + 11, 1);
+	p = *buf + *len;
+	memcpy(p, name, nl);
+	p += nl;
+	if (memchr(val, '\n', vl) == NULL) {
+		*p++ = '=';
+	} else {
+		*p++ = '\n';
+		for (i = 0, le = vl; i < 8; i++, le >>= 8)
+			*p++ = (char)(le & 0xff);
+	}
+	memcpy(p, val, vl);
+	p += vl;
+	*p++ = '\n';
+	*len = p - *buf;
+}
+
+static char *
+journal_message(const cJSON *r)
+{
+	const char	*type = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "type"));
+	const char	*repo = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "repository"));
+	const char	*run = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "run_id"));
+	const char	*rule = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "rule"));
+	const char	*out = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "outcome"));
+	char		*m;
+
+	if (is(type, "verdict"))
+		xasprintf(&m, "breaker: %s in %s run %s: %s", rule ? rule : "?",
+		    repo ? repo : "?", run ? run : "?", out ? out : "?");
+	else
+		xasprintf(&m, "breaker: job of %s run %s finished: %s%s%s",
+		    repo ? repo : "?", run ? run : "?", out ? out : "?",
+		    rule ? " by " : "", rule ? rule : "");
+	return m;
+}
+
+static char *
+journal_datagram(const cJSON *r, size_t *len)
+{
+	const cJSON	*c;
+	char		*buf = NULL, name[64], *val;
+	const char	*level = cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(r, "level"));
+
+	*len = 0;
+	val = journal_message(r);
+	journal_field(&buf, len, "MESSAGE", val);
+	free(val);
+	/* 4 warning, 6 info: a failure to stop must pass a level filter */
+	journal_field(&buf, len, "PRIORITY", is(level, "warning") ? "4" : "6");
+	journal_field(&buf, len, "SYSLOG_IDENTIFIER", "breaker");
+	cJSON_ArrayForEach(c, r) {
+		if (cJSON_IsNull(c))
+			continue;
+		journal_name(c->string, name, sizeof name);
+		if (cJSON_IsString(c)) {
+			journal_field(&buf, len, name, c->valuestring);
+			continue;
+		}
+		val = cJSON_PrintUnformatted(c);
+		journal_field(&buf, len, name, val);
+		free(val);
+	}
+	return buf;
+}
+
+int
+events_journal(const char *path, const cJSON *records)
+{
+	struct sockaddr_un	 sun;
+	const cJSON		*r;
+	char			*dg;
+	size_t			 len;
+	int			 fd, rc = 0;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		log_warnx("journal socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("journal socket");
+		return -1;
+	}
+	cJSON_ArrayForEach(r, records) {
+		dg = journal_datagram(r, &len);
+		if (sendto(fd, dg, len, MSG_NOSIGNAL, (struct sockaddr *)&sun,
+		    sizeof sun) == -1) {
+			log_warn("journal %s", path);
+			rc = -1;
+		}
+		free(dg);
+		if (rc == -1)
+			break;
+	}
+	close(fd);
+	return rc;
+}
+
+void
+events_finish(const struct policy *p, struct events_job *ej)
+{
+	const struct policy_fleet	*f = policy_fleet(p);
+	struct stat			 sb;
+	cJSON				*records;
+
+	if (ej->job->dir != NULL)
+		events_health_load(ej->job->dir, &ej->health);
+	records = events_records(ej);
+	if (f->events_file != NULL)
+		events_write_file(f->events_file, records);
+	/* "auto": only where a journal listens (systemd hosts, not ARC) */
+	if (f->journald && f->journald_socket != NULL &&
+	    stat(f->journald_socket, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		events_journal(f->journald_socket, records);
+	if (f->metrics_dir != NULL)
+		metrics_update(f->metrics_dir, ej);
+	cJSON_Delete(records);
+}
