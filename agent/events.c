@@ -188,6 +188,17 @@ add_time(cJSON *o, const char *key, double t)
 		cJSON_AddNullToObject(o, key);
 }
 
+/* Seconds to the millisecond: more digits would be noise. */
+static void
+add_secs(cJSON *o, const char *key, double s)
+{
+	if (s >= 0)
+		cJSON_AddNumberToObject(o, key, (double)(int64_t)(s * 1000 +
+		    0.5) / 1000);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
 static void
 iso(double t, char *buf, size_t sz)
 {
@@ -251,11 +262,8 @@ verdict_record(const struct events_job *ej, const struct verdict *v)
 		cJSON_AddNullToObject(o, "pid");
 	add_str(o, "signal", v->stop_signal);
 	add_time(o, "stopped_at", v->stopped_at);
-	if (v->stopped_at > 0 && v->fired_at > 0)
-		cJSON_AddNumberToObject(o, "stop_seconds",
-		    v->stopped_at - v->fired_at);
-	else
-		cJSON_AddNullToObject(o, "stop_seconds");
+	add_secs(o, "stop_seconds", v->stopped_at > 0 && v->fired_at > 0 ?
+	    v->stopped_at - v->fired_at : -1);
 	return o;
 }
 
@@ -285,20 +293,14 @@ job_record(const struct events_job *ej)
 	o = header(ej, "job", ej->finished, warn ? "warning" : "info");
 	add_time(o, "started", ej->started);
 	add_time(o, "finished", ej->finished);
-	if (ej->started > 0 && ej->finished >= ej->started)
-		cJSON_AddNumberToObject(o, "duration_seconds",
-		    ej->finished - ej->started);
-	else
-		cJSON_AddNullToObject(o, "duration_seconds");
+	add_secs(o, "duration_seconds", ej->started > 0 ? ej->finished -
+	    ej->started : -1);
 	cJSON_AddNumberToObject(o, "verdicts", n);
 	cJSON_AddNumberToObject(o, "fatal", fatal);
 	add_str(o, "rule", stop ? stop->rule_id : NULL);
 	cJSON_AddStringToObject(o, "outcome", out);
 	add_time(o, "fired_at", stop ? stop->fired_at : 0);
-	if (saved >= 0)
-		cJSON_AddNumberToObject(o, "saved_seconds", saved);
-	else
-		cJSON_AddNullToObject(o, "saved_seconds");
+	add_secs(o, "saved_seconds", saved);
 	add_str(o, "saved_basis", basis);
 	add_str(o, "sandbox", ej->health.sandbox[0] ? ej->health.sandbox :
 	    NULL);
