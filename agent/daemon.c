@@ -682,6 +682,7 @@ cmd_finish(int argc, char **argv)
 	struct annotate_job	 aj;
 	struct events_job	 ej;
 	struct verdict_list	 list;
+	const char		*saved_basis;
 	struct policy		*policy;
 	struct job		*job;
 	const char		*state = env_nonempty("BREAKER_STATE_DIR");
@@ -733,17 +734,20 @@ cmd_finish(int argc, char **argv)
 	aj.daemon_ended_early = fs.ended_early;
 	aj.policy = policy != NULL ? policy_describe(policy) : NULL;
 	aj.note = fs.note;
+	memset(&ej, 0, sizeof ej);
+	ej.job = job;
+	ej.verdicts = &list;
+	ej.started = aj.job_started;
+	ej.finished = aj.finished;
+	ej.observe = aj.observe;
+	ej.daemon_ended_early = aj.daemon_ended_early;
+	aj.saved = events_saved(&ej, &saved_basis);
+	aj.saved_basis = saved_basis == NULL ? NULL : ej.observe ?
+	    "observe mode: the job ran this long past the would-stop point" :
+	    "an estimate: up to gh-aw's 20-minute default step timeout";
 	annotate_print(stdout, &list, &aj);
-	if (policy != NULL) {
-		memset(&ej, 0, sizeof ej);
-		ej.job = job;
-		ej.verdicts = &list;
-		ej.started = aj.job_started;
-		ej.finished = aj.finished;
-		ej.observe = aj.observe;
-		ej.daemon_ended_early = aj.daemon_ended_early;
+	if (policy != NULL)
 		events_finish(policy, &ej);
-	}
 	if (job->step_summary != NULL &&
 	    annotate_summary(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");

@@ -56,6 +56,14 @@ for j in job1 job2 job3; do assert_hooks_ok "$T/$j"; done
 kill "$JPID" 2>/dev/null || true
 wait "$JPID" 2>/dev/null || true
 
+# The observe job's summary says how long it ran past the would-stop point.
+summary=$(jget "$T/job3/result.json" 'r["env"]["GITHUB_STEP_SUMMARY"]')
+grep -q "Time saved: about .* (observe mode: the job ran this long past the would-stop point)" "$summary" &&
+	pass "observe summary: time past the would-stop point" || fail "summary: $(cat "$summary")"
+summary=$(jget "$T/job1/result.json" 'r["env"]["GITHUB_STEP_SUMMARY"]')
+grep -q "Time saved: about .* (an estimate: up to gh-aw's 20-minute default step timeout)" "$summary" &&
+	pass "enforce summary: time saved, labelled an estimate" || fail "summary: $(cat "$summary")"
+
 # The events file: one line per verdict and per job.
 python3 - "$EV" <<'PY' && pass "events file: verdicts and jobs, outcome as data" || fail "events: $(cat "$EV")"
 import json, sys
