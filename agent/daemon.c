@@ -745,6 +745,10 @@ cmd_finish(int argc, char **argv)
 	aj.saved_basis = saved_basis == NULL ? NULL : ej.observe ?
 	    "observe mode: the job ran this long past the would-stop point" :
 	    "an estimate: up to gh-aw's 20-minute default step timeout";
+	if (policy != NULL) {
+		aj.hint = policy_rule_hint;
+		aj.hint_arg = policy;
+	}
 	annotate_print(stdout, &list, &aj);
 	if (policy != NULL)
 		events_finish(policy, &ej);

@@ -1184,6 +1184,7 @@ rule_free(struct policy_rule *r)
 	free(r->id);
 	free(r->title);
 	free(r->message);
+	free(r->hint);
 	free(r->source);
 	match_free(r->match);
 	for (i = 0; i < r->nexcept; i++)
@@ -1449,9 +1450,33 @@ rule_except(struct load *ld, struct policy_rule *r, const cJSON *arr,
 	}
 }
 
+/*
+ * What the workflow's author should do, in one short line of the
+ * annotation: no newline or control character (it would break the line),
+ * at most POLICY_HINT_MAX bytes (the title and message share 4 KiB).
+ */
+static void
+rule_hint(struct load *ld, struct policy_rule *r, const char *h,
+    const char *path)
+{
+	char		*sub = subpath(path, "hint");
+	const char	*c;
+
+	for (c = h; *c != '\0' && (unsigned char)*c >= 0x20 && *c != 0x7f;
+	    c++)
+		;
+	if (*h == '\0' || *c != '\0' || strlen(h) > POLICY_HINT_MAX)
+		errf(ld, sub, "one short line telling the workflow's author "
+		    "what to do", "must be 1 to %d bytes, without a newline or "
+		    "control character", POLICY_HINT_MAX);
+	else
+		r->hint = xstrdup(h);
+	free(sub);
+}
+
 static const char *const rule_keys[] = { "id", "title", "source", "severity",
     "match", "except", "correlate", "message", "actions", "observe",
-    "samples", "override", "if_fired", "unless_fired" };
+    "samples", "override", "if_fired", "unless_fired", "hint" };
 
 /* `if_fired` / `unless_fired`: rule ids, resolved once every file is in. */
 static void
@@ -1567,6 +1592,8 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 		check_template(ld, r, sub);
 		free(sub);
 	}
+	if ((c = get_typed(ld, o, path, "hint", is_string, "a string")))
+		rule_hint(ld, r, c->valuestring, path);
 	if (r->severity == SEVERITY_FATAL)
 		r->actions = POLICY_ACTION_STOP;
 	if ((c = get_typed(ld, o, path, "actions", is_array,
@@ -2022,6 +2049,17 @@ const struct policy_rule *
 policy_rule(const struct policy *p, size_t i)
 {
 	return i < p->nrules ? p->rules[i] : NULL;
+}
+
+const char *
+policy_rule_hint(const char *id, const void *arg)
+{
+	const struct policy	*p = arg;
+	int			 i;
+
+	if (p == NULL || (i = policy_rule_index(p, id)) == -1)
+		return NULL;
+	return p->rules[i]->hint;
 }
 
 int

@@ -135,6 +135,7 @@ struct policy_rule {
 	char			 *id;
 	char			 *title;
 	char			 *message;	/* template; NULL: the title */
+	char			 *hint;		/* for the author, or NULL */
 	char			 *source;
 	size_t			  source_idx;
 	int			  severity;	/* SEVERITY_* or _NONE */
@@ -171,6 +172,12 @@ struct policy_rule {
 };
 /* Active rules (disabled ones are gone), in load order. */
 const struct policy_rule *policy_rule(const struct policy *, size_t);
+/*
+ * The hint of the active rule `id` of the policy `arg`, or NULL (the
+ * signature of annotate_job's hint callback).
+ */
+#define POLICY_HINT_MAX	300
+const char	*policy_rule_hint(const char *id, const void *arg);
 /* Index of an active rule by id, or -1. */
 int		 policy_rule_index(const struct policy *, const char *);
 /* Is a rule's action both asked for and allowed by the configuration? */

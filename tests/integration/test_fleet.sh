@@ -48,13 +48,31 @@ run_job "$T/job1"
 # 2. a healthy run
 write_step "$(engine_cmd --lines "'$SRC/tests/samples/codex-reconnect-recovers.log'" --hang 0)"
 run_job "$T/job2"
-# 3. a 401 in observe mode: left running, it hangs its 2 s
-write_config "$(fleet '"mode": "observe"')"
+# 3. a 401 in observe mode: left running, it hangs its 2 s; a local rule
+# carries a hint for the workflow's author
+cat > "$T/hint.json" <<'EOF'
+{ "version": 1, "rules": [ { "id": "local.no-key", "title": "No API key was sent",
+  "severity": "fatal", "match": { "regex": "401 Unauthorized: Missing bearer" },
+  "hint": "no key was sent: is the secret set and available to this trigger?" } ] }
+EOF
+write_config "$(fleet "\"mode\": \"observe\", \"rules\": [\"$T/hint.json\"]")"
 write_step "$(engine_cmd --lines "'$SEED'" --hang 2)"
 run_job "$T/job3"
 for j in job1 job2 job3; do assert_hooks_ok "$T/$j"; done
 kill "$JPID" 2>/dev/null || true
 wait "$JPID" 2>/dev/null || true
+
+# Observe mode annotates as a notice, never an error; the hint is shown.
+out=$(hook_output "$T/job3" completed)
+echo "$out" | grep -q '^::error' && fail "observe mode printed an ::error: $out" ||
+	pass "observe mode: no ::error"
+echo "$out" | grep '^::notice ' | grep -q 'would have stopped' &&
+	pass "observe mode: a ::notice says would have stopped" || fail "no notice: $out"
+echo "$out" | grep '^::notice title=breaker%3A No API key was sent' | grep -q 'What to do: no key was sent: is the secret set' &&
+	pass "the rule's hint is in the annotation" || fail "no hint: $out"
+summary=$(jget "$T/job3/result.json" 'r["env"]["GITHUB_STEP_SUMMARY"]')
+grep -q '^- \*\*What to do:\*\* no key was sent: is the secret set' "$summary" &&
+	pass "the rule's hint is in the summary" || fail "summary hint: $(cat "$summary")"
 
 # The observe job's summary says how long it ran past the would-stop point.
 summary=$(jget "$T/job3/result.json" 'r["env"]["GITHUB_STEP_SUMMARY"]')
