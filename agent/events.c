@@ -329,7 +329,6 @@ events_write_file(const char *path, const cJSON *records)
 	const cJSON	*r;
 	char		*line, *buf = NULL;
 	size_t		 len = 0, n;
-	ssize_t		 w;
 	int		 fd, rc = 0;
 
 	cJSON_ArrayForEach(r, records) {
@@ -352,7 +351,7 @@ events_write_file(const char *path, const cJSON *records)
 		free(buf);
 		return -1;
 	}
-	if ((w = write(fd, buf, len)) != (ssize_t)len) {
+	if (write(fd, buf, len) != (ssize_t)len) {
 		log_warn("events file %s: short write", path);
 		rc = -1;
 	}

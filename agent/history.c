@@ -512,7 +512,7 @@ tally(struct totals *t, const struct hrun *h)
 	} else
 		t->untimed++;
 	if ((c = cJSON_GetObjectItemCaseSensitive(t->by_rule, h->rule)))
-		cJSON_SetNumberValue(c, c->valuedouble + 1);
+		cJSON_SetNumberHelper(c, c->valuedouble + 1);
 	else
 		cJSON_AddNumberToObject(t->by_rule, h->rule, 1);
 }
@@ -559,7 +559,7 @@ print_totals(const struct totals *t)
 		printf(" (%zu without a readable log)", t->unreadable);
 	printf("; %zu would have been cut; %zu succeeded but would have been "
 	    "cut (false-stop suspects)\n", t->cut, t->suspects);
-	cJSON_ArrayForEach(c, t->by_rule)
+	for (c = t->by_rule->child; c != NULL; c = c->next)
 		printf("  %6d  %s\n", (int)c->valuedouble, c->string);
 	printf("runner time saved: %s (%.1f runner-minutes) over %zu cut "
 	    "run%s with timestamps", saved, t->saved / 60, t->timed,
