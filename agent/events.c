@@ -389,30 +389,24 @@ journal_name(const char *key, char *buf, size_t sz)
 
 /* KEY=value\n, or journald's binary form when the value has a newline. */
 static void
-journal_field(char **buf, size_t *len, const char *name, const char *val)
+journal_field(FILE *f, const char *name, const char *val)
 {
-	size_t		 nl = strlen(name), vl = strlen(val);
-	uint64_t	 le;
-	int		 i;
-	char		*p;
+	size_t		vl = strlen(val);
+	uint64_t	le;
+	int		i;
 
 	if (vl > JOURNAL_VALUE_MAX)
 		vl = JOURNAL_VALUE_MAX;
-	*buf = xreallocarray(*buf, *len + nl + vl + 11, 1);
-	p = *buf + *len;
-	memcpy(p, name, nl);
-	p += nl;
-	if (memchr(val, '\n', vl) == NULL) {
-		*p++ = '=';
-	} else {
-		*p++ = '\n';
+	fputs(name, f);
+	if (memchr(val, '\n', vl) == NULL)
+		fputc('=', f);
+	else {
+		fputc('\n', f);
 		for (i = 0, le = vl; i < 8; i++, le >>= 8)
-			*p++ = (char)(le & 0xff);
+			fputc((int)(le & 0xff), f);
 	}
-	memcpy(p, val, vl);
-	p += vl;
-	*p++ = '\n';
-	*len = p - *buf;
+	fwrite(val, 1, vl, f);
+	fputc('\n', f);
 }
 
 static char *
@@ -447,26 +441,29 @@ journal_datagram(const cJSON *r, size_t *len)
 	char		*buf = NULL, name[64], *val;
 	const char	*level = cJSON_GetStringValue(
 	    cJSON_GetObjectItemCaseSensitive(r, "level"));
+	FILE		*f;
 
-	*len = 0;
+	if ((f = open_memstream(&buf, len)) == NULL)
+		fatal("open_memstream");
 	val = journal_message(r);
-	journal_field(&buf, len, "MESSAGE", val);
+	journal_field(f, "MESSAGE", val);
 	free(val);
 	/* 4 warning, 6 info: a failure to stop must pass a level filter */
-	journal_field(&buf, len, "PRIORITY", is(level, "warning") ? "4" : "6");
-	journal_field(&buf, len, "SYSLOG_IDENTIFIER", "breaker");
+	journal_field(f, "PRIORITY", is(level, "warning") ? "4" : "6");
+	journal_field(f, "SYSLOG_IDENTIFIER", "breaker");
 	cJSON_ArrayForEach(c, r) {
 		if (cJSON_IsNull(c))
 			continue;
 		journal_name(c->string, name, sizeof name);
 		if (cJSON_IsString(c)) {
-			journal_field(&buf, len, name, c->valuestring);
+			journal_field(f, name, c->valuestring);
 			continue;
 		}
 		val = cJSON_PrintUnformatted(c);
-		journal_field(&buf, len, name, val);
+		journal_field(f, name, val);
 		free(val);
 	}
+	fclose(f);
 	return buf;
 }
 
