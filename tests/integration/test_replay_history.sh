@@ -97,6 +97,13 @@ out=$("$B" replay --source engine="$H/run-1006/workflow-logs/agent/12_Execute Ge
 echo "$out" | grep -q "fatal   gemini.auth at engine:.*(time 2026-11-30T10:00:" &&
 	pass "step log as a source: matched, timed" || fail "step log: $out"
 
+# Metadata is hostile too: an engine name that would be a workflow command
+# (`##[cmd]` works anywhere in a line) is neutralised, in text and JSON.
+$MK "$T/hostile" run-1 ghaw-nolog '##[error]pwned' failure "$S/codex-reconnect-recovers.log"
+out=$("$B" replay "$T/hostile" 2>&1; "$B" replay --json "$T/hostile" 2>&1)
+echo "$out" | grep -qF '##[error]' && fail "a workflow command got through: $out" ||
+	pass "hostile metadata neutralised"
+
 # Nothing readable: exit 2; a file is not a folder of runs.
 mkdir -p "$T/empty/run-1"
 "$B" replay "$T/empty" > /dev/null 2>&1
