@@ -236,7 +236,14 @@ lines_runner_stamp(const char *l, size_t len, double *t)
 {
 	struct tm	tm;
 	int		y, mo, d, h, mi, se, frac;
+	size_t		bom = 0;
 
+	/* A downloaded log's first line may carry a UTF-8 byte-order mark. */
+	if (len >= 3 && memcmp(l, "\xef\xbb\xbf", 3) == 0) {
+		bom = 3;
+		l += 3;
+		len -= 3;
+	}
 	if (len < LINES_RUNNER_STAMP_LEN || l[4] != '-' || l[7] != '-' ||
 	    l[10] != 'T' || l[13] != ':' || l[16] != ':' || l[19] != '.' ||
 	    l[27] != 'Z' || l[28] != ' ')
@@ -256,5 +263,5 @@ lines_runner_stamp(const char *l, size_t len, double *t)
 	tm.tm_min = mi;
 	tm.tm_sec = se;
 	*t = (double)timegm(&tm) + frac / 1e7;
-	return LINES_RUNNER_STAMP_LEN;
+	return bom + LINES_RUNNER_STAMP_LEN;
 }

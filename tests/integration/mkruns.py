@@ -8,7 +8,8 @@ LAYOUT:
              agent-stdio.log, sandbox/firewall/logs/access.log and
              workflow-logs/agent/<n>_<step>.txt (the runner's step logs,
              each line prefixed with its timestamp, as the run-log archive
-             holds them); the engine step's lines are one second apart
+             holds them; the engine step's opens with a byte-order mark);
+             the engine step's lines are one second apart
              from T0, the job's last step ends at T0 + 600 s.
   ghaw-nolog the same without workflow-logs/ (no timestamps).
   download   `gh run download -D OUT/<id>`: one folder per artifact
@@ -63,7 +64,8 @@ def main():
     pre = stamp(T0 - timedelta(seconds=5)) + "##[group]Run set -o pipefail\n"
     write(os.path.join(steps, "1_Set up job.txt"),
           stamp(T0 - timedelta(seconds=30)) + "Current runner version: '2.336.0'\n")
-    body = [pre.encode()]
+    # a byte-order mark first, which downloaded logs may begin with
+    body = [b"\xef\xbb\xbf" + pre.encode()]
     for i, line in enumerate(eng.splitlines()):
         body.append(stamp(T0 + timedelta(seconds=i)).encode() + line + b"\n")
     write(os.path.join(steps, "12_Execute %s CLI.txt" % engine.capitalize()),

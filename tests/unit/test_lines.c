@@ -366,6 +366,10 @@ test_runner_stamp(void **state)
 	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 0);
 	l = "2026-12-04T22:1a:40.8301234Z x";
 	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 0);
+	/* a downloaded log's first line, after a byte-order mark */
+	l = "\xef\xbb\xbf" "2026-12-04T22:10:40.8301234Z ERROR: x";
+	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 32);
+	assert_string_equal(l + 32, "ERROR: x");
 }
 
 int
