@@ -284,16 +284,36 @@ walk(struct hrun *h, const struct policy *p, const char *dir, int depth,
 	free_list(names, n);
 }
 
-/* The agent job's engine step: gh-aw names it "Execute <engine> CLI". */
+/* The job folder's own name: "…/workflow-logs/agent/" -> "agent/". */
+static int
+in_job(const struct steplog *sl, const char *job)
+{
+	size_t	n = strlen(sl->dir), k = strlen(job);
+
+	return n >= k + 2 && sl->dir[n - k - 2] == '/' &&
+	    strncmp(sl->dir + n - k - 1, job, k) == 0;
+}
+
+/*
+ * The engine step: gh-aw names it "Execute <engine> CLI", in the job
+ * `agent` (its threat-detection job runs the engine too, so the agent
+ * job's step wins).
+ */
 static int
 pick_engine_step(const struct hrun *h)
 {
 	size_t	i;
+	int	found = -1;
 
-	for (i = 0; i < h->nsteps; i++)
-		if (strcasestr(base(h->steps[i].path), "execute") != NULL)
+	for (i = 0; i < h->nsteps; i++) {
+		if (strcasestr(base(h->steps[i].path), "execute") == NULL)
+			continue;
+		if (in_job(&h->steps[i], "agent"))
 			return (int)i;
-	return -1;
+		if (found == -1)
+			found = (int)i;
+	}
+	return found;
 }
 
 static void
