@@ -667,6 +667,34 @@ count_list(const struct verdict_list *l)
 	return n;
 }
 
+/*
+ * What the summary and the fleet's records share: the job's events
+ * (events.c), the time the cut saved and on what basis, the rules' hints.
+ */
+static void
+finish_fleet(struct events_job *ej, struct annotate_job *aj,
+    const struct job *job, const struct verdict_list *list,
+    const struct policy *policy)
+{
+	const char	*basis;
+
+	memset(ej, 0, sizeof *ej);
+	ej->job = job;
+	ej->verdicts = list;
+	ej->started = aj->job_started;
+	ej->finished = aj->finished;
+	ej->observe = aj->observe;
+	ej->daemon_ended_early = aj->daemon_ended_early;
+	aj->saved = events_saved(ej, &basis);
+	aj->saved_basis = basis == NULL ? NULL : ej->observe ?
+	    "observe mode: the job ran this long past the would-stop point" :
+	    "an estimate: up to gh-aw's 20-minute default step timeout";
+	if (policy != NULL) {
+		aj->hint = policy_rule_hint;
+		aj->hint_arg = policy;
+	}
+}
+
 int
 cmd_finish(int argc, char **argv)
 {
@@ -682,7 +710,6 @@ cmd_finish(int argc, char **argv)
 	struct annotate_job	 aj;
 	struct events_job	 ej;
 	struct verdict_list	 list;
-	const char		*saved_basis;
 	struct policy		*policy;
 	struct job		*job;
 	const char		*state = env_nonempty("BREAKER_STATE_DIR");
@@ -734,21 +761,7 @@ cmd_finish(int argc, char **argv)
 	aj.daemon_ended_early = fs.ended_early;
 	aj.policy = policy != NULL ? policy_describe(policy) : NULL;
 	aj.note = fs.note;
-	memset(&ej, 0, sizeof ej);
-	ej.job = job;
-	ej.verdicts = &list;
-	ej.started = aj.job_started;
-	ej.finished = aj.finished;
-	ej.observe = aj.observe;
-	ej.daemon_ended_early = aj.daemon_ended_early;
-	aj.saved = events_saved(&ej, &saved_basis);
-	aj.saved_basis = saved_basis == NULL ? NULL : ej.observe ?
-	    "observe mode: the job ran this long past the would-stop point" :
-	    "an estimate: up to gh-aw's 20-minute default step timeout";
-	if (policy != NULL) {
-		aj.hint = policy_rule_hint;
-		aj.hint_arg = policy;
-	}
+	finish_fleet(&ej, &aj, job, &list, policy);
 	annotate_print(stdout, &list, &aj);
 	if (policy != NULL)
 		events_finish(policy, &ej);
