@@ -163,7 +163,11 @@ add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddNullToObject(o, key);
 }
 
-/* Engine text: redacted (keys and tokens never leave the runner). */
+/*
+ * Engine text: redacted (keys and tokens never leave the runner) and
+ * neutralised (an events file pointed at a job log, or a shipper that
+ * prints it there, must never carry a workflow command).
+ */
 static void
 add_redacted(cJSON *o, const char *key, const char *s)
 {
@@ -173,7 +177,7 @@ add_redacted(cJSON *o, const char *key, const char *s)
 		cJSON_AddNullToObject(o, key);
 		return;
 	}
-	r = annotate_redact(s, strlen(s));
+	r = annotate_sanitise(s, strlen(s));
 	cJSON_AddStringToObject(o, key, r);
 	free(r);
 }

@@ -59,6 +59,7 @@ add_verdict(struct fixture *f, const char *rule, const char *action,
 	v->count = 6;
 	v->first_seen = T0 + 10;
 	v->fired_at = T0 + 12;
+	verdict_set(&v->title, "Codex: rejected ##[error]forged");
 	verdict_set(&v->action, action);
 	if (result != NULL)
 		verdict_set(&v->action_result, result);
@@ -188,6 +189,7 @@ test_file(void **state)
 	assert_non_null(fp = fopen(path, "r"));
 	while (fgets(line, sizeof line, fp) != NULL) {
 		assert_null(strstr(line, SECRET));
+		assert_null(strstr(line, "##[error]"));	/* neutralised */
 		assert_non_null(r = cJSON_Parse(line));
 		assert_string_equal(str(r, "schema"), EVENTS_SCHEMA);
 		assert_string_equal(str(r, "repository"), "octo-org/moderator");
@@ -278,6 +280,7 @@ test_journal(void **state)
 	add_verdict(f, "codex.auth.unauthorized", "stop", "cannot signal awf "
 	    "(pid 7): permission denied", 7, 0);
 	verdict_set(&TAILQ_FIRST(&f->list)->message, "line one\nline two");
+	f->job.runner_name = "vm\nrunner";
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/journal", f->dir);
@@ -300,8 +303,11 @@ test_journal(void **state)
 	v = field(dg, n, "BREAKER_OUTCOME");
 	assert_string_equal(v, "not-permitted");
 	free(v);
-	v = field(dg, n, "BREAKER_MESSAGE");	/* binary form: a newline */
-	assert_string_equal(v, "line one\nline two");
+	v = field(dg, n, "BREAKER_MESSAGE");	/* engine text: neutralised */
+	assert_string_equal(v, "line one\xe2\x90\x8aline two");
+	free(v);
+	v = field(dg, n, "RUNNER_NAME");	/* binary form: a newline */
+	assert_string_equal(v, "vm\nrunner");
 	free(v);
 	v = field(dg, n, "SYSLOG_IDENTIFIER");
 	assert_string_equal(v, "breaker");
@@ -310,8 +316,8 @@ test_journal(void **state)
 	v = field(dg, n, "BREAKER_TYPE");
 	assert_string_equal(v, "job");
 	free(v);
-	v = field(dg, n, "RUNNER_NAME");
-	assert_string_equal(v, "vm-runner-01");
+	v = field(dg, n, "GITHUB_RUN_ID");
+	assert_string_equal(v, "24000000001");
 	free(v);
 	assert_true(recv(fd, dg, sizeof dg, MSG_DONTWAIT) == -1);
 	close(fd);
