@@ -590,6 +590,16 @@ print_totals(const struct totals *t)
 	printf("\n");
 }
 
+/* Paths come from downloaded artifacts: never a workflow command. */
+static void
+add_path(cJSON *o, const char *key, const char *path)
+{
+	char	*s = annotate_neutralise(path, strlen(path));
+
+	cJSON_AddStringToObject(o, key, s);
+	free(s);
+}
+
 static cJSON *
 run_json(const struct hrun *h, const struct policy *p)
 {
@@ -597,7 +607,7 @@ run_json(const struct hrun *h, const struct policy *p)
 	size_t	 k;
 	int	 e = policy_source_index(p, "engine");
 
-	cJSON_AddStringToObject(o, "dir", h->dir);
+	add_path(o, "dir", h->dir);
 	if (h->engine)
 		cJSON_AddStringToObject(o, "engine", h->engine);
 	else
@@ -609,11 +619,10 @@ run_json(const struct hrun *h, const struct policy *p)
 	s = cJSON_AddObjectToObject(o, "files");
 	for (k = 0; k < h->nsrc; k++)
 		if (e >= 0 && k == (size_t)e && h->engine_step >= 0)
-			cJSON_AddStringToObject(s, policy_source(p, k)->name,
+			add_path(s, policy_source(p, k)->name,
 			    h->steps[h->engine_step].path);
 		else if (h->src[k] != NULL)
-			cJSON_AddStringToObject(s, policy_source(p, k)->name,
-			    h->src[k]);
+			add_path(s, policy_source(p, k)->name, h->src[k]);
 	cJSON_AddBoolToObject(o, "read", readable_run(h) && !h->error);
 	cJSON_AddNumberToObject(o, "lines", h->lines);
 	cJSON_AddNumberToObject(o, "verdicts", h->nverdicts);

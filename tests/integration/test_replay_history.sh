@@ -97,9 +97,13 @@ out=$("$B" replay --source engine="$H/run-1006/workflow-logs/agent/12_Execute Ge
 echo "$out" | grep -q "fatal   gemini.auth at engine:.*(time 2026-11-30T10:00:" &&
 	pass "step log as a source: matched, timed" || fail "step log: $out"
 
-# Metadata is hostile too: an engine name that would be a workflow command
+# Metadata is hostile too: an engine name or a file name that would be a workflow command
 # (`##[cmd]` works anywhere in a line) is neutralised, in text and JSON.
 $MK "$T/hostile" run-1 ghaw-nolog '##[error]pwned' failure "$S/codex-reconnect-recovers.log"
+# and so is a downloaded file's name (the workflow wrote the artifacts)
+$MK "$T/hostile" run-2 ghaw codex failure "$S/codex-reconnect-recovers.log"
+mv "$T/hostile/run-2/workflow-logs/agent/12_Execute Codex CLI.txt" \
+	"$T/hostile/run-2/workflow-logs/agent/12_Execute ##[error]x.txt"
 out=$("$B" replay "$T/hostile" 2>&1; "$B" replay --json "$T/hostile" 2>&1)
 echo "$out" | grep -qF '##[error]' && fail "a workflow command got through: $out" ||
 	pass "hostile metadata neutralised"
