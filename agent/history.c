@@ -15,6 +15,7 @@
  * same lines with the runner's time on each, which replay.c strips and
  * uses, so the first certain sign has a time.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/queue.h>
 
@@ -57,6 +58,10 @@ struct hrun {
 	struct steplog	*steps;
 	size_t		 nsteps;
 	int		 engine_step;	/* index into steps, -1 */
+	char		*combined;	/* a `gh run view --log` file, or NULL */
+	int		 combined_fd;	/* its engine step's lines, or -1 */
+	char		*combined_src;	/* /proc/self/fd/N of that */
+	double		 combined_end;	/* its agent job's last stamp */
 	size_t		 seen;		/* entries walked */
 	char		*engine;	/* aw_info.json engine_id */
 	char		*conclusion;	/* "success", "failure", … or NULL */
@@ -185,6 +190,54 @@ probe_steplog(const char *path, double *first, double *last)
 	return 1;
 }
 
+/*
+ * `gh run view ID --log` prints a whole run as `JOB<TAB>STEP<TAB>` and the
+ * step log's line. Splits one such line; 0 when it is not one.
+ */
+static int
+split_combined(char *line, char **job, char **step, char **rest)
+{
+	char	*t1, *t2;
+	double	 t;
+
+	if ((t1 = strchr(line, '\t')) == NULL ||
+	    (t2 = strchr(t1 + 1, '\t')) == NULL ||
+	    lines_runner_stamp(t2 + 1, strlen(t2 + 1), &t) == 0)
+		return 0;
+	*t1 = *t2 = '\0';
+	*job = line;
+	*step = t1 + 1;
+	*rest = t2 + 1;
+	return 1;
+}
+
+static int
+is_combined(const char *path)
+{
+	char	 buf[4096], *nl, *job, *step, *rest;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	return split_combined(buf, &job, &step, &rest);
+}
+
+static int
+has_suffix(const char *s, const char *suf)
+{
+	size_t	n = strlen(s), k = strlen(suf);
+
+	return n > k && strcmp(s + n - k, suf) == 0;
+}
+
 static void
 consider_file(struct hrun *h, const struct policy *p, const char *path,
     const char *name, size_t *best)
@@ -211,14 +264,16 @@ consider_file(struct hrun *h, const struct policy *p, const char *path,
 		}
 		return;
 	}
-	if (len > 4 && strcmp(name + len - 4, ".txt") == 0 &&
+	if (has_suffix(name, ".txt") &&
 	    probe_steplog(path, &sl.first, &sl.last)) {
 		sl.path = xstrdup(path);
 		sl.dir = xstrndup(path, strlen(path) - len);
 		h->steps = xreallocarray(h->steps, h->nsteps + 1,
 		    sizeof *h->steps);
 		h->steps[h->nsteps++] = sl;
-	}
+	} else if (h->combined == NULL && (has_suffix(name, ".txt") ||
+	    has_suffix(name, ".log")) && is_combined(path))
+		h->combined = xstrdup(path);
 }
 
 static int
@@ -316,6 +371,59 @@ pick_engine_step(const struct hrun *h)
 	return found;
 }
 
+/*
+ * The engine step of a `gh run view --log` file, as a step log of its own
+ * (the runner's stamp kept, the job and step names cut) in a memfd that
+ * replay reads like any file: job `agent`'s "Execute …" step, else the
+ * first job's. Its job's last stamp is the job's end.
+ */
+static void
+extract_combined(struct hrun *h)
+{
+	char	*line = NULL, *job, *step, *rest, *pick = NULL;
+	size_t	 cap = 0;
+	double	 t;
+	FILE	*in, *out;
+	int	 fd;
+
+	if ((in = fopen(h->combined, "re")) == NULL)
+		return;
+	while (getline(&line, &cap, in) > 0 && (pick == NULL ||
+	    strcmp(pick, "agent") != 0))
+		if (split_combined(line, &job, &step, &rest) &&
+		    strcasestr(step, "execute") != NULL) {
+			free(pick);
+			pick = xstrdup(job);
+		}
+	if (pick == NULL || (fd = memfd_create("breaker-step",
+	    MFD_CLOEXEC)) == -1 || (out = fdopen(fd, "w")) == NULL) {
+		free(pick);
+		free(line);
+		fclose(in);
+		return;
+	}
+	rewind(in);
+	while (getline(&line, &cap, in) > 0) {
+		if (!split_combined(line, &job, &step, &rest) ||
+		    strcmp(job, pick) != 0)
+			continue;
+		if (lines_runner_stamp(rest, strlen(rest), &t) > 0 &&
+		    t > h->combined_end)
+			h->combined_end = t;
+		if (strcasestr(step, "execute") != NULL)
+			fputs(rest, out);
+	}
+	fflush(out);
+	h->combined_fd = dup(fd);
+	fclose(out);
+	if (h->combined_fd != -1)
+		xasprintf(&h->combined_src, "/proc/self/fd/%d",
+		    h->combined_fd);
+	free(pick);
+	free(line);
+	fclose(in);
+}
+
 static void
 scan_run(struct hrun *h, const struct policy *p)
 {
@@ -327,6 +435,9 @@ scan_run(struct hrun *h, const struct policy *p)
 	walk(h, p, h->dir, 0, best);
 	free(best);
 	h->engine_step = pick_engine_step(h);
+	h->combined_fd = -1;
+	if (h->engine_step < 0 && h->combined != NULL)
+		extract_combined(h);
 }
 
 /* The job's end: the last runner stamp of the agent job's step logs (all
@@ -338,6 +449,8 @@ job_end(const struct hrun *h, double last_line)
 	double		 end = last_line;
 	size_t		 i;
 
+	if (h->combined_end > end)
+		end = h->combined_end;
 	if (h->engine_step >= 0)
 		jobdir = h->steps[h->engine_step].dir;
 	for (i = 0; i < h->nsteps; i++)
@@ -347,12 +460,26 @@ job_end(const struct hrun *h, double last_line)
 	return end;
 }
 
+/* What is read as the engine source: the agent step's log, else the
+ * engine step cut out of a whole-run log, else agent-stdio.log. */
+static const char *
+engine_file(const struct hrun *h, size_t k, int engine_idx)
+{
+	if (engine_idx < 0 || k != (size_t)engine_idx)
+		return h->src[k];
+	if (h->engine_step >= 0)
+		return h->steps[h->engine_step].path;
+	if (h->combined_src != NULL)
+		return h->combined_src;
+	return h->src[k];
+}
+
 static int
 readable_run(const struct hrun *h)
 {
 	size_t	k;
 
-	if (h->engine_step >= 0)
+	if (h->engine_step >= 0 || h->combined_src != NULL)
 		return 1;
 	for (k = 0; k < h->nsrc; k++)
 		if (h->src[k] != NULL)
@@ -365,22 +492,16 @@ replay_one(struct hrun *h, const struct policy *p)
 {
 	const struct verdict	*v;
 	struct replay		*r;
+	const char		*path;
 	double			 first, last;
-	size_t			 k, eng;
-	int			 e;
+	size_t			 k;
+	int			 e = policy_source_index(p, "engine");
 
 	h->saved = -1;
 	r = replay_new(p, 0);
-	e = policy_source_index(p, "engine");
-	eng = e >= 0 ? (size_t)e : (size_t)-1;
-	for (k = 0; k < h->nsrc; k++) {
-		if (k == eng && h->engine_step >= 0)
-			replay_add_source(r, policy_source(p, k)->name,
-			    h->steps[h->engine_step].path);
-		else if (h->src[k] != NULL)
-			replay_add_source(r, policy_source(p, k)->name,
-			    h->src[k]);
-	}
+	for (k = 0; k < h->nsrc; k++)
+		if ((path = engine_file(h, k, e)) != NULL)
+			replay_add_source(r, policy_source(p, k)->name, path);
 	if (replay_run(r) == -1)
 		h->error = 1;
 	h->lines = replay_lines(r);
@@ -411,6 +532,10 @@ hrun_free(struct hrun *h)
 		free(h->steps[i].dir);
 	}
 	free(h->steps);
+	if (h->combined_fd != -1)
+		close(h->combined_fd);
+	free(h->combined);
+	free(h->combined_src);
 	free(h->dir);
 	free(h->engine);
 	free(h->conclusion);
@@ -431,6 +556,7 @@ add_run(struct hrun **runs, size_t *n, const char *dir)
 	*runs = xreallocarray(*runs, *n + 1, sizeof **runs);
 	memset(&(*runs)[*n], 0, sizeof **runs);
 	(*runs)[*n].dir = xstrdup(dir);
+	(*runs)[*n].combined_fd = -1;
 	(*n)++;
 }
 
@@ -618,11 +744,12 @@ run_json(const struct hrun *h, const struct policy *p)
 		cJSON_AddNullToObject(o, "conclusion");
 	s = cJSON_AddObjectToObject(o, "files");
 	for (k = 0; k < h->nsrc; k++)
-		if (e >= 0 && k == (size_t)e && h->engine_step >= 0)
+		if (e >= 0 && k == (size_t)e && h->engine_step < 0 &&
+		    h->combined_src != NULL)
+			add_path(s, policy_source(p, k)->name, h->combined);
+		else if (engine_file(h, k, e) != NULL)
 			add_path(s, policy_source(p, k)->name,
-			    h->steps[h->engine_step].path);
-		else if (h->src[k] != NULL)
-			add_path(s, policy_source(p, k)->name, h->src[k]);
+			    engine_file(h, k, e));
 	cJSON_AddBoolToObject(o, "read", readable_run(h) && !h->error);
 	cJSON_AddNumberToObject(o, "lines", h->lines);
 	cJSON_AddNumberToObject(o, "verdicts", h->nverdicts);

@@ -12,6 +12,11 @@ LAYOUT:
              the engine step's lines are one second apart
              from T0, the job's last step ends at T0 + 600 s.
   ghaw-nolog the same without workflow-logs/ (no timestamps).
+  runlog     `gh run view <id> --log > OUT/<id>/run.log` and
+             `gh run view <id> --json conclusion > OUT/<id>/run.json`: the
+             whole run in one file, `JOB<TAB>STEP<TAB>` before each stamped
+             line; the agent job as in ghaw, then a `detection` job whose
+             own "Execute" step prints a healthy line at T0 + 700 s.
   download   `gh run download -D OUT/<id>`: one folder per artifact
              (agent-artifacts/agent-stdio.log, firewall-logs/access.log),
              no metadata, no timestamps.
@@ -45,6 +50,19 @@ def main():
         eng = f.read()
     fw = open(flog, "rb").read() if flog else None
     run = os.path.join(out, name)
+    if layout == "runlog":
+        rows = [("agent", "Set up job", T0 - timedelta(seconds=30), b"Current runner version: '2.336.0'")]
+        rows += [("agent", "Execute %s CLI" % engine.capitalize(), T0 + timedelta(seconds=i), line)
+                 for i, line in enumerate(eng.splitlines())]
+        rows += [("agent", "Complete job", T0 + timedelta(seconds=JOB_END), b"Cleaning up orphan processes"),
+                 ("detection", "Execute %s CLI" % engine.capitalize(),
+                  T0 + timedelta(seconds=JOB_END + 100), b"threat detection: no threats found")]
+        data = b"".join(j.encode() + b"\t" + s.encode() + b"\t" + stamp(t).encode() + l + b"\n"
+                        for j, s, t, l in rows)
+        write(os.path.join(run, "run.log"), data, "wb")
+        if conclusion != "-":
+            write(os.path.join(run, "run.json"), json.dumps({"conclusion": conclusion}))
+        return
     if layout == "download":
         write(os.path.join(run, "agent-artifacts", "agent-stdio.log"), eng, "wb")
         if fw is not None:

@@ -23,6 +23,7 @@ $MK "$H" run-1004 ghaw claude success "$S/claude-overloaded.jsonl"
 $MK "$H" 1005 download copilot - "$FX/copilot.log"
 $MK "$H" run-1006 ghaw gemini success "$S/gemini.jsonl"
 $MK "$H" run-1007 ghaw-nolog gemini success "$S/gemini-rate-limit.jsonl"
+$MK "$H" 1008 runlog claude failure "$S/claude-auth.jsonl"
 
 # Where the plain replay of each doomed engine log fires: the step log has
 # one header line first and the engine's line i (1-based) at T0 + i - 1 s,
@@ -35,16 +36,17 @@ print([v["line"] for v in json.load(sys.stdin)["verdicts"]
 }
 L1=$(line_of "$FX/codex-401-missing-bearer.log")
 L6=$(line_of "$S/gemini.jsonl")
+L8=$(line_of "$S/claude-auth.jsonl")
 
 "$B" replay --json "$H" > "$T/h.json"
 rc=$?
 [ $rc = 1 ] && pass "a cut run: exit 1" || fail "exit $rc"
-python3 - "$T/h.json" "$L1" "$L6" <<'PY' && pass "per-run verdicts and totals" ||
+python3 - "$T/h.json" "$L1" "$L6" "$L8" <<'PY' && pass "per-run verdicts and totals" ||
 import json, sys
 r = json.load(open(sys.argv[1]))
-l1, l6 = int(sys.argv[2]), int(sys.argv[3])
+l1, l6, l8 = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 runs = {x["dir"].rsplit("/", 1)[1]: x for x in r["runs"]}
-assert len(runs) == 7, runs.keys()
+assert len(runs) == 8, runs.keys()
 c = runs["run-1001"]
 assert c["engine"] == "codex" and c["conclusion"] == "failure"
 assert c["rule"] == "codex.auth.unauthorized", c
@@ -64,12 +66,18 @@ c = runs["run-1006"]
 assert c["rule"] == "gemini.auth" and c["false_stop_suspect"], c
 assert c["saved_seconds"] == 600 - (l6 - 1), c
 assert not runs["run-1007"]["cut"]
+# gh run view --log: the agent job's Execute step, timed; the detection
+# job's later lines are not the agent job's end
+c = runs["1008"]
+assert c["rule"] == "claude.auth.retry" and c["conclusion"] == "failure", c
+assert c["files"]["engine"].endswith("1008/run.log"), c
+assert c["saved_seconds"] == 600 - (l8 - 1), (c, l8)
 t = r["total"]
-assert (t["runs"], t["read"], t["cut"], t["false_stop_suspects"]) == (7, 7, 4, 1), t
-assert t["cut_by_rule"] == {"codex.auth.unauthorized": 1, "claude.auth.retry": 1,
+assert (t["runs"], t["read"], t["cut"], t["false_stop_suspects"]) == (8, 8, 5, 1), t
+assert t["cut_by_rule"] == {"codex.auth.unauthorized": 1, "claude.auth.retry": 2,
                             "copilot.model-unsupported": 1, "gemini.auth": 1}, t
-assert t["saved_seconds"] == 1200 - (l1 - 1) - (l6 - 1), t
-assert (t["timed_cuts"], t["untimed_cuts"]) == (2, 2), t
+assert t["saved_seconds"] == 1800 - (l1 - 1) - (l6 - 1) - (l8 - 1), t
+assert (t["timed_cuts"], t["untimed_cuts"]) == (3, 2), t
 PY
 	fail "json: $(cat "$T/h.json")"
 
@@ -77,9 +85,9 @@ PY
 out=$("$B" replay "$H" 2>&1)
 echo "$out" | grep -q "run-1006  engine gemini, success, .*would cut by gemini.auth .*FALSE-STOP SUSPECT" &&
 	pass "a false-stop suspect is named" || fail "text: $out"
-echo "$out" | grep -q "^runs: 7 found, 7 read; 4 would have been cut; 1 succeeded but would have been cut" &&
+echo "$out" | grep -q "^runs: 8 found, 8 read; 5 would have been cut; 1 succeeded but would have been cut" &&
 	pass "totals line" || fail "totals: $out"
-echo "$out" | grep -q "runner time saved: .* over 2 cut runs with timestamps; 2 cut runs without timestamps not counted" &&
+echo "$out" | grep -q "runner time saved: .* over 3 cut runs with timestamps; 2 cut runs without timestamps not counted" &&
 	pass "time saved, and what it does not count" || fail "saved: $out"
 
 # Several folders at once, and one run folder given directly.
