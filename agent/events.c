@@ -208,11 +208,12 @@ iso(double t, char *buf, size_t sz)
 {
 	struct tm	tm;
 	time_t		s = (time_t)t;
+	size_t		n;
+	int		ms = (int)((t - (double)s) * 1000);
 
 	gmtime_r(&s, &tm);
-	snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%06.3fZ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec + (t - (double)s));
+	n = strftime(buf, sz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sz - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
 }
 
 static cJSON *
