@@ -75,23 +75,34 @@ annotate_escape_data(const char *s)
 
 /* ---- workflow commands ---- */
 
-static const char *
-severity_command(enum severity s)
-{
-	switch (s) {
-	case SEVERITY_FATAL:
-		return "error";
-	case SEVERITY_WARNING:
-		return "warning";
-	default:
-		return "notice";
-	}
-}
-
 static int
 type_index(enum severity s)
 {
 	return s == SEVERITY_FATAL ? 0 : s == SEVERITY_WARNING ? 1 : 2;
+}
+
+static int	verdict_observed(const struct verdict *,
+		    const struct annotate_job *);
+
+/* Observe mode's would-stop is a notice: a trial must not paint every job
+ * red (and the runner counts each type apart). */
+static int
+verdict_type(const struct verdict *v, const struct annotate_job *job)
+{
+	if (v->severity == SEVERITY_FATAL && verdict_observed(v, job))
+		return 2;
+	return type_index(v->severity);
+}
+
+static char *
+verdict_hint(const struct verdict *v, const struct annotate_job *job)
+{
+	const char	*h;
+
+	if (job == NULL || job->hint == NULL || v->rule_id == NULL ||
+	    (h = job->hint(v->rule_id, job->hint_arg)) == NULL || *h == '\0')
+		return NULL;
+	return xstrdup(h);
 }
 
 
@@ -247,7 +258,7 @@ write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
 static char *
 verdict_message(const struct verdict *v, const struct annotate_job *job)
 {
-	char	*buf = NULL, *head, *id, *src, *ev, *api;
+	char	*buf = NULL, *head, *id, *src, *ev, *api, *hint;
 	size_t	 size = 0;
 	FILE	*f;
 
@@ -257,6 +268,12 @@ verdict_message(const struct verdict *v, const struct annotate_job *job)
 	    v->message : v->title != NULL ? v->title : v->rule_id);
 	id = sanitise_str(v->rule_id);
 	src = sanitise_str(v->source != NULL ? v->source : "?");
+	if ((hint = verdict_hint(v, job)) != NULL) {
+		fprintf(f, "%s\nWhat to do: ", head);
+		free(head);
+		head = sanitise_str(hint);
+		free(hint);
+	}
 	fprintf(f, "%s\nRule %s (%s) fired on %s line %llu", head, id,
 	    severity_name(v->severity), src, (unsigned long long)v->line_no);
 	if (v->count > 1)
@@ -308,9 +325,9 @@ annotate_print(FILE *out, const struct verdict_list *list,
 	char			*title, *msg, *fold;
 
 	TAILQ_FOREACH(v, list, entry)
-		total[type_index(v->severity)]++;
+		total[verdict_type(v, job)]++;
 	TAILQ_FOREACH(v, list, entry) {
-		t = type_index(v->severity);
+		t = verdict_type(v, job);
 		limit = total[t] > ANNOTATE_MAX_PER_TYPE ?
 		    ANNOTATE_MAX_PER_TYPE - 1 : ANNOTATE_MAX_PER_TYPE;
 		if (shown[t] >= limit)
@@ -318,7 +335,7 @@ annotate_print(FILE *out, const struct verdict_list *list,
 		shown[t]++;
 		title = verdict_title(v);
 		msg = verdict_message(v, job);
-		print_command(out, severity_command(v->severity), title, msg);
+		print_command(out, types[t], title, msg);
 		free(title);
 		free(msg);
 	}
@@ -485,7 +502,7 @@ md_stop(FILE *f, const struct verdict *v, const struct annotate_job *job)
 static char *
 md_section(const struct verdict *v, const struct annotate_job *job)
 {
-	char	*buf = NULL, *id, *title, *msg, *api, when[64];
+	char	*buf = NULL, *id, *title, *msg, *api, *hint, when[64];
 	size_t	 size = 0;
 	FILE	*f;
 
@@ -498,6 +515,12 @@ md_section(const struct verdict *v, const struct annotate_job *job)
 		msg = md_inline(v->message);
 		fprintf(f, "%s\n\n", msg);
 		free(msg);
+	}
+	if ((hint = verdict_hint(v, job)) != NULL) {
+		msg = md_inline(hint);
+		fprintf(f, "- **What to do:** %s\n", msg);
+		free(msg);
+		free(hint);
 	}
 	fmt_when(when, sizeof when, v->first_seen, job);
 	fprintf(f, "- **Counted:** %llu event%s, first at %s\n",

@@ -195,8 +195,7 @@ judge(struct ccase *c, const struct verdict_list *vl)
 		snprintf(one, sizeof one, "%s (%s)", v->rule_id,
 		    severity_name(v->severity));
 		append(&c->verdicts, ", ", one);
-		if (v->severity == SEVERITY_FATAL && !v->observe &&
-		    v->action != NULL && strcmp(v->action, "stop") == 0) {
+		if (replay_verdict_stops(v)) {
 			if (c->outcome != OUT_STOP) {
 				c->stop_rule = xstrdup(v->rule_id);
 				c->stop_msg = clean(v->message ? v->message :

@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "file.h"
 #include "job.h"
 #include "log.h"
@@ -74,7 +75,7 @@ struct daemon {
 	uint64_t		 unread;	/* bytes left at the answer */
 };
 
-static void	ready_check_sources(struct daemon *, int);
+static unsigned	ready_check_sources(struct daemon *, int);
 
 static double
 mono_now(void)
@@ -442,7 +443,8 @@ daemon_run(struct daemon *d, int ready_fd)
 	struct watch_opts	 wo;
 	char			*sock, pidbuf[32], *msg;
 	static const int	 sigs[3] = { SIGTERM, SIGINT, SIGHUP };
-	int			 i, rc = 0;
+	unsigned		 unreadable;
+	int			 i, rc = 0, confined;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (job_open_dir(d->job) == -1) {
@@ -483,7 +485,7 @@ daemon_run(struct daemon *d, int ready_fd)
 		d->sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
 		evsignal_add(d->sig[i], NULL);
 	}
-	ready_check_sources(d, ready_fd);
+	unreadable = ready_check_sources(d, ready_fd);
 	if (watch_worker(d) == -1) {
 		ready_write(ready_fd, "error: the runner's Worker is already "
 		    "gone\n");
@@ -494,10 +496,17 @@ daemon_run(struct daemon *d, int ready_fd)
 		rc = 1;
 		goto out;
 	}
+	confined = strncmp(d->sandbox, "not loaded", 10) != 0;
+	/* For finish's events and metrics (events.c). */
+	events_health_save(d->job, !confined ? "unconfined" :
+	    policy_sandbox(d->policy) == SANDBOX_OFF ? "off" :
+	    policy_sandbox(d->policy) == SANDBOX_LOG ? "log" :
+	    policy_sandbox(d->policy) == SANDBOX_REQUIRE ? "require" : "enforce",
+	    unreadable);
 	log_info("watching %zu sources with %s (%zu rules), state in %s; "
 	    "sandbox %s", policy_nsources(d->policy), policy_describe(d->policy),
 	    policy_nrules(d->policy), d->job->dir, d->sandbox);
-	if (strncmp(d->sandbox, "not loaded", 10) == 0)
+	if (!confined)
 		xasprintf(&msg, "ok %d unconfined: %s\n", (int)getpid(),
 		    sandbox_failure());
 	else
@@ -580,7 +589,7 @@ ready_parse(char *text)
  * A source that exists but cannot be read (a firewall log owned by Squid's
  * user, a directory) would be followed in vain: say so from the hook.
  */
-static void
+static unsigned
 ready_check_sources(struct daemon *d, int fd)
 {
 	const struct policy_source	*ps;
@@ -588,6 +597,7 @@ ready_check_sources(struct daemon *d, int fd)
 	const char			*why;
 	char				*msg;
 	size_t				 i, j;
+	unsigned			 bad = 0;
 
 	for (i = 0; fd != -1 && i < policy_nsources(d->policy); i++) {
 		ps = policy_source(d->policy, i);
@@ -604,6 +614,7 @@ ready_check_sources(struct daemon *d, int fd)
 				why = strerror(errno);
 			if (why == NULL)
 				continue;
+			bad++;
 			log_warnx("source %s: %s: %s", ps->name, ps->paths[j],
 			    why);
 			xasprintf(&msg, "warn: source %s (%s) cannot be read: "
@@ -614,6 +625,7 @@ ready_check_sources(struct daemon *d, int fd)
 			free(msg);
 		}
 	}
+	return bad;
 }
 
 static void
@@ -1054,6 +1066,34 @@ count_list(const struct verdict_list *l)
 	return n;
 }
 
+/*
+ * What the summary and the fleet's records share: the job's events
+ * (events.c), the time the cut saved and on what basis, the rules' hints.
+ */
+static void
+finish_fleet(struct events_job *ej, struct annotate_job *aj,
+    struct job *job, const struct verdict_list *list,
+    const struct policy *policy)
+{
+	const char	*basis;
+
+	memset(ej, 0, sizeof *ej);
+	ej->job = job;
+	ej->verdicts = list;
+	ej->started = aj->job_started;
+	ej->finished = aj->finished;
+	ej->observe = aj->observe;
+	ej->daemon_ended_early = aj->daemon_ended_early;
+	aj->saved = events_saved(ej, &basis);
+	aj->saved_basis = basis == NULL ? NULL : ej->observe ?
+	    "observe mode: the job ran this long past the would-stop point" :
+	    "an estimate: up to gh-aw's 20-minute default step timeout";
+	if (policy != NULL) {
+		aj->hint = policy_rule_hint;
+		aj->hint_arg = policy;
+	}
+}
+
 int
 cmd_finish(int argc, char **argv)
 {
@@ -1067,6 +1107,7 @@ cmd_finish(int argc, char **argv)
 	struct policy_load_args	 la;
 	struct finish_state	 fs;
 	struct annotate_job	 aj;
+	struct events_job	 ej;
 	struct verdict_list	 list;
 	struct policy		*policy;
 	struct job		*job;
@@ -1122,7 +1163,10 @@ cmd_finish(int argc, char **argv)
 	aj.daemon_ended_early = fs.ended_early;
 	aj.policy = policy != NULL ? policy_describe(policy) : NULL;
 	aj.note = note;
+	finish_fleet(&ej, &aj, job, &list, policy);
 	annotate_print(stdout, &list, &aj);
+	if (policy != NULL)
+		events_finish(policy, &ej);
 	if (job->step_summary != NULL &&
 	    annotate_summary(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");

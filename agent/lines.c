@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lines.h"
 #include "xalloc.h"
@@ -214,4 +215,53 @@ void
 lines_get_stats(const struct lines *l, struct lines_stats *st)
 {
 	*st = l->st;
+}
+
+static int
+digits(const char *s, size_t n, int *out)
+{
+	size_t	i;
+
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*out = *out * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+size_t
+lines_runner_stamp(const char *l, size_t len, double *t)
+{
+	struct tm	tm;
+	int		y, mo, d, h, mi, se, frac;
+	size_t		bom = 0;
+
+	/* A downloaded log's first line may carry a UTF-8 byte-order mark. */
+	if (len >= 3 && memcmp(l, "\xef\xbb\xbf", 3) == 0) {
+		bom = 3;
+		l += 3;
+		len -= 3;
+	}
+	if (len < LINES_RUNNER_STAMP_LEN || l[4] != '-' || l[7] != '-' ||
+	    l[10] != 'T' || l[13] != ':' || l[16] != ':' || l[19] != '.' ||
+	    l[27] != 'Z' || l[28] != ' ')
+		return 0;
+	if (digits(l, 4, &y) || digits(l + 5, 2, &mo) || digits(l + 8, 2,
+	    &d) || digits(l + 11, 2, &h) || digits(l + 14, 2, &mi) ||
+	    digits(l + 17, 2, &se) || digits(l + 20, 7, &frac))
+		return 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    se > 60)
+		return 0;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*t = (double)timegm(&tm) + frac / 1e7;
+	return bom + LINES_RUNNER_STAMP_LEN;
 }

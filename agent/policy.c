@@ -44,6 +44,7 @@ struct policy {
 	struct policy_stop	 stop;
 	char			**targets;
 	struct policy_github	 github;
+	struct policy_fleet	 fleet;
 	struct tail_options	 tail;
 	int			 sandbox;
 	char			**rule_files;	/* from the configuration */
@@ -824,6 +825,8 @@ config_defaults(struct policy *p)
 	p->stop.ladder[2] = (struct policy_signal_step){ SIGKILL, 0 };
 	p->stop.nladder = 3;
 	p->stop.worker = own(p, xstrdup("Runner.Worker"));
+	p->fleet.journald = 1;
+	p->fleet.journald_socket = POLICY_JOURNAL_SOCKET;
 }
 
 static unsigned
@@ -1083,6 +1086,61 @@ config_github(struct load *ld, const cJSON *gh)
 			*dst[i] = own(p, xstrdup(c->valuestring));
 }
 
+/* An absolute path, or null for "not written". */
+static void
+fleet_path(struct load *ld, const cJSON *o, const char *obj, const char *key,
+    const char **dst)
+{
+	const cJSON	*c;
+	char		*sub;
+
+	if ((c = get_typed(ld, o, obj, key, is_string_or_null,
+	    "an absolute path or null")) == NULL || !cJSON_IsString(c))
+		return;
+	if (c->valuestring[0] != '/') {
+		xasprintf(&sub, "%s.%s", obj, key);
+		err(ld, sub, "must be an absolute path",
+		    "hooks run with the workspace as their directory");
+		free(sub);
+		return;
+	}
+	*dst = own(ld->p, xstrdup(c->valuestring));
+}
+
+static void
+config_events(struct load *ld, const cJSON *ev)
+{
+	static const char *const keys[] = { "file", "journald",
+	    "journald_socket" };
+	struct policy	*p = ld->p;
+	const cJSON	*c;
+
+	check_keys(ld, ev, "events", keys, 3);
+	fleet_path(ld, ev, "events", "file", &p->fleet.events_file);
+	fleet_path(ld, ev, "events", "journald_socket",
+	    &p->fleet.journald_socket);
+	if ((c = get_typed(ld, ev, "events", "journald", is_string,
+	    "a string")) != NULL) {
+		if (strcmp(c->valuestring, "auto") == 0)
+			p->fleet.journald = 1;
+		else if (strcmp(c->valuestring, "off") == 0)
+			p->fleet.journald = 0;
+		else
+			err(ld, "events.journald", "unknown value",
+			    "\"auto\" (when the journal's socket exists) or "
+			    "\"off\"");
+	}
+}
+
+static void
+config_metrics(struct load *ld, const cJSON *m)
+{
+	static const char *const keys[] = { "textfile_dir" };
+
+	check_keys(ld, m, "metrics", keys, 1);
+	fleet_path(ld, m, "metrics", "textfile_dir", &ld->p->fleet.metrics_dir);
+}
+
 static void
 config_rules(struct load *ld, const cJSON *rules)
 {
@@ -1111,7 +1169,7 @@ config_parse(struct load *ld, const cJSON *root)
 {
 	static const char *const keys[] = { "version", "mode", "state_dir",
 	    "defaults", "rules", "sources", "actions", "stop", "tail",
-	    "github", "sandbox" };
+	    "github", "sandbox", "events", "metrics" };
 	struct policy	*p = ld->p;
 	const cJSON	*c;
 	int		 m;
@@ -1146,6 +1204,10 @@ config_parse(struct load *ld, const cJSON *root)
 		config_tail(ld, c);
 	if ((c = get_typed(ld, root, "", "github", is_object, "an object")))
 		config_github(ld, c);
+	if ((c = get_typed(ld, root, "", "events", is_object, "an object")))
+		config_events(ld, c);
+	if ((c = get_typed(ld, root, "", "metrics", is_object, "an object")))
+		config_metrics(ld, c);
 	if ((c = get_typed(ld, root, "", "sandbox", is_string, "a string"))) {
 		if ((m = sandbox_mode_parse(c->valuestring)) == -1)
 			err(ld, "sandbox", "unknown sandbox mode",
@@ -1333,6 +1395,7 @@ rule_free(struct policy_rule *r)
 	free(r->id);
 	free(r->title);
 	free(r->message);
+	free(r->hint);
 	free(r->source);
 	match_free(r->match);
 	for (i = 0; i < r->nexcept; i++)
@@ -1612,9 +1675,33 @@ rule_except(struct load *ld, struct policy_rule *r, const cJSON *arr,
 	}
 }
 
+/*
+ * What the workflow's author should do, in one short line of the
+ * annotation: no newline or control character (it would break the line),
+ * at most POLICY_HINT_MAX bytes (the title and message share 4 KiB).
+ */
+static void
+rule_hint(struct load *ld, struct policy_rule *r, const char *h,
+    const char *path)
+{
+	char		*sub = subpath(path, "hint");
+	const char	*c;
+
+	for (c = h; *c != '\0' && (unsigned char)*c >= 0x20 && *c != 0x7f;
+	    c++)
+		;
+	if (*h == '\0' || *c != '\0' || strlen(h) > POLICY_HINT_MAX)
+		errf(ld, sub, "one short line telling the workflow's author "
+		    "what to do", "must be 1 to %d bytes, without a newline or "
+		    "control character", POLICY_HINT_MAX);
+	else
+		r->hint = xstrdup(h);
+	free(sub);
+}
+
 static const char *const rule_keys[] = { "id", "title", "source", "severity",
     "match", "except", "correlate", "message", "actions", "observe",
-    "samples", "override", "if_fired", "unless_fired" };
+    "samples", "override", "if_fired", "unless_fired", "hint" };
 
 /* `if_fired` / `unless_fired`: rule ids, resolved once every file is in. */
 static void
@@ -1730,6 +1817,8 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 		check_template(ld, r, sub);
 		free(sub);
 	}
+	if ((c = get_typed(ld, o, path, "hint", is_string, "a string")))
+		rule_hint(ld, r, c->valuestring, path);
 	if (r->severity == SEVERITY_FATAL)
 		r->actions = POLICY_ACTION_STOP;
 	if ((c = get_typed(ld, o, path, "actions", is_array,
@@ -2197,6 +2286,17 @@ policy_rule(const struct policy *p, size_t i)
 	return i < p->nrules ? p->rules[i] : NULL;
 }
 
+const char *
+policy_rule_hint(const char *id, const void *arg)
+{
+	const struct policy	*p = arg;
+	int			 i;
+
+	if (p == NULL || (i = policy_rule_index(p, id)) == -1)
+		return NULL;
+	return p->rules[i]->hint;
+}
+
 int
 policy_rule_index(const struct policy *p, const char *id)
 {
@@ -2225,6 +2325,12 @@ const struct policy_github *
 policy_github(const struct policy *p)
 {
 	return &p->github;
+}
+
+const struct policy_fleet *
+policy_fleet(const struct policy *p)
+{
+	return &p->fleet;
 }
 
 void

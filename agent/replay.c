@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "history.h"
 #include "lines.h"
 #include "log.h"
 #include "pipeline.h"
@@ -48,6 +49,7 @@ struct rsource {
 	size_t		 idx;		/* policy source index */
 	uint64_t	 bytes;
 	struct lines_stats st;
+	uint64_t	 stamped;	/* lines that had the runner's prefix */
 	int		 read_error;
 };
 
@@ -64,6 +66,8 @@ struct replay {
 	size_t			 cur;		/* source being read */
 	int			 fatal;
 	double			 elapsed;	/* reading, seconds */
+	double			 first_time;	/* earliest runner stamp, 0 */
+	double			 last_time;	/* latest line time, 0 */
 };
 
 static void
@@ -99,12 +103,31 @@ on_hit(size_t rule, const char *line, size_t len, uint64_t line_no,
 	rr->nex++;
 }
 
+/*
+ * A downloaded step log carries the runner's time on every line: strip it,
+ * so rules anchored at the line's start match, and use it as the line's
+ * time, so a replay of history knows when each sign came.
+ */
 static void
 on_line(const char *line, size_t len, int flags, void *arg)
 {
 	struct replay	*r = arg;
+	struct rsource	*s = &r->src[r->cur];
+	double		 t = -1;
+	size_t		 skip;
 
-	pipeline_feed(r->pl, r->src[r->cur].idx, line, len, flags, -1);
+	if ((flags & LINES_CONTINUATION) == 0 &&
+	    (skip = lines_runner_stamp(line, len, &t)) > 0) {
+		line += skip;
+		len -= skip;
+		s->stamped++;
+		if (r->first_time == 0 || t < r->first_time)
+			r->first_time = t;
+	}
+	pipeline_feed(r->pl, s->idx, line, len, flags, t);
+	t = pipeline_clock(r->pl);
+	if (t > r->last_time)
+		r->last_time = t;
 }
 
 static int
@@ -368,7 +391,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: breaker replay --source NAME=FILE... "
 	    "[--policy FILE]... [--config FILE]\n"
-	    "                      [--no-defaults] [--examples N] [--json]\n");
+	    "                      [--no-defaults] [--examples N] [--json]\n"
+	    "       breaker replay [--policy FILE]... [--config FILE] "
+	    "[--no-defaults] [--json] DIR...\n");
 }
 
 struct replay *
@@ -425,6 +450,53 @@ const struct verdict_list *
 replay_verdicts(const struct replay *r)
 {
 	return &r->verdicts;
+}
+
+int
+replay_verdict_stops(const struct verdict *v)
+{
+	return v->severity == SEVERITY_FATAL && !v->observe &&
+	    v->action != NULL && strcmp(v->action, "stop") == 0;
+}
+
+const struct verdict *
+replay_first_stop(const struct replay *r)
+{
+	const struct verdict	*v;
+
+	TAILQ_FOREACH(v, &r->verdicts, entry)
+		if (replay_verdict_stops(v))
+			return v;
+	return NULL;
+}
+
+void
+replay_times(const struct replay *r, double *first, double *last)
+{
+	*first = r->first_time;
+	*last = r->last_time;
+}
+
+uint64_t
+replay_lines(const struct replay *r)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	for (i = 0; i < r->nsrc; i++)
+		n += r->src[i].st.lines;
+	return n;
+}
+
+uint64_t
+replay_bytes(const struct replay *r)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	for (i = 0; i < r->nsrc; i++)
+		n += r->src[i].bytes;
+	return n;
 }
 
 void
@@ -485,6 +557,7 @@ cmd_replay(int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct policy_load_args	 a;
+	struct history_options	 ho;
 	struct policy		*policy = NULL;
 	struct replay		*r = NULL;
 	const char		**files = NULL, **srcargs = NULL;
@@ -531,7 +604,7 @@ cmd_replay(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc || nsrcargs == 0) {
+	if ((optind != argc) == (nsrcargs != 0)) {	/* one or the other */
 		usage();
 		rc = 2;
 		goto out;
@@ -542,6 +615,12 @@ cmd_replay(int argc, char **argv)
 		fprintf(stderr, "breaker replay: the policy is not valid:\n%s",
 		    errors ? errors : "");
 		rc = 2;
+		goto out;
+	}
+	if (optind != argc) {
+		ho.json = json;
+		ho.jobs = 1;
+		rc = history_replay(policy, argv + optind, argc - optind, &ho);
 		goto out;
 	}
 	r = replay_new(policy, max_examples);

@@ -28,7 +28,11 @@ struct annotate_job {
 	const char	*policy;	/* policy_describe() */
 	const char	*note;		/* extra line (e.g. config warning) */
 	double		 saved;		/* seconds the cut saved, 0 unknown */
-	const char	*saved_basis;	/* how `saved` was estimated, or NULL */
+	const char	*saved_basis;	/* how `saved` was estimated, or NULL */	/* A rule's hint for the workflow's author ("what to do"), or NULL;
+	 * policy_rule_hint through a callback, so annotate.c needs no
+	 * policy. */
+	const char	*(*hint)(const char *rule_id, const void *arg);
+	const void	*hint_arg;
 };
 
 #define ANNOTATE_MAX_TITLE	200		/* bytes of a title property */

@@ -42,4 +42,15 @@ struct lines_stats {
 };
 void		 lines_get_stats(const struct lines *, struct lines_stats *);
 
+/*
+ * The Actions runner's prefix on every line of a downloaded step log:
+ * `2026-12-04T22:10:40.8301234Z ` (UTC, exactly seven fractional digits,
+ * one space), after a UTF-8 byte-order mark if there is one. Returns
+ * its length (with the mark) and sets *t to its epoch seconds, or 0
+ * when the line does not open with one. Seven digits tell it from an
+ * engine's own ISO stamps (codex's tracing writes six), which stay.
+ */
+#define LINES_RUNNER_STAMP_LEN	29
+size_t		 lines_runner_stamp(const char *, size_t, double *t);
+
 #endif

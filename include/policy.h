@@ -68,6 +68,18 @@ struct policy_github {
 };
 
 /*
+ * Where each job's record goes when `breaker finish` runs (events.c,
+ * metrics.c; docs/events.md). NULL: not written.
+ */
+#define POLICY_JOURNAL_SOCKET	"/run/systemd/journal/socket"
+struct policy_fleet {
+	const char	*events_file;		/* JSON lines, appended */
+	int		 journald;		/* 1: when the socket exists */
+	const char	*journald_socket;	/* tests point it elsewhere */
+	const char	*metrics_dir;		/* node_exporter textfile dir */
+};
+
+/*
  * What to load. `config` NULL: the built-in configuration. Rule files named
  * by the configuration are loaded after the embedded defaults (unless the
  * configuration turns the defaults off), then `rule_files` in order.
@@ -99,6 +111,7 @@ void		 policy_set_source_path(struct policy *, size_t, const char *);
 size_t		 policy_nrules(const struct policy *);
 const struct policy_stop *policy_stop(const struct policy *);
 const struct policy_github *policy_github(const struct policy *);
+const struct policy_fleet *policy_fleet(const struct policy *);
 void		 policy_tail_options(const struct policy *,
 		    struct tail_options *);
 /* One line for humans: "embedded default (31 rules) + /etc/breaker/x.json". */
@@ -134,6 +147,7 @@ struct policy_rule {
 	char			 *id;
 	char			 *title;
 	char			 *message;	/* template; NULL: the title */
+	char			 *hint;		/* for the author, or NULL */
 	char			 *source;
 	size_t			  source_idx;
 	int			  severity;	/* SEVERITY_* or _NONE */
@@ -173,6 +187,12 @@ struct policy_rule {
 };
 /* Active rules (disabled ones are gone), in load order. */
 const struct policy_rule *policy_rule(const struct policy *, size_t);
+/*
+ * The hint of the active rule `id` of the policy `arg`, or NULL (the
+ * signature of annotate_job's hint callback).
+ */
+#define POLICY_HINT_MAX	300
+const char	*policy_rule_hint(const char *id, const void *arg);
 /* Index of an active rule by id, or -1. */
 int		 policy_rule_index(const struct policy *, const char *);
 /* Is a rule's action both asked for and allowed by the configuration? */

@@ -9,9 +9,11 @@
 #define BREAKER_REPLAY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct policy;
 struct replay;
+struct verdict;
 struct verdict_list;
 
 /* `policy` is borrowed; keep up to `max_examples` first lines per rule. */
@@ -34,5 +36,21 @@ int		 replay_add_source(struct replay *, const char *name,
 int		 replay_run(struct replay *);
 /* The verdicts, in the order they fired. */
 const struct verdict_list *replay_verdicts(const struct replay *);
+/*
+ * A verdict that would have stopped the engine: fatal, not observe, action
+ * "stop". The one definition of a "cut" for corpus.c and history.c.
+ */
+int		 replay_verdict_stops(const struct verdict *);
+/* The first such verdict, or NULL. */
+const struct verdict *replay_first_stop(const struct replay *);
+/*
+ * The earliest runner timestamp stripped from a line (lines.h,
+ * lines_runner_stamp) and the latest line time seen; 0 when none.
+ */
+void		 replay_times(const struct replay *, double *first,
+		    double *last);
+/* Lines and bytes read over all sources. */
+uint64_t	 replay_lines(const struct replay *);
+uint64_t	 replay_bytes(const struct replay *);
 
 #endif

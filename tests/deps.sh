@@ -12,6 +12,7 @@ APT_PACKAGES=(
 	valgrind cppcheck clang-tidy time
 	procps psmisc curl openssl ca-certificates
 	squid fail2ban
+	prometheus-node-exporter
 	mandoc
 )
 # The machines ship Node.js with npm; Debian's own packages only if absent.
@@ -31,9 +32,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Squid is only a test fixture here: never leave the system service running.
+# Squid and node_exporter are only test fixtures here (test_metrics starts
+# its own node_exporter on loopback): never leave the system services running.
 if command -v systemctl >/dev/null 2>&1; then
 	$SUDO systemctl disable --now squid >/dev/null 2>&1 || true
+	$SUDO systemctl disable --now prometheus-node-exporter >/dev/null 2>&1 || true
 fi
 
 # Engine CLIs for the end-to-end suite (pinned; see tests/e2e/README.md).

@@ -347,6 +347,31 @@ test_reset(void **state)
 	lines_free(l);
 }
 
+/* The runner's step-log prefix is stripped only in its own format. */
+static void
+test_runner_stamp(void **state)
+{
+	const char	*l = "2026-12-04T22:10:40.8301234Z ERROR: unexpected";
+	double		 t = 0;
+
+	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 29);
+	assert_true(t > 1796422240.82 && t < 1796422240.84);
+	assert_string_equal(l + 29, "ERROR: unexpected");
+	/* codex's tracing stamp (six digits) and a bare date stay */
+	l = "2026-12-04T22:10:40.830123Z  INFO codex_core: x";
+	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 0);
+	l = "2026-12-04T22:10:40.8301234Z";
+	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 0);
+	l = "2026-13-04T22:10:40.8301234Z x";
+	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 0);
+	l = "2026-12-04T22:1a:40.8301234Z x";
+	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 0);
+	/* a downloaded log's first line, after a byte-order mark */
+	l = "\xef\xbb\xbf" "2026-12-04T22:10:40.8301234Z ERROR: x";
+	assert_int_equal(lines_runner_stamp(l, strlen(l), &t), 32);
+	assert_string_equal(l + 32, "ERROR: x");
+}
+
 int
 main(void)
 {
@@ -360,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_huge_line),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_runner_stamp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
