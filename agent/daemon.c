@@ -35,6 +35,7 @@
 #include "file.h"
 #include "job.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -1167,6 +1168,8 @@ cmd_finish(int argc, char **argv)
 	annotate_print(stdout, &list, &aj);
 	if (policy != NULL)
 		events_finish(policy, &ej);
+	if (policy != NULL && policy_fleet(policy)->metrics_dir != NULL)
+		metrics_update(policy_fleet(policy)->metrics_dir, &ej);
 	if (job->step_summary != NULL &&
 	    annotate_summary(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");

@@ -25,7 +25,6 @@
 #include "file.h"
 #include "job.h"
 #include "log.h"
-#include "metrics.h"
 #include "policy.h"
 #include "sanitise.h"
 #include "verdict.h"
@@ -508,7 +507,5 @@ events_finish(const struct policy *p, struct events_job *ej)
 	if (f->journald && f->journald_socket != NULL &&
 	    stat(f->journald_socket, &sb) == 0 && S_ISSOCK(sb.st_mode))
 		events_journal(f->journald_socket, records);
-	if (f->metrics_dir != NULL)
-		metrics_update(f->metrics_dir, ej);
 	cJSON_Delete(records);
 }

@@ -75,7 +75,10 @@ int		 events_write_file(const char *path, const struct cJSON *);
 /* Send each record to journald at `socket_path`; -1 on error (logged). */
 int		 events_journal(const char *socket_path, const struct cJSON *);
 
-/* All of the above (and metrics.c) as the configuration asks. */
+/*
+ * All of the above as the configuration asks (metrics.c, which reads
+ * these records' outcomes, is called by finish beside this).
+ */
 void		 events_finish(const struct policy *, struct events_job *);
 
 #endif

@@ -52,5 +52,8 @@ void		 replay_times(const struct replay *, double *first,
 /* Lines and bytes read over all sources. */
 uint64_t	 replay_lines(const struct replay *);
 uint64_t	 replay_bytes(const struct replay *);
+/* Print the report of a run (text, or JSON with `json`); 1 if a fatal
+ * verdict would have stopped the engine. */
+int		 replay_report(struct replay *, int json);
 
 #endif

@@ -1,0 +1,151 @@
+/*
+ * `breaker replay`: the command line of the offline driver. Files named
+ * with --source go through replay.c; folders of downloaded runs through
+ * history.c, which runs each through replay.c. Kept apart from both so the
+ * driver depends on neither the command line nor the history reader.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "history.h"
+#include "policy.h"
+#include "replay.h"
+#include "xalloc.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: breaker replay --source NAME=FILE... "
+	    "[--policy FILE]... [--config FILE]\n"
+	    "                      [--no-defaults] [--examples N] [--json]\n"
+	    "       breaker replay [--policy FILE]... [--config FILE] "
+	    "[--no-defaults] [--json] DIR...\n");
+}
+
+static int
+add_source(struct replay *r, const struct policy *p, const char *arg)
+{
+	const char	*eq = strchr(arg, '=');
+	char		*name;
+	size_t		 i;
+	int		 rc;
+
+	if (eq == NULL || eq == arg || eq[1] == '\0') {
+		fprintf(stderr, "breaker replay: --source wants NAME=FILE, "
+		    "got \"%s\"\n", arg);
+		return -1;
+	}
+	name = xstrndup(arg, eq - arg);
+	if ((rc = replay_add_source(r, name, eq + 1)) == -1) {
+		fprintf(stderr, "breaker replay: unknown source \"%s\"; the "
+		    "policy's sources:", name);
+		for (i = 0; i < policy_nsources(p); i++)
+			fprintf(stderr, " %s", policy_source(p, i)->name);
+		fprintf(stderr, "\n");
+	}
+	free(name);
+	return rc;
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "source",	required_argument,	NULL, 's' },
+		{ "policy",	required_argument,	NULL, 'p' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "no-defaults", no_argument,		NULL, 'n' },
+		{ "examples",	required_argument,	NULL, 'e' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct policy_load_args	 a;
+	struct history_options	 ho;
+	struct policy		*policy = NULL;
+	struct replay		*r = NULL;
+	const char		**files = NULL, **srcargs = NULL;
+	char			*errors = NULL, *end;
+	size_t			 nfiles = 0, nsrcargs = 0, i, max_examples = 3;
+	int			 ch, json = 0, rc = 0;
+
+	memset(&a, 0, sizeof a);
+	while ((ch = getopt_long(argc, argv, "s:p:c:ne:jh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			srcargs = xreallocarray(srcargs, nsrcargs + 1,
+			    sizeof *srcargs);
+			srcargs[nsrcargs++] = optarg;
+			break;
+		case 'p':
+			files = xreallocarray(files, nfiles + 1, sizeof *files);
+			files[nfiles++] = optarg;
+			break;
+		case 'c':
+			a.config = optarg;
+			break;
+		case 'n':
+			a.no_defaults = 1;
+			break;
+		case 'e':
+			max_examples = strtoul(optarg, &end, 10);
+			if (*end != '\0' || max_examples > 1000) {
+				usage();
+				rc = 2;
+				goto out;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage();
+			goto out;
+		default:
+			usage();
+			rc = 2;
+			goto out;
+		}
+	}
+	if ((optind != argc) == (nsrcargs != 0)) {	/* one or the other */
+		usage();
+		rc = 2;
+		goto out;
+	}
+	a.rule_files = files;
+	a.nrule_files = nfiles;
+	if ((policy = policy_load(&a, &errors)) == NULL) {
+		fprintf(stderr, "breaker replay: the policy is not valid:\n%s",
+		    errors ? errors : "");
+		rc = 2;
+		goto out;
+	}
+	if (optind != argc) {
+		ho.json = json;
+		ho.jobs = 1;
+		rc = history_replay(policy, argv + optind, argc - optind, &ho);
+		goto out;
+	}
+	r = replay_new(policy, max_examples);
+	for (i = 0; i < nsrcargs; i++)
+		if (add_source(r, policy, srcargs[i]) == -1) {
+			rc = 2;
+			goto out;
+		}
+	if (replay_run(r) == -1) {
+		rc = 2;
+		goto out;
+	}
+	rc = replay_report(r, json) ? 1 : 0;
+out:
+	free(errors);
+	free(files);
+	free(srcargs);
+	replay_free(r);
+	policy_free(policy);
+	return rc;
+}
