@@ -57,6 +57,8 @@ struct owner {
 	double			 job_started;
 	struct owner_src	*src;
 	size_t			 nsrc;
+	pid_t			*pids;	/* every pid the last scan saw, sorted */
+	size_t			 npids;
 };
 
 /* What one scan saw of one file. */
@@ -125,6 +127,7 @@ owner_free(struct owner *o)
 	for (i = 0; i < o->nsrc; i++)
 		owner_forget(&o->src[i]);
 	free(o->src);
+	free(o->pids);
 	free(o->tracking_id);
 	free(o);
 }
@@ -278,6 +281,56 @@ owner_find_awf(struct owner *o, struct owner_seen *seen)
 	free(v);
 }
 
+static int
+owner_pid_cmp(const void *a, const void *b)
+{
+	pid_t	x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Remember who the scan saw, to tell later whether anyone new started. */
+static void
+owner_pids_keep(struct owner *o, const struct proc_info *v, size_t n)
+{
+	size_t	i;
+
+	o->pids = xreallocarray(o->pids, n ? n : 1, sizeof(*o->pids));
+	for (i = 0; i < n; i++)
+		o->pids[i] = v[i].pid;
+	o->npids = n;
+	qsort(o->pids, n, sizeof(*o->pids), owner_pid_cmp);
+}
+
+/*
+ * Did a process start since the last scan? A proof says "no one else
+ * writes the file", and a writer that started since (another job's `tee -a`
+ * on gh-aw's shared path) would make it false. Listing /proc's pids costs
+ * far less than a scan of every fd table, so a verdict about to act pays
+ * for the full scan only when someone new is there.
+ */
+static int
+owner_pids_changed(const struct owner *o)
+{
+	DIR		*d;
+	struct dirent	*de;
+	pid_t		 pid;
+	int		 changed = 0;
+	char		*end;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 1;
+	while (!changed && (de = readdir(d)) != NULL) {
+		pid = (pid_t)strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == getpid())
+			continue;
+		changed = bsearch(&pid, o->pids, o->npids, sizeof(*o->pids),
+		    owner_pid_cmp) == NULL;
+	}
+	closedir(d);
+	return changed;
+}
+
 /* Every visible process's fd table, against the file. -1: no /proc. */
 static int
 owner_look(struct owner *o, const struct stat *file, struct owner_seen *seen)
@@ -288,6 +341,7 @@ owner_look(struct owner *o, const struct stat *file, struct owner_seen *seen)
 	memset(seen, 0, sizeof(*seen));
 	if ((n = proc_list(o->tracking_id, &o->find, NULL, &v)) == -1)
 		return -1;
+	owner_pids_keep(o, v, (size_t)n);
 	for (i = 0; i < n; i++) {
 		/* kernel threads hold no files */
 		if (v[i].pid == getpid() || v[i].pid == 2 || v[i].ppid == 2)
@@ -524,8 +578,10 @@ owner_check(struct owner *o, size_t idx, const char *name, int fd,
 	s = &o->src[idx];
 	now = owner_mono();
 	/* A flood of another job's fatal lines must not cost a scan each:
-	 * a "no" from the last 100 ms about the same file stands. */
-	if (!owner_still(s, fd, now) && !(s->scanned_once &&
+	 * a "no" from the last 100 ms about the same file stands. A "yes"
+	 * stands only if no process started since it was found. */
+	if ((!owner_still(s, fd, now) || owner_pids_changed(o)) &&
+	    !(s->scanned_once &&
 	    s->kind == OWNER_NONE && now - s->scanned < OWNER_CHECK_MS / 1e3 &&
 	    !owner_identity_changed(s, fd))) {
 		owner_scan(o, s, fd);
