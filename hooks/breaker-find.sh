@@ -16,7 +16,8 @@ breaker_find() {
 	# Printed even when not executable by us (a package's 0750 root:breaker
 	# binary, run by a user outside that group): the hook then says why.
 	if [ -e "$here/../../../bin/breaker" ]; then
-		printf '%s\n' "$here/../../../bin/breaker"
+		d=$(cd "$here/../../../bin" 2>/dev/null && pwd) || d=$here/../../../bin
+		printf '%s\n' "$d/breaker"
 		return 0
 	fi
 	for d in "$here"/../build*/breaker "$here"/../build*/agent/breaker; do

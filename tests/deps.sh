@@ -13,6 +13,7 @@ APT_PACKAGES=(
 	procps psmisc curl openssl ca-certificates
 	squid fail2ban
 	mandoc
+	debhelper dpkg-dev lintian sudo libcap2-bin
 )
 # The machines ship Node.js with npm; Debian's own packages only if absent.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
