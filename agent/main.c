@@ -38,6 +38,8 @@ static const struct subcommand subcommands[] = {
 	  "print lines exactly as the tailer delivers them" },
 	{ "demo", cmd_demo, "demo [--fast]",
 	  "a simulated job hit by the gh-aw #26929 failure, cut short" },
+	{ "doctor", cmd_doctor, "doctor [--json] [--runner DIR] [--user NAME]",
+	  "check the runner's setup for what stops breaker silently" },
 };
 
 static void

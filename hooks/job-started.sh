@@ -26,6 +26,10 @@ if [ -z "$breaker" ] || [ ! -x "$breaker" ]; then
 	echo "::warning title=breaker is not watching this job::breaker binary not found (set BREAKER_BIN); the job runs as usual."
 	exit 0
 fi
+# One line, only when this runner's setup keeps breaker from working (no
+# CAP_KILL, no_new_privs, several runners sharing /tmp/gh-aw, the kernel):
+# the cheap checks of `breaker doctor`, run as the runner's user.
+"$breaker" doctor --fast --oneline </dev/null 2>/dev/null || true
 # stdin is closed by the runner; give breaker /dev/null rather than nothing.
 "$breaker" start </dev/null || echo "breaker: start failed (exit $?); the job runs as usual."
 exit 0
