@@ -52,7 +52,7 @@
 #define DOCTOR_HOOK_COMPLETED	"ACTIONS_RUNNER_HOOK_JOB_COMPLETED"
 #define DOCTOR_INOTIFY_LOW	32	/* one instance per running job */
 /* What the daemon keeps when started as root (sandbox.c, hardening.md). */
-#define DOCTOR_CAPS_TEXT	"cap_dac_read_search,cap_kill,cap_sys_ptrace+ep"
+#define DOCTOR_CAPS_TEXT	"cap_dac_read_search,cap_kill,cap_sys_ptrace+p"
 
 enum doctor_status {
 	DOCTOR_OK,
@@ -450,8 +450,10 @@ check_capabilities(struct doctor *d)
 		if (d->self_nnp && has_cap(d->file_caps, CAP_KILL))
 			return;	/* said by check_no_new_privs */
 		doctor_add(d, "capabilities", DOCTOR_PROBLEM, fix,
-		    "breaker (uid %u) lacks CAP_KILL: it cannot stop the "
-		    "root-owned `sudo awf` of gh-aw", (unsigned)geteuid());
+		    "breaker (uid %u) lacks CAP_KILL%s: it cannot stop the "
+		    "root-owned `sudo awf` of gh-aw", (unsigned)geteuid(),
+		    has_cap(d->file_caps, CAP_KILL) ? " (its file grants it, "
+		    "the runner's bounding set does not)" : "");
 		return;
 	}
 	if (!need) {
@@ -459,9 +461,9 @@ check_capabilities(struct doctor *d)
 		    "runs as root: breaker needs no file capabilities");
 		return;
 	}
-	if (!has_cap(d->file_caps, CAP_KILL) || !d->file_caps_eff) {
+	if (!has_cap(d->file_caps, CAP_KILL)) {
 		doctor_add(d, "capabilities", DOCTOR_PROBLEM, fix, "%s carries "
-		    "no CAP_KILL (+ep): breaker cannot stop the root-owned "
+		    "no CAP_KILL: breaker cannot stop the root-owned "
 		    "`sudo awf` of gh-aw (\"cannot signal awf: permission "
 		    "denied\")%s", d->binary, d->user.known ? "" : "; needed "
 		    "unless the runner runs as root (--user NAME)");
@@ -477,6 +479,25 @@ check_capabilities(struct doctor *d)
 	}
 	doctor_add(d, "capabilities", DOCTOR_OK, NULL, "%s carries %s",
 	    d->binary, DOCTOR_CAPS_TEXT);
+}
+
+/* "CAP_KILL, CAP_SYS_PTRACE" for a set (names for the ones breaker uses). */
+static const char *
+cap_names(uint64_t set, char *buf, size_t len)
+{
+	size_t	off = 0;
+	int	cap;
+
+	buf[0] = '\0';
+	for (cap = 0; cap < 64 && off < len; cap++) {
+		if (!has_cap(set, cap))
+			continue;
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+		    cap == CAP_KILL ? "CAP_KILL" : cap == CAP_DAC_READ_SEARCH ?
+		    "CAP_DAC_READ_SEARCH" : cap == CAP_SYS_PTRACE ?
+		    "CAP_SYS_PTRACE" : "another capability");
+	}
+	return buf;
 }
 
 static int
@@ -586,12 +607,43 @@ check_no_new_privs(struct doctor *d)
 			    "breaker's file capabilities are void in its jobs",
 			    r->dir[0] ? r->dir : "", (int)r->pid);
 			bad = 1;
+		} else if (d->file_caps_eff &&
+		    ((uint64_t)d->file_caps & ~r->capbnd) != 0) {
+			char names[128];
+
+			/* "+ep": execve refuses what it cannot grant. */
+			doctor_add(d, "no_new_privs", DOCTOR_PROBLEM,
+			    "add them to the runner's capabilities (a pod's "
+			    "securityContext.capabilities.add), or give the "
+			    "binary them as permitted only: sudo setcap "
+			    DOCTOR_CAPS_TEXT " BINARY",
+			    "the runner %s (pid %d) lacks %s in its bounding "
+			    "set: the kernel refuses to run %s, whose file "
+			    "capabilities ask for them (the hooks print "
+			    "\"start failed (exit 126)\")",
+			    r->dir[0] ? r->dir : "", (int)r->pid,
+			    cap_names((uint64_t)d->file_caps & ~r->capbnd,
+			    names, sizeof names), d->binary);
+			bad = 1;
 		} else if (!has_cap(r->capbnd, CAP_KILL)) {
 			doctor_add(d, "no_new_privs", DOCTOR_PROBLEM, fix,
 			    "the runner %s (pid %d) has no CAP_KILL in its "
-			    "bounding set: breaker cannot start in its jobs",
-			    r->dir[0] ? r->dir : "", (int)r->pid);
+			    "bounding set: breaker cannot stop a root-owned "
+			    "engine in its jobs", r->dir[0] ? r->dir : "",
+			    (int)r->pid);
 			bad = 1;
+		} else if (((uint64_t)d->file_caps & ~r->capbnd) != 0) {
+			char names[128];
+
+			doctor_add(d, "no_new_privs", DOCTOR_WARN, "add them "
+			    "to the runner's capabilities (a pod's "
+			    "securityContext.capabilities.add) if the "
+			    "firewall log is not readable by the runner's user",
+			    "the runner %s (pid %d) lacks %s in its bounding "
+			    "set: breaker runs with CAP_KILL only in its jobs",
+			    r->dir[0] ? r->dir : "", (int)r->pid,
+			    cap_names((uint64_t)d->file_caps & ~r->capbnd,
+			    names, sizeof names));
 		}
 	}
 	if (d->fast)
@@ -717,8 +769,7 @@ check_firewall_log(struct doctor *d, const struct policy *p)
 		    "runner's user is unknown (--user NAME)", path);
 		return;
 	}
-	if (d->user.uid == 0 || (has_cap(d->file_caps, CAP_DAC_READ_SEARCH) &&
-	    d->file_caps_eff)) {
+	if (d->user.uid == 0 || has_cap(d->file_caps, CAP_DAC_READ_SEARCH)) {
 		doctor_add(d, "firewall_log", DOCTOR_OK, NULL, "%s: readable "
 		    "by breaker (%s)", path, d->user.uid == 0 ? "root" :
 		    "CAP_DAC_READ_SEARCH");

@@ -31,5 +31,12 @@ fi
 # the cheap checks of `breaker doctor`, run as the runner's user.
 "$breaker" doctor --fast --oneline </dev/null 2>/dev/null || true
 # stdin is closed by the runner; give breaker /dev/null rather than nothing.
-"$breaker" start </dev/null || echo "breaker: start failed (exit $?); the job runs as usual."
+"$breaker" start </dev/null || {
+	rc=$?
+	hint=
+	# 126: execve refused, e.g. file capabilities beyond the runner's
+	# bounding set (a pod without capabilities.add for them).
+	[ "$rc" -ne 126 ] || hint=" (the kernel refused to run $breaker: are its file capabilities in the runner's capability bounding set? run 'breaker doctor' as root)"
+	echo "breaker: start failed (exit $rc)$hint; the job runs as usual."
+}
 exit 0

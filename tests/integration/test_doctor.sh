@@ -56,9 +56,9 @@ mkdir -p "$T/norunner"
 BREAKER_STATE_DIR=$T/state doctor "${base[@]}"
 expect capabilities problem "binary without file capabilities"
 [ "$rc" = 1 ] && pass "exit status 1 with a problem" || fail "exit $rc with a problem"
-echo "$out" | grep -q 'setcap cap_dac_read_search,cap_kill,cap_sys_ptrace+ep' &&
+echo "$out" | grep -q 'setcap cap_dac_read_search,cap_kill,cap_sys_ptrace+p' &&
 	pass "the fix names the setcap line" || fail "no setcap fix: $out"
-setcap cap_dac_read_search,cap_kill,cap_sys_ptrace+ep "$B"
+setcap cap_dac_read_search,cap_kill,cap_sys_ptrace+p "$B"
 BREAKER_STATE_DIR=$T/state doctor "${base[@]}"
 expect capabilities ok "after setcap"
 # As the runner's user, the way the started hook runs it.
@@ -71,6 +71,19 @@ line=$(cd / && runuser -u "$U" -- setpriv --no-new-privs "$B" doctor --fast --on
 [ "$(printf '%s\n' "$line" | wc -l)" = 1 ] && echo "$line" | grep -q '^breaker doctor: .*no_new_privs' &&
 	pass "--oneline: $line" || fail "--oneline printed: $line"
 
+# A container's bounding set (Docker's default has CAP_KILL, neither
+# CAP_DAC_READ_SEARCH nor CAP_SYS_PTRACE). Permitted-only file caps, raised
+# by breaker itself, still run and still hold CAP_KILL...
+small=(setpriv --bounding-set -dac_read_search,-sys_ptrace)
+out=$(cd / && "${small[@]}" runuser -u "$U" -- "$B" doctor --fast --json) && rc=0 || rc=$?
+expect capabilities ok "fast, as $U, bounding set without DAC_READ_SEARCH and SYS_PTRACE (+p)"
+# ... where "+ep" would not run at all.
+cp "$B" "$T/ep"
+setcap cap_dac_read_search,cap_kill,cap_sys_ptrace+ep "$T/ep"
+(cd / && "${small[@]}" runuser -u "$U" -- bash -c '"$0" --version' "$T/ep") >/dev/null 2>&1 && rc=0 || rc=$?
+[ "$rc" = 126 ] && pass "(+ep under that bounding set: execve refused, exit 126)" ||
+	fail "+ep under a small bounding set: exit $rc"
+
 # --- the binary's mode ---------------------------------------------------------
 chmod 0750 "$B"	# root:root 0750: nobody may not run it
 BREAKER_STATE_DIR=$T/state doctor "${base[@]}"
@@ -78,7 +91,7 @@ expect binary problem "0750 root:root binary"
 echo "$out" | grep -q "adduser $U root" && pass "fix: add the user to the group" ||
 	fail "binary fix: $out"
 chmod 0755 "$B"
-setcap cap_dac_read_search,cap_kill,cap_sys_ptrace+ep "$B"	# chmod kept it; be sure
+setcap cap_dac_read_search,cap_kill,cap_sys_ptrace+p "$B"	# chmod kept it; be sure
 
 # --- systemd units ---------------------------------------------------------------
 unit=$T/actions.runner.octo-org.sim-1.service
@@ -164,6 +177,22 @@ sys.exit(0 if len(m) == 2 and all(sys.argv[2] in x and "not restarted" in x for 
     "$out" "$T/r1" &&
 	pass "hooks: r1's Listener was not restarted after .env (both hooks), r2 is fine" ||
 	fail "hooks per runner: $out"
+
+# A runner whose bounding set lacks two of the three: "+ep" cannot run in
+# its jobs (a problem), "+p" runs with CAP_KILL only (a warning).
+mkdir -p "$T/r3/bin"
+cp "$(command -v sleep)" "$T/r3/bin/Runner.Listener"
+"${small[@]}" "$T/r3/bin/Runner.Listener" 60 &
+pids+=($!)
+sleep 0.3
+doctor --user "$U" --binary "$T/ep" --unit /dev/null --runner "$T/norunner"
+echo "$out" | grep -q 'lacks CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE in its bounding set: the kernel refuses' &&
+	pass "+ep binary, small bounding set: the kernel would refuse it" ||
+	fail "+ep and a small bounding set: $out"
+doctor --user "$U" --binary "$B" --unit /dev/null --runner "$T/norunner"
+echo "$out" | grep -q 'CAP_SYS_PTRACE in its bounding set: breaker runs with CAP_KILL only' &&
+	pass "+p binary, small bounding set: a warning, CAP_KILL only" ||
+	fail "+p and a small bounding set: $out"
 
 write_config
 write_step "echo step-ran"
