@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 15: the Debian package, for real, on this machine.
 #
-# Builds breaker_*.deb from (a copy of) the tree with dpkg-buildpackage,
+# Builds breaker_*.deb with dpkg-buildpackage from a copy of what
+# docs/Dockerfile's build stage copies (so its file list is checked too),
 # runs lintian on it, installs it with apt-get, and then, as a NON-ROOT
 # runner user in the package's breaker group, runs the #26929 job on the
 # simulated runner with the INSTALLED hooks (no BREAKER_BIN, no
@@ -50,11 +51,17 @@ deb_cleanup() {
 trap deb_cleanup EXIT
 
 # --- build -----------------------------------------------------------------
-# A copy: dpkg-buildpackage writes obj-*/ and debian/breaker/ into the tree.
+# A copy (dpkg-buildpackage writes obj-*/ and debian/breaker/ into the tree)
+# of exactly what docs/Dockerfile's build stage COPYs: the image's build
+# cannot run here (no docker), its file list can.
 mkdir -p "$T/pkg/src"
-tar -C "$SRC" --exclude='./build*' --exclude='./obj-*' --exclude=./.git \
-    --exclude=./debian/breaker --exclude='./debian/.debhelper' -cf - . |
-	tar -C "$T/pkg/src" -xf -
+copies=$(awk '/^FROM /{n++} n == 1 && /^COPY / && !/--from/ {
+    for (i = 2; i < NF; i++) print $i }' "$SRC/docs/Dockerfile")
+[ -n "$copies" ] || { echo "FAIL: no COPY in docs/Dockerfile's build stage"; exit 1; }
+(cd "$SRC" && tar --exclude='./build*' --exclude=debian/breaker \
+    --exclude=debian/.debhelper -cf - $copies) | tar -C "$T/pkg/src" -xf - ||
+	{ echo "FAIL: docs/Dockerfile COPYs what the tree lacks: $copies"; exit 1; }
+pass "the tree holds what docs/Dockerfile's build stage copies: $(echo $copies)"
 
 build_deb() {
 	local t0=$SECONDS
