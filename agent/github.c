@@ -865,7 +865,9 @@ gh_req_send(struct gh_req *req, const char *resolve)
 	hr.proxy = gh->proxy;
 	hr.resolve = resolve ? res : NULL;
 	hr.connect_timeout_ms = gh->limits.connect_timeout_ms;
-	hr.timeout_ms = gh->limits.request_timeout_ms;
+	/* The req's timer decides ("no answer within …"); libcurl's own
+	 * bound is only a backstop behind it. */
+	hr.timeout_ms = gh->limits.request_timeout_ms + 1000;
 	hr.max_body = GH_MAX_BODY;
 	req->xfer = http_start(gh->http, &hr, gh_req_http_cb, req);
 	gh_headers_free(headers);

@@ -7,11 +7,11 @@ set -euo pipefail
 APT_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3
 	libevent-dev libssl-dev libcjson-dev libseccomp-dev libpcre2-dev
-	libcmocka-dev
+	libcmocka-dev libcurl4-openssl-dev
 	clang llvm libclang-rt-14-dev
 	valgrind cppcheck clang-tidy time
 	procps psmisc curl openssl ca-certificates
-	squid fail2ban
+	squid fail2ban tinyproxy
 	mandoc
 	debhelper dpkg-dev lintian sudo libcap2-bin
 )
@@ -32,9 +32,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Squid is only a test fixture here: never leave the system service running.
+# Squid and tinyproxy are only test fixtures here: never leave the system
+# services running.
 if command -v systemctl >/dev/null 2>&1; then
-	$SUDO systemctl disable --now squid >/dev/null 2>&1 || true
+	$SUDO systemctl disable --now squid tinyproxy >/dev/null 2>&1 || true
 fi
 
 # Engine CLIs for the end-to-end suite (pinned; see tests/e2e/README.md).

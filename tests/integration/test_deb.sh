@@ -38,6 +38,7 @@ getent group breaker >/dev/null && had_group=1
 
 deb_cleanup() {
 	local rc=$?
+	set +e		# every step below, whatever the one before did
 	if dpkg-query -W -f='${Status}' breaker 2>/dev/null | grep -q installed; then
 		DEBIAN_FRONTEND=noninteractive "${APT[@]}" purge breaker >/dev/null 2>&1 ||
 			dpkg --purge breaker >/dev/null 2>&1 || true

@@ -166,7 +166,7 @@ env ACTIONS_RUNNER_HOOK_JOB_STARTED="$SRC/hooks/job-started.sh" \
     ACTIONS_RUNNER_HOOK_JOB_COMPLETED="$SRC/hooks/job-completed.sh" \
     "$T/r2/bin/Runner.Listener" 60 &
 pids+=($!)
-trap 'kill "${pids[@]}" 2>/dev/null; cleanup' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; cleanup' EXIT
 sleep 0.3
 BREAKER_STATE_DIR=$T/state doctor --user "$U" --binary "$B" --unit /dev/null
 expect runners problem "two Runner.Listener processes"
