@@ -1123,7 +1123,7 @@ cmd_doctor(int argc, char **argv)
 	struct doctor		 d;
 	struct policy		*p = NULL;
 	struct policy_load_args	 la;
-	const char		*user = NULL, *binary = NULL;
+	const char		*user = NULL, *binary = NULL, *env;
 	char			 buf[32], *errors = NULL;
 	int			 ch, json = 0, oneline = 0;
 
@@ -1152,9 +1152,9 @@ cmd_doctor(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (d.config == NULL && getenv("BREAKER_CONFIG") != NULL &&
-	    *getenv("BREAKER_CONFIG") != '\0')
-		d.config = getenv("BREAKER_CONFIG");
+	if (d.config == NULL && (env = getenv("BREAKER_CONFIG")) != NULL &&
+	    *env != '\0')
+		d.config = env;
 	if (status_field("/proc/self/status", "NoNewPrivs", buf,
 	    sizeof buf) != NULL)
 		d.self_nnp = atoi(buf);

@@ -501,7 +501,6 @@ gh_set_proxy(struct github *gh)
 	CURLU		*u;
 	char		*host = NULL, *port = NULL, *scheme = NULL;
 	size_t		 i;
-	int		 rc = -1;
 
 	for (i = 0; i < sizeof vars / sizeof *vars && v == NULL; i++)
 		if ((v = getenv(vars[i])) != NULL && *v == '\0')
@@ -524,7 +523,6 @@ gh_set_proxy(struct github *gh)
 			gh->proxy_host = xstrdup(host + 1);
 		} else
 			gh->proxy_host = xstrdup(host);
-		rc = 0;
 	} else
 		log_warnx("github: ignoring the proxy %s: not an http:// or "
 		    "https:// proxy", v);
@@ -532,7 +530,7 @@ gh_set_proxy(struct github *gh)
 	curl_free(port);
 	curl_free(scheme);
 	curl_url_cleanup(u);
-	return rc == 0 ? 0 : 0;	/* a bad proxy: go direct, said why */
+	return 0;	/* a bad proxy is no error: go direct, said why */
 }
 
 static int

@@ -69,6 +69,7 @@ http_collect(struct http *h)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 		curl_multi_remove_handle(h->multi, x->easy);
 		TAILQ_REMOVE(&h->xfers, x, entry);
+		x->http = NULL;		/* out of the multi and the list */
 		memset(&a, 0, sizeof a);
 		a.body = x->resp ? x->resp : "";
 		a.len = x->len;
@@ -96,7 +97,6 @@ http_collect(struct http *h)
 			    curl_easy_strerror(m->data.result));
 		a.error = x->error;
 		x->cb(&a, x, x->arg);
-		x->http = NULL;		/* already out of the multi */
 		http_cancel(x);
 	}
 }
@@ -298,16 +298,9 @@ http_cancel(struct http_xfer *x)
 {
 	if (x == NULL)
 		return;
-	if (x->http != NULL && curl_multi_remove_handle(x->http->multi,
-	    x->easy) == CURLM_OK) {
-		/* still in flight (a finished one is out of the list) */
-		struct http_xfer *y;
-
-		TAILQ_FOREACH(y, &x->http->xfers, entry)
-			if (y == x) {
-				TAILQ_REMOVE(&x->http->xfers, x, entry);
-				break;
-			}
+	if (x->http != NULL) {		/* still in flight */
+		curl_multi_remove_handle(x->http->multi, x->easy);
+		TAILQ_REMOVE(&x->http->xfers, x, entry);
 	}
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
@@ -370,8 +363,12 @@ http_free(struct http *h)
 
 	if (h == NULL)
 		return;
-	while ((x = TAILQ_FIRST(&h->xfers)) != NULL)
+	while ((x = TAILQ_FIRST(&h->xfers)) != NULL) {
+		TAILQ_REMOVE(&h->xfers, x, entry);
+		curl_multi_remove_handle(h->multi, x->easy);
+		x->http = NULL;
 		http_cancel(x);
+	}
 	curl_multi_cleanup(h->multi);
 	event_free(h->timer);
 	free(h);
