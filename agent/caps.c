@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -25,6 +26,8 @@ caps_raise_permitted(void)
 		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct	data[2];
 
+	/* valgrind does not know capget fills both words */
+	memset(data, 0, sizeof data);
 	if (syscall(SYS_capget, &hdr, data) == -1)
 		return;
 	if (data[0].effective == data[0].permitted &&

@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -498,8 +497,6 @@ gh_set_proxy(struct github *gh)
 	static const char *const vars[] = { "https_proxy", "HTTPS_PROXY",
 	    "all_proxy", "ALL_PROXY" };
 	const char	*v = NULL;
-	CURLU		*u;
-	char		*host = NULL, *port = NULL, *scheme = NULL;
 	size_t		 i;
 
 	for (i = 0; i < sizeof vars / sizeof *vars && v == NULL; i++)
@@ -507,29 +504,11 @@ gh_set_proxy(struct github *gh)
 			v = NULL;
 	if (v == NULL || gh_no_proxy(gh->host))
 		return 0;
-	if ((u = curl_url()) != NULL &&
-	    curl_url_set(u, CURLUPART_URL, v, CURLU_GUESS_SCHEME |
-	    CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)) {
+	if (http_parse_proxy(v, &gh->proxy_host, &gh->proxy_port) == 0)
 		gh->proxy = xstrdup(v);
-		/* libcurl's default proxy port is 1080 */
-		gh->proxy_port = curl_url_get(u, CURLUPART_PORT, &port, 0) ==
-		    CURLUE_OK ? atoi(port) : strcmp(scheme, "https") == 0 ?
-		    443 : 1080;
-		if (host[0] == '[') {		/* [v6] */
-			host[strlen(host) - 1] = '\0';
-			gh->proxy_host = xstrdup(host + 1);
-		} else
-			gh->proxy_host = xstrdup(host);
-	} else
-		log_warnx("github: ignoring the proxy %s: not an http:// or "
-		    "https:// proxy", v);
-	curl_free(host);
-	curl_free(port);
-	curl_free(scheme);
-	curl_url_cleanup(u);
+	else
+		log_warnx("github: ignoring the proxy in the environment: not "
+		    "an http:// or https:// proxy");
 	return 0;	/* a bad proxy is no error: go direct, said why */
 }
 

@@ -44,7 +44,8 @@ struct http_answer {
 typedef void (*http_done_cb)(const struct http_answer *,
     struct http_xfer *, void *arg);
 
-/* Before the sandbox: libcurl's global state, OpenSSL, the multi handle. */
+/* libcurl (opened here, once), its global state, the multi handle; NULL
+ * (logged) without libcurl: the GitHub actions are then off. */
 struct http	*http_new(struct event_base *);
 void		 http_free(struct http *);	/* cancels every transfer */
 
@@ -53,6 +54,9 @@ struct http_xfer *http_start(struct http *, const struct http_request *,
 		    http_done_cb, void *);
 /* Drop a transfer in flight; its callback is not called. */
 void		 http_cancel(struct http_xfer *);
+/* The host and port of a proxy URL as libcurl reads it ("proxy:3128",
+ * "http://user:pw@[::1]:8080", "https://p"); -1 when it is none of these. */
+int		 http_parse_proxy(const char *url, char **host, int *port);
 /* A response header of the finished transfer (from the callback only). */
 const char	*http_header(struct http_xfer *, const char *name);
 
