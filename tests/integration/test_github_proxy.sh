@@ -80,6 +80,16 @@ grep -q "through the proxy at 127.0.0.1" "$(job_state_dir "$T/job1")/daemon.log"
 	pass "the daemon logs the proxy's host (never its URL)" ||
 	fail "daemon.log does not name the proxy"
 
+# The proxy by name: resolved with evdns inside the daemon's sandbox
+# (libcurl's own resolver would start a thread, which the sandbox kills).
+run_job "$T/job1b" --repository octo/widgets --run-id 4242 \
+    --env "https_proxy=localhost:$pport"
+assert_hooks_ok "$T/job1b"
+api=$(api_result "$T/job1b")
+echo "$api" | grep -q '202' && [ "$(grep -c "CONNECT.*127.0.0.1:$port" "$T/tinyproxy.log")" = 2 ] &&
+	pass "proxy given as localhost:PORT (no scheme): through it again ($api)" ||
+	fail "proxy by name: $api; $(grep -c CONNECT "$T/tinyproxy.log") CONNECTs"
+
 # --- a dead proxy: the request must fail, so the proxy is really used ---------
 dead=$(free_port)
 run_job "$T/job2" --repository octo/widgets --run-id 4242 \
@@ -92,7 +102,7 @@ echo "$api" | grep -qE 'failed|abandoned' && pass "a dead proxy: no cancellation
 grep -q 'github: POST .*/cancel: network error' "$(job_state_dir "$T/job2")/daemon.log" &&
 	pass "the daemon logged the network error at the proxy" ||
 	fail "daemon.log: $(grep github "$(job_state_dir "$T/job2")/daemon.log")"
-[ "$(cancels)" = 1 ] && pass "nothing reached the emulator around the proxy" ||
+[ "$(cancels)" = 2 ] && pass "nothing reached the emulator around the proxy" ||
 	fail "emulator cancel requests: $(cancels)"
 
 # --- no_proxy names the API host: direct, the dead proxy ignored ---------------
@@ -102,7 +112,7 @@ assert_hooks_ok "$T/job3"
 api=$(api_result "$T/job3")
 echo "$api" | grep -q '202' && pass "no_proxy 127.0.0.1: direct ($api)" ||
 	fail "no_proxy: $api"
-[ "$(cancels)" = 2 ] && pass "the emulator got it directly" ||
+[ "$(cancels)" = 3 ] && pass "the emulator got it directly" ||
 	fail "emulator cancel requests: $(cancels)"
 assert_no_orphans "$T/job3"
 finish_test
