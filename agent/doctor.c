@@ -38,6 +38,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "http.h"
 #include "job.h"
 #include "log.h"
 #include "policy.h"
@@ -900,6 +901,24 @@ check_hooks(struct doctor *d)
 		    " and none was named (--runner DIR)");
 }
 
+/* The GitHub actions, when the configuration allows one, need libcurl. */
+static void
+check_http(struct doctor *d, const struct policy *p)
+{
+	const struct policy_github	*g = p ? policy_github(p) : NULL;
+
+	if (g == NULL || !(g->cancel_run || g->check_run))
+		return;
+	if (!http_available())
+		doctor_add(d, "github", DOCTOR_PROBLEM, "sudo apt-get install "
+		    "libcurl4 (libcurl >= 7.84)", "the configuration allows "
+		    "GitHub actions, but libcurl.so.4 does not load: they are "
+		    "off");
+	else
+		doctor_add(d, "github", DOCTOR_OK, NULL, "GitHub actions "
+		    "allowed; libcurl loads");
+}
+
 static void
 check_kernel(struct doctor *d)
 {
@@ -1185,6 +1204,7 @@ cmd_doctor(int argc, char **argv)
 		check_state_dir(&d, p);
 		check_firewall_log(&d, p);
 		check_hooks(&d);
+		check_http(&d, p);
 	}
 	check_kernel(&d);
 	policy_free(p);

@@ -500,6 +500,12 @@ http_free(struct http *h)
 }
 
 int
+http_available(void)
+{
+	return http_load() == 0;
+}
+
+int
 http_parse_proxy(const char *url, char **host, int *port)
 {
 	CURLU	*u;

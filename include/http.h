@@ -54,6 +54,8 @@ struct http_xfer *http_start(struct http *, const struct http_request *,
 		    http_done_cb, void *);
 /* Drop a transfer in flight; its callback is not called. */
 void		 http_cancel(struct http_xfer *);
+/* libcurl can be loaded (breaker doctor). */
+int		 http_available(void);
 /* The host and port of a proxy URL as libcurl reads it ("proxy:3128",
  * "http://user:pw@[::1]:8080", "https://p"); -1 when it is none of these. */
 int		 http_parse_proxy(const char *url, char **host, int *port);

@@ -137,6 +137,17 @@ BREAKER_STATE_DIR=$T/state doctor --user "$U" --binary "$T/nocaps" --unit /dev/n
     --runner "$T/norunner" --config "$T/config.json"
 expect firewall_log ok "0644 firewall log"
 
+# --- GitHub actions allowed: libcurl must load -------------------------------------
+printf 'ghs_test\n' >"$T/token"
+chmod 0600 "$T/token"
+write_config "\"actions\": [\"stop\", \"cancel-run\"],
+  \"github\": { \"api_url\": \"https://127.0.0.1:9/\", \"token_file\": \"$T/token\" }"
+BREAKER_STATE_DIR=$T/state doctor "${base[@]}" --config "$T/config.json"
+expect github ok "cancel-run allowed, libcurl loads"
+BREAKER_STATE_DIR=$T/state doctor "${base[@]}"
+[ -z "$(status_of "$out" github)" ] && pass "no GitHub action allowed: no github check" ||
+	fail "github check without actions: $out"
+
 # --- the hooks in the runner's .env ----------------------------------------------
 BREAKER_STATE_DIR=$T/state doctor "${base[@]}"
 expect hooks problem "a runner directory without .env"
