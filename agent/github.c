@@ -3,10 +3,11 @@
  *
  * Each action is an "op", a small state machine that issues one REST
  * request ("req") at a time. A req owns its retries: every attempt gets a
- * fresh TLS connection (libevent's HTTP client over an OpenSSL bufferevent),
- * and the answer is classified (final, or retry after a wait that honours
+ * fresh TLS connection (libcurl on the daemon's event loop, http.c; through
+ * the environment's https_proxy unless no_proxy names the host), and the
+ * answer is classified (final, or retry after a wait that honours
  * Retry-After and the rate-limit headers) outside libevent's callbacks, from
- * the req's own timer, so a connection is never freed while libevent is
+ * the req's own timer, so a transfer is never freed while libcurl is
  * still using it.
  *
  * Secrets: the installation token, the token file's content, the JWT and
@@ -30,9 +31,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -47,6 +45,7 @@
 
 #include "file.h"
 #include "github.h"
+#include "http.h"
 #include "log.h"
 #include "policy.h"
 #include "sanitise.h"
@@ -102,8 +101,8 @@ struct gh_req {
 
 	enum gh_req_state	 state;
 	struct event		*timer;
-	struct evhttp_connection *evcon;
-	SSL			*ssl;		/* the bufferevent owns it */
+	struct http_xfer	*xfer;		/* libcurl's transfer */
+	struct evdns_getaddrinfo_request *dns_req;
 	unsigned		 attempts;
 	double			 started;	/* monotonic s */
 
@@ -169,7 +168,11 @@ TAILQ_HEAD(gh_ops, gh_op);
 struct github {
 	struct event_base	*base;
 	struct evdns_base	*dns;
-	SSL_CTX			*ctx;
+	struct http		*http;
+	char			*ca_file;	/* NULL: the system store */
+	char			*proxy;		/* from the environment */
+	char			*proxy_host;
+	int			 proxy_port;
 	char			*host;
 	int			 port;
 	int			 host_is_ip;
@@ -198,6 +201,8 @@ struct github {
 };
 
 static void	gh_req_attempt(struct gh_req *);
+static void	gh_req_fail_soon(struct gh_req *, int, const char *);
+static void	gh_headers_free(char **);
 static void	gh_op_step(struct gh_op *);
 static void	gh_check_answer(struct gh_op *, struct gh_req *);
 static void	gh_op_finish(struct gh_op *, int, const char *, ...)
@@ -221,6 +226,16 @@ gh_secret_free(char **s)
 	OPENSSL_cleanse(*s, strlen(*s));
 	free(*s);
 	*s = NULL;
+}
+
+static void
+gh_headers_free(char **h)
+{
+	size_t	i;
+
+	for (i = 0; h != NULL && h[i] != NULL; i++)
+		gh_secret_free(&h[i]);
+	free(h);
 }
 
 /*
@@ -397,144 +412,178 @@ gh_make_jwt(struct github *gh)
 
 /* ---- transport ------------------------------------------------------ */
 
-static SSL_CTX *
-gh_tls_context(const char *ca_file)
+/* The CA store must load now, not at the first request (a typo in ca_file
+ * is a configuration error). libcurl reads it again per connection. */
+static int
+gh_tls_check(const char *ca_file)
 {
 	SSL_CTX	*ctx;
+	int	 ok;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	/* HTTP framing (Content-Length) already tells a cut body. */
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	if ((ca_file != NULL &&
-	    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) ||
-	    (ca_file == NULL && SSL_CTX_set_default_verify_paths(ctx) != 1)) {
+		return -1;
+	ok = ca_file != NULL ?
+	    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) == 1 :
+	    SSL_CTX_set_default_verify_paths(ctx) == 1;
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	if (!ok) {
 		log_warnx("github: cannot load the CA certificates%s%s",
 		    ca_file ? " from " : "", ca_file ? ca_file : "");
-		SSL_CTX_free(ctx);
-		ERR_clear_error();
-		return NULL;
+		return -1;
 	}
-	return ctx;
+	return 0;
 }
 
-/* The peer must prove it is the configured host: SNI + name or address. */
-static SSL *
-gh_tls_new(struct github *gh)
+/* Does a no_proxy entry ("*", a name, a .domain or domain, an address)
+ * name this host? As libcurl and the runner read it. */
+static int
+gh_no_proxy(const char *host)
 {
-	SSL	*ssl;
+	const char	*list = getenv("no_proxy"), *p, *e;
+	size_t		 hlen = strlen(host), n;
 
-	if ((ssl = SSL_new(gh->ctx)) == NULL)
-		return NULL;
-	if (gh->host_is_ip) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
-		    gh->host) != 1)
-			goto fail;
-	} else if (SSL_set_tlsext_host_name(ssl, gh->host) != 1 ||
-	    SSL_set1_host(ssl, gh->host) != 1)
-		goto fail;
-	return ssl;
-fail:
-	SSL_free(ssl);
-	return NULL;
-}
-
-static void
-gh_req_tls_error(struct gh_req *req)
-{
-	struct bufferevent	*bev;
-	unsigned long		 e;
-	long			 vr;
-	char			 buf[160];
-
-	if (req->error[0] != '\0' || req->evcon == NULL)
-		return;
-	vr = req->ssl ? SSL_get_verify_result(req->ssl) : X509_V_OK;
-	if (vr != X509_V_OK) {
-		req->no_retry = 1;
-		snprintf(req->error, sizeof req->error, "TLS certificate of %s "
-		    "refused: %s", req->gh->host,
-		    X509_verify_cert_error_string(vr));
-		ERR_clear_error();
-		return;
-	}
-	/* Library 0 is libevent's own errno slot: not worth quoting. */
-	bev = evhttp_connection_get_bufferevent(req->evcon);
-	while (bev != NULL && (e = bufferevent_get_openssl_error(bev)) != 0) {
-		if (req->error[0] != '\0' || ERR_GET_LIB(e) == 0)
+	if (list == NULL || *list == '\0')
+		list = getenv("NO_PROXY");
+	if (list == NULL)
+		return 0;
+	for (p = list; *p != '\0'; p = *e ? e + 1 : e) {
+		p += strspn(p, " \t");
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n > 0 && *p == '.') {
+			p++;
+			n--;
+		}
+		if (n == 0)
 			continue;
-		ERR_error_string_n(e, buf, sizeof buf);
-		snprintf(req->error, sizeof req->error, "TLS error with %s: %s",
-		    req->gh->host, buf);
+		if ((n == 1 && *p == '*') || (n == hlen &&
+		    strncasecmp(p, host, n) == 0) || (hlen > n &&
+		    host[hlen - n - 1] == '.' &&
+		    strncasecmp(p, host + hlen - n, n) == 0))
+			return 1;
 	}
-	ERR_clear_error();
+	return 0;
 }
 
-static void
-gh_req_error_cb(enum evhttp_request_error err, void *arg)
+/*
+ * The forward proxy for the API from the runner's environment (the runner's
+ * documentation has self-hosted administrators set https_proxy and no_proxy
+ * in .env, and every job and hook gets them): https_proxy, HTTPS_PROXY,
+ * all_proxy, ALL_PROXY; none when no_proxy names the host. Decided here,
+ * not by libcurl, because its host must be resolved before the transfer.
+ */
+static int
+gh_set_proxy(struct github *gh)
 {
-	struct gh_req	*req = arg;
+	static const char *const vars[] = { "https_proxy", "HTTPS_PROXY",
+	    "all_proxy", "ALL_PROXY" };
+	const char	*v = NULL;
+	size_t		 i;
 
-	gh_req_tls_error(req);
-	if (req->error[0] != '\0')
-		return;
-	switch (err) {
-	case EVREQ_HTTP_TIMEOUT:
-		snprintf(req->error, sizeof req->error, "timed out");
-		break;
-	case EVREQ_HTTP_EOF:
-		snprintf(req->error, sizeof req->error, "connection to %s:%d "
-		    "failed or closed early", req->gh->host, req->gh->port);
-		break;
-	case EVREQ_HTTP_DATA_TOO_LONG:
-		snprintf(req->error, sizeof req->error, "answer too large");
-		break;
-	default:
-		snprintf(req->error, sizeof req->error, "HTTP error %d",
-		    (int)err);
-		break;
-	}
+	for (i = 0; i < sizeof vars / sizeof *vars && v == NULL; i++)
+		if ((v = getenv(vars[i])) != NULL && *v == '\0')
+			v = NULL;
+	if (v == NULL || gh_no_proxy(gh->host))
+		return 0;
+	if (http_parse_proxy(v, &gh->proxy_host, &gh->proxy_port) == 0)
+		gh->proxy = xstrdup(v);
+	else
+		log_warnx("github: ignoring the proxy in the environment: not "
+		    "an http:// or https:// proxy");
+	return 0;	/* a bad proxy is no error: go direct, said why */
 }
 
-static char *
-gh_header(struct evhttp_request *r, const char *name)
+static int
+gh_is_ip(const char *s)
 {
-	const char	*v;
+	struct in6_addr	a6;
+	struct in_addr	a4;
 
-	v = evhttp_find_header(evhttp_request_get_input_headers(r), name);
-	return v ? xstrdup(v) : NULL;
+	return inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1;
 }
 
-/* libevent's answer: record it, handle it from our own timer. */
+/* The host libcurl connects to: the proxy, or the API itself. */
+static const char *
+gh_connect_host(const struct github *gh, int *port)
+{
+	*port = gh->proxy ? gh->proxy_port : gh->port;
+	return gh->proxy ? gh->proxy_host : gh->host;
+}
+
+static void	gh_req_send(struct gh_req *, const char *);
+
+/* The lookup's answer: "host:port:addr,addr" for CURLOPT_RESOLVE. */
 static void
-gh_req_http_cb(struct evhttp_request *r, void *arg)
+gh_req_dns_cb(int err, struct evutil_addrinfo *res, void *arg)
 {
 	struct gh_req		*req = arg;
-	struct evbuffer		*in;
-	const struct timeval	 now = { 0, 0 };
+	struct evutil_addrinfo	*ai;
+	char			 entry[1024], addr[INET6_ADDRSTRLEN];
+	const char		*host;
 	size_t			 len;
+	int			 port, n = 0;
 
+	if (err == EVUTIL_EAI_CANCEL)
+		return;			/* req is being closed */
+	req->dns_req = NULL;
+	host = gh_connect_host(req->gh, &port);
+	len = (size_t)snprintf(entry, sizeof entry, "%s:%d:", host, port);
+	for (ai = res; err == 0 && ai != NULL && len < sizeof entry - 64;
+	    ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)
+			    ai->ai_addr)->sin_addr, addr, sizeof addr);
+		else if (ai->ai_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
+			    ai->ai_addr)->sin6_addr, addr, sizeof addr);
+		else
+			continue;
+		len += (size_t)snprintf(entry + len, sizeof entry - len,
+		    ai->ai_family == AF_INET6 ? "%s[%s]" : "%s%s",
+		    n++ ? "," : "", addr);
+	}
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	if (n == 0) {
+		gh_req_fail_soon(req, 0, "");
+		snprintf(req->error, sizeof req->error, "cannot resolve %s%s: "
+		    "%s", req->gh->proxy ? "the proxy " : "", host,
+		    err ? evutil_gai_strerror(err) : "no address");
+		return;
+	}
+	gh_req_send(req, entry);
+}
+
+/* libcurl's answer: record it, handle it from our own timer. */
+static void
+gh_req_http_cb(const struct http_answer *a, struct http_xfer *x, void *arg)
+{
+	struct gh_req		*req = arg;
+	const struct timeval	 now = { 0, 0 };
+	const char		*v;
+
+	req->xfer = NULL;		/* freed when we return */
 	if (req->state != GH_REQ_INFLIGHT)
 		return;
-	if (r == NULL || evhttp_request_get_response_code(r) == 0) {
-		gh_req_tls_error(req);
-		if (req->error[0] == '\0')
-			snprintf(req->error, sizeof req->error,
-			    "connection to %s:%d failed", req->gh->host,
-			    req->gh->port);
+	if (a->status == 0) {
+		snprintf(req->error, sizeof req->error, "%s", a->error);
+		req->no_retry = a->tls_refused;
 	} else {
-		req->status = evhttp_request_get_response_code(r);
-		in = evhttp_request_get_input_buffer(r);
-		len = evbuffer_get_length(in);
-		req->resp = xmalloc(len + 1);
-		evbuffer_remove(in, req->resp, len);
-		req->resp[len] = '\0';
-		req->resp_len = len;
-		req->retry_after = gh_header(r, "Retry-After");
-		req->rl_remaining = gh_header(r, "x-ratelimit-remaining");
-		req->rl_reset = gh_header(r, "x-ratelimit-reset");
+		req->status = a->status;
+		req->resp = xmalloc(a->len + 1);
+		memcpy(req->resp, a->body, a->len);
+		req->resp[a->len] = '\0';
+		req->resp_len = a->len;
+		if ((v = http_header(x, "Retry-After")) != NULL)
+			req->retry_after = xstrdup(v);
+		if ((v = http_header(x, "x-ratelimit-remaining")) != NULL)
+			req->rl_remaining = xstrdup(v);
+		if ((v = http_header(x, "x-ratelimit-reset")) != NULL)
+			req->rl_reset = xstrdup(v);
 	}
 	req->state = GH_REQ_REAP;
 	evtimer_add(req->timer, &now);
@@ -558,10 +607,11 @@ gh_req_clear_answer(struct gh_req *req)
 static void
 gh_req_close(struct gh_req *req)
 {
-	if (req->evcon != NULL)
-		evhttp_connection_free(req->evcon);	/* frees bev and SSL */
-	req->evcon = NULL;
-	req->ssl = NULL;
+	if (req->dns_req != NULL)
+		evdns_getaddrinfo_cancel(req->dns_req);
+	req->dns_req = NULL;
+	http_cancel(req->xfer);
+	req->xfer = NULL;
 }
 
 static void
@@ -709,47 +759,30 @@ gh_req_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-static int
-gh_req_headers(struct gh_req *req, struct evhttp_request *r)
+/* The headers, "Name: value". Authorization holds a secret: freed wiped. */
+static char **
+gh_req_headers(struct gh_req *req)
 {
-	struct github		*gh = req->gh;
-	struct evkeyvalq	*h = evhttp_request_get_output_headers(r);
-	char			*v;
-	int			 rc;
+	struct github	*gh = req->gh;
+	char		**h = xcalloc(8, sizeof *h);
+	int		  n = 0;
 
-	if (gh->port == 443)
-		evhttp_add_header(h, "Host", gh->host);
-	else {
-		xasprintf(&v, "%s:%d", gh->host, gh->port);
-		evhttp_add_header(h, "Host", v);
-		free(v);
-	}
-	evhttp_add_header(h, "Accept", "application/vnd.github+json");
-	evhttp_add_header(h, "X-GitHub-Api-Version", GH_API_VERSION);
-	evhttp_add_header(h, "User-Agent", GH_USER_AGENT);
-	evhttp_add_header(h, "Connection", "close");
+	h[n++] = xstrdup("Accept: application/vnd.github+json");
+	xasprintf(&h[n++], "X-GitHub-Api-Version: %s", GH_API_VERSION);
+	xasprintf(&h[n++], "User-Agent: %s", GH_USER_AGENT);
+	h[n++] = xstrdup("Connection: close");
+	if (req->body != NULL)
+		h[n++] = xstrdup("Content-Type: application/json");
 	if (req->auth == GH_AUTH_JWT) {
 		gh_secret_free(&gh->jwt);
-		if ((gh->jwt = gh_make_jwt(gh)) == NULL)
-			return -1;
+		if ((gh->jwt = gh_make_jwt(gh)) == NULL) {
+			gh_headers_free(h);
+			return NULL;
+		}
 	}
-	xasprintf(&v, "Bearer %s", req->auth == GH_AUTH_JWT ? gh->jwt :
-	    gh->token);
-	rc = evhttp_add_header(h, "Authorization", v);
-	gh_secret_free(&v);
-	if (rc != 0)
-		return -1;
-	if (req->body != NULL) {
-		evhttp_add_header(h, "Content-Type", "application/json");
-		evbuffer_add(evhttp_request_get_output_buffer(r), req->body,
-		    strlen(req->body));
-	}
-	if (req->method == EVHTTP_REQ_POST || req->method == EVHTTP_REQ_PATCH) {
-		xasprintf(&v, "%zu", req->body ? strlen(req->body) : 0);
-		evhttp_add_header(h, "Content-Length", v);
-		free(v);
-	}
-	return 0;
+	xasprintf(&h[n++], "Authorization: Bearer %s", req->auth ==
+	    GH_AUTH_JWT ? gh->jwt : gh->token);
+	return h;
 }
 
 static void
@@ -771,70 +804,78 @@ gh_req_fail_soon(struct gh_req *req, int no_retry, const char *why)
 	evtimer_add(req->timer, &now);
 }
 
-/* A fresh TLS connection for one attempt; -1 with the reason recorded. */
-static int
-gh_req_connect(struct gh_req *req)
-{
-	struct github		*gh = req->gh;
-	struct bufferevent	*bev = NULL;
-	struct timeval		 tv;
-
-	if ((req->ssl = gh_tls_new(gh)) == NULL ||
-	    (bev = bufferevent_openssl_socket_new(gh->base, -1, req->ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		SSL_free(req->ssl);	/* not yet owned by a bufferevent */
-		req->ssl = NULL;
-		gh_req_fail_soon(req, 1, "cannot set up TLS");
-		return -1;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	req->evcon = evhttp_connection_base_bufferevent_new(gh->base, gh->dns,
-	    bev, gh->host, (unsigned short)gh->port);
-	if (req->evcon == NULL) {
-		bufferevent_free(bev);
-		req->ssl = NULL;
-		gh_req_fail_soon(req, 0, "cannot set up HTTP");
-		return -1;
-	}
-	evhttp_connection_set_retries(req->evcon, 0);
-	evhttp_connection_set_max_body_size(req->evcon, GH_MAX_BODY);
-	gh_ms_tv(gh->limits.connect_timeout_ms, &tv);
-	evhttp_connection_set_timeout_tv(req->evcon, &tv);
-	return 0;
-}
-
-/* One attempt: connect, send, and arm the attempt's timeout. */
+/* Hand the attempt to libcurl, the connect host resolved (or an address). */
 static void
-gh_req_attempt(struct gh_req *req)
+gh_req_send(struct gh_req *req, const char *resolve)
 {
 	struct github		*gh = req->gh;
-	struct evhttp_request	*r;
-	struct timeval		 tv;
-	char			*uri;
+	const char		*res[2] = { resolve, NULL };
+	struct http_request	 hr;
+	char			**headers, *url;
+	int			 v6 = strchr(gh->host, ':') != NULL;
 
-	req->attempts++;
-	gh_req_clear_answer(req);
-	if (gh_req_connect(req) == -1)
-		return;
-	r = evhttp_request_new(gh_req_http_cb, req);
-	evhttp_request_set_error_cb(r, gh_req_error_cb);
-	if (gh_req_headers(req, r) == -1) {
-		evhttp_request_free(r);
+	if ((headers = gh_req_headers(req)) == NULL) {
 		gh_req_fail_soon(req, 1, "cannot build the request headers");
 		return;
 	}
-	xasprintf(&uri, "%s%s", gh->prefix, req->path);
+	xasprintf(&url, "https://%s%s%s:%d%s%s", v6 ? "[" : "", gh->host,
+	    v6 ? "]" : "", gh->port, gh->prefix, req->path);
+	memset(&hr, 0, sizeof hr);
+	hr.method = req->method_name;
+	hr.url = url;
+	hr.headers = (const char *const *)headers;
+	hr.body = req->body;
+	hr.ca_file = gh->ca_file;
+	hr.proxy = gh->proxy;
+	hr.resolve = resolve ? res : NULL;
+	hr.connect_timeout_ms = gh->limits.connect_timeout_ms;
+	/* The req's timer decides ("no answer within …"); libcurl's own
+	 * bound is only a backstop behind it. */
+	hr.timeout_ms = gh->limits.request_timeout_ms + 1000;
+	hr.max_body = GH_MAX_BODY;
+	req->xfer = http_start(gh->http, &hr, gh_req_http_cb, req);
+	gh_headers_free(headers);
+	free(url);
+	if (req->xfer == NULL)
+		gh_req_fail_soon(req, 0, "cannot send the request");
+}
+
+/* One attempt: arm its timeout, resolve the host to connect to with evdns
+ * (libcurl's resolver would start a thread), then send. */
+static void
+gh_req_attempt(struct gh_req *req)
+{
+	struct github			*gh = req->gh;
+	struct evutil_addrinfo		 hints;
+	struct timeval			 tv;
+	const char			*host;
+	char				 port[16];
+	int				 portn;
+
+	req->attempts++;
+	gh_req_clear_answer(req);
 	log_debug("github: %s %s (attempt %u)", req->method_name, req->path,
 	    req->attempts);
 	req->state = GH_REQ_INFLIGHT;
 	gh_ms_tv(gh->limits.request_timeout_ms, &tv);
 	evtimer_add(req->timer, &tv);
-	/* On failure libevent may already have called back (state moved). */
-	if (evhttp_make_request(req->evcon, r, req->method, uri) != 0 &&
-	    req->state == GH_REQ_INFLIGHT)
-		gh_req_fail_soon(req, 0, "cannot send the request");
-	free(uri);
+	host = gh_connect_host(gh, &portn);
+	if (gh_is_ip(host)) {
+		gh_req_send(req, NULL);
+		return;
+	}
+	if (gh->dns == NULL) {
+		gh_req_fail_soon(req, 0, "no DNS resolver");
+		return;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(port, sizeof port, "%d", portn);
+	/* The answer may come at once (hosts file): dns_req is NULL then. */
+	req->dns_req = evdns_getaddrinfo(gh->dns, host, port, &hints,
+	    gh_req_dns_cb, req);
 }
 
 static struct gh_req *
@@ -1601,6 +1642,7 @@ github_new(struct event_base *base, const struct policy_github *pg,
 {
 	struct github	*gh;
 	const char	*url;
+	int		 port;
 
 	if (pg == NULL)
 		return NULL;
@@ -1615,25 +1657,29 @@ github_new(struct event_base *base, const struct policy_github *pg,
 		url = GH_PUBLIC_API;
 	if (gh_set_url(gh, url) == -1 || gh_set_job(gh, job) == -1 ||
 	    gh_set_credentials(gh, pg) == -1 ||
-	    (gh->ctx = gh_tls_context(pg->ca_file)) == NULL) {
+	    gh_tls_check(pg->ca_file) == -1 || gh_set_proxy(gh) == -1 ||
+	    (gh->http = http_new(base)) == NULL) {
 		github_free(gh);
 		return NULL;
 	}
+	gh->ca_file = pg->ca_file ? xstrdup(pg->ca_file) : NULL;
 	/*
 	 * Resolve without blocking the loop (else getaddrinfo). The flag is
 	 * set before the name servers are added so that their sockets stay
 	 * out of the loop while no lookup runs: an idle github keeps no
 	 * event, and the caller's loop can end.
 	 */
-	if (!gh->host_is_ip &&
+	if (!gh_is_ip(gh_connect_host(gh, &port)) &&
 	    (gh->dns = evdns_base_new(base,
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) != NULL &&
 	    evdns_base_resolv_conf_parse(gh->dns, DNS_OPTIONS_ALL,
 	    "/etc/resolv.conf") != 0)
 		log_info("github: no usable /etc/resolv.conf; using the "
 		    "defaults");
-	log_info("github: %s at %s (%s)", gh->key ? "GitHub App" : "token",
-	    gh->host, gh->repository);
+	/* Never the proxy's URL: it may carry a password. */
+	log_info("github: %s at %s (%s)%s%s", gh->key ? "GitHub App" : "token",
+	    gh->host, gh->repository, gh->proxy ? " through the proxy at " :
+	    "", gh->proxy ? gh->proxy_host : "");
 	return gh;
 }
 
@@ -1653,7 +1699,10 @@ github_free(struct github *gh)
 	gh_req_free(gh->token_req);
 	if (gh->dns != NULL)
 		evdns_base_free(gh->dns, 0);
-	SSL_CTX_free(gh->ctx);
+	http_free(gh->http);
+	free(gh->ca_file);
+	gh_secret_free(&gh->proxy);	/* may hold a proxy password */
+	free(gh->proxy_host);
 	EVP_PKEY_free(gh->key);
 	gh_secret_free(&gh->token);
 	gh_secret_free(&gh->jwt);

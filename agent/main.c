@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "cmd.h"
 #include "log.h"
 
@@ -38,6 +39,8 @@ static const struct subcommand subcommands[] = {
 	  "print lines exactly as the tailer delivers them" },
 	{ "demo", cmd_demo, "demo [--fast]",
 	  "a simulated job hit by the gh-aw #26929 failure, cut short" },
+	{ "doctor", cmd_doctor, "doctor [--json] [--runner DIR] [--user NAME]",
+	  "check the runner's setup for what stops breaker silently" },
 };
 
 static void
@@ -79,6 +82,7 @@ main(int argc, char **argv)
 	const struct subcommand	*sc;
 	int			 ch, level = LOG_LEVEL_INFO, json = 0;
 
+	caps_raise_permitted();
 	log_init("breaker", level);
 	/* '+': stop at the first non-option, the subcommand's name. */
 	while ((ch = getopt_long(argc, argv, "+hVvj", longopts, NULL)) != -1) {

@@ -109,6 +109,7 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	{ "getsockname",	"sockets" },
 	{ "getpeername",	"control socket peer check" },
 	{ "bind",		"resolver's UDP socket" },
+	{ "socketpair",		"libcurl's multi handle (its wake-up pair)" },
 	{ "getrandom",		"TLS and JWT (OpenSSL)" },
 	{ "uname",		"libc and OpenSSL probes" },
 

@@ -13,8 +13,11 @@ breaker_find() {
 		return 0
 	fi
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" 2>/dev/null && pwd) || return 0
-	if [ -x "$here/../../../bin/breaker" ]; then
-		printf '%s\n' "$here/../../../bin/breaker"
+	# Printed even when not executable by us (a package's 0750 root:breaker
+	# binary, run by a user outside that group): the hook then says why.
+	if [ -e "$here/../../../bin/breaker" ]; then
+		d=$(cd "$here/../../../bin" 2>/dev/null && pwd) || d=$here/../../../bin
+		printf '%s\n' "$d/breaker"
 		return 0
 	fi
 	for d in "$here"/../build*/breaker "$here"/../build*/agent/breaker; do

@@ -17,6 +17,10 @@ if ! . "$(dirname "${BASH_SOURCE[0]}")/breaker-find.sh" 2>/dev/null; then
 fi
 
 breaker=$(breaker_find) || breaker=""
+if [ -n "$breaker" ] && [ -e "$breaker" ] && [ ! -x "$breaker" ]; then
+	echo "::warning title=breaker did not report on this job::$breaker is not executable by $(id -un 2>/dev/null || id -u) (add that user to the binary's group, e.g. the breaker group of the package, and restart the runner)."
+	exit 0
+fi
 if [ -z "$breaker" ] || [ ! -x "$breaker" ]; then
 	echo "::warning title=breaker did not report on this job::breaker binary not found (set BREAKER_BIN)."
 	exit 0

@@ -18,10 +18,25 @@ if ! . "$(dirname "${BASH_SOURCE[0]}")/breaker-find.sh" 2>/dev/null; then
 fi
 
 breaker=$(breaker_find) || breaker=""
+if [ -n "$breaker" ] && [ -e "$breaker" ] && [ ! -x "$breaker" ]; then
+	echo "::warning title=breaker is not watching this job::$breaker is not executable by $(id -un 2>/dev/null || id -u) (add that user to the binary's group, e.g. the breaker group of the package, and restart the runner); the job runs as usual."
+	exit 0
+fi
 if [ -z "$breaker" ] || [ ! -x "$breaker" ]; then
 	echo "::warning title=breaker is not watching this job::breaker binary not found (set BREAKER_BIN); the job runs as usual."
 	exit 0
 fi
+# One line, only when this runner's setup keeps breaker from working (no
+# CAP_KILL, no_new_privs, several runners sharing /tmp/gh-aw, the kernel):
+# the cheap checks of `breaker doctor`, run as the runner's user.
+"$breaker" doctor --fast --oneline </dev/null 2>/dev/null || true
 # stdin is closed by the runner; give breaker /dev/null rather than nothing.
-"$breaker" start </dev/null || echo "breaker: start failed (exit $?); the job runs as usual."
+"$breaker" start </dev/null || {
+	rc=$?
+	hint=
+	# 126: execve refused, e.g. file capabilities beyond the runner's
+	# bounding set (a pod without capabilities.add for them).
+	[ "$rc" -ne 126 ] || hint=" (the kernel refused to run $breaker: are its file capabilities in the runner's capability bounding set? run 'breaker doctor' as root)"
+	echo "breaker: start failed (exit $rc)$hint; the job runs as usual."
+}
 exit 0

@@ -10,5 +10,6 @@ int	cmd_replay(int, char **);	/* replay.c: offline driver */
 int	cmd_check(int, char **);	/* check.c: validate policy files */
 int	cmd_tail(int, char **);		/* tail.c: the tailer, for debugging */
 int	cmd_demo(int, char **);		/* demo.c: the #26929 story */
+int	cmd_doctor(int, char **);	/* doctor.c: check a runner's setup */
 
 #endif

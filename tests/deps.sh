@@ -7,13 +7,14 @@ set -euo pipefail
 APT_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3
 	libevent-dev libssl-dev libcjson-dev libseccomp-dev libpcre2-dev
-	libcmocka-dev
+	libcmocka-dev libcurl4-openssl-dev
 	clang llvm libclang-rt-14-dev
 	valgrind cppcheck clang-tidy time
 	procps psmisc curl openssl ca-certificates
-	squid fail2ban
+	squid fail2ban tinyproxy
 	prometheus-node-exporter
 	mandoc
+	debhelper dpkg-dev lintian sudo libcap2-bin
 )
 # The machines ship Node.js with npm; Debian's own packages only if absent.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
@@ -32,11 +33,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Squid and node_exporter are only test fixtures here (test_metrics starts
-# its own node_exporter on loopback): never leave the system services running.
+# Squid, tinyproxy and node_exporter are only test fixtures here (the tests
+# start their own on loopback): never leave the system services running.
 if command -v systemctl >/dev/null 2>&1; then
-	$SUDO systemctl disable --now squid >/dev/null 2>&1 || true
-	$SUDO systemctl disable --now prometheus-node-exporter >/dev/null 2>&1 || true
+	$SUDO systemctl disable --now squid tinyproxy prometheus-node-exporter \
+	    >/dev/null 2>&1 || true
 fi
 
 # Engine CLIs for the end-to-end suite (pinned; see tests/e2e/README.md).
