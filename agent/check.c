@@ -20,6 +20,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "sandbox.h"
+#include "usage.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -165,11 +166,7 @@ is_config(const char *path)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: breaker check [--sandbox] [--no-defaults] "
-	    "[--config FILE] [--policy FILE]... [FILE...]\n"
-	    "       breaker check --corpus DIR [--json] [--no-defaults] "
-	    "[--config FILE]\n"
-	    "                     [--policy FILE]...\n");
+	usage_error("check");
 }
 
 int
@@ -219,9 +216,8 @@ cmd_check(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			usage();
 			free(files);
-			return 0;
+			return usage_help("check");
 		default:
 			usage();
 			free(files);

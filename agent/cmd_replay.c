@@ -13,16 +13,13 @@
 #include "history.h"
 #include "policy.h"
 #include "replay.h"
+#include "usage.h"
 #include "xalloc.h"
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: breaker replay --source NAME=FILE... "
-	    "[--policy FILE]... [--config FILE]\n"
-	    "                      [--no-defaults] [--examples N] [--json]\n"
-	    "       breaker replay [--policy FILE]... [--config FILE] "
-	    "[--no-defaults] [--json] DIR...\n");
+	usage_error("replay");
 }
 
 static int
@@ -103,7 +100,7 @@ cmd_replay(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			usage();
+			usage_help("replay");
 			goto out;
 		default:
 			usage();

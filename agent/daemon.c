@@ -39,6 +39,7 @@
 #include "policy.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "usage.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -515,7 +516,7 @@ daemon_run(struct daemon *d, int ready_fd)
 	ready_write(ready_fd, msg);
 	free(msg);
 	event_base_dispatch(d->base);
-	log_info("exiting: %s; %zu verdicts", d->exit_reason ?
+	log_info("exiting: %s; %zu verdict(s)", d->exit_reason ?
 	    d->exit_reason : "loop ended", watch_nverdicts(d->watch));
 out:
 	for (i = 0; i < 3; i++)
@@ -669,9 +670,7 @@ already_running(const struct job *job)
 static int
 start_usage(void)
 {
-	fprintf(stderr, "usage: breaker start [--config FILE] [--state-dir DIR] "
-	    "[--foreground]\n");
-	return 0;	/* fail-open even on a bad command line */
+	return usage_error("start");
 }
 
 int
@@ -1051,9 +1050,7 @@ finish_notes(const struct finish_state *fs, const struct verdict_list *list)
 static int
 finish_usage(void)
 {
-	fprintf(stderr, "usage: breaker finish [--timeout SEC] [--config FILE] "
-	    "[--state-dir DIR]\n");
-	return 0;
+	return usage_error("finish");
 }
 
 static size_t
@@ -1173,7 +1170,8 @@ cmd_finish(int argc, char **argv)
 	if (job->step_summary != NULL &&
 	    annotate_summary(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");
-	printf("breaker: %zu verdicts%s%s\n", count_list(&list),
+	printf("breaker: %zu verdict%s%s%s\n", count_list(&list),
+	    count_list(&list) == 1 ? "" : "s",
 	    fs.ended_early ? "; the daemon ended early" : "",
 	    count_unsaved(&list) > 0 ? "; some could not be written to the "
 	    "state directory (reported from the daemon's memory)" : "");
@@ -1319,10 +1317,8 @@ cmd_status(int argc, char **argv)
 			jobdir = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: breaker status [--json] "
-			    "[--state-dir DIR | --job-dir DIR]\n");
 			job_free(job);
-			return 2;
+			return usage_error("status");
 		}
 	}
 	if (jobdir != NULL) {

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proc.h"
+#include "usage.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -320,8 +321,7 @@ demo_report(struct demo *d, const char *state, double line_t, unsigned pace,
 static int
 demo_usage(void)
 {
-	fprintf(stderr, "usage: breaker demo [--fast] [--api-proxy]\n");
-	return 2;
+	return usage_error("demo");
 }
 
 static int
@@ -460,8 +460,7 @@ cmd_demo(int argc, char **argv)
 			audit = optarg;
 			break;
 		case 'h':
-			demo_usage();
-			return 0;
+			return usage_help("demo");
 		default:
 			return demo_usage();
 		}

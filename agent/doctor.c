@@ -42,6 +42,7 @@
 #include "job.h"
 #include "log.h"
 #include "policy.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #define DOCTOR_LISTENER		"Runner.Listener"
@@ -1054,30 +1055,6 @@ doctor_free(struct doctor *d)
 
 /* --- the command ---------------------------------------------------------- */
 
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-	    "usage: breaker doctor [--json] [--fast] [--oneline] [--runner DIR]\n"
-	    "                      [--user NAME] [--unit FILE] [--config FILE]\n"
-	    "                      [--binary FILE]\n"
-	    "Check this machine for what makes breaker silently watch or stop\n"
-	    "nothing, and print each problem with its fix.\n"
-	    "  --json         one JSON object: problems, warnings, checks[]\n"
-	    "  --fast         only the cheap checks, as the runner's user (the\n"
-	    "                 started hook runs this)\n"
-	    "  --oneline      one line when something is wrong, else nothing\n"
-	    "  --runner DIR   the runner's directory (its .env); default: every\n"
-	    "                 running Runner.Listener's\n"
-	    "  --user NAME    the runner's user; default: the owner of --runner,\n"
-	    "                 else a running runner's, else the caller\n"
-	    "  --unit FILE    a systemd unit to read instead of\n"
-	    "                 " DOCTOR_UNIT_GLOB "\n"
-	    "  --config FILE  the configuration (default: $BREAKER_CONFIG)\n"
-	    "  --binary FILE  the breaker binary (default: BREAKER_BIN in the\n"
-	    "                 runner's .env, else this one)\n"
-	    "Exit status: 0 no problems (warnings allowed), 1 problems, 2 usage.\n");
-}
 
 /* The runner's user: --user, else --runner's owner, else a running
  * runner's, else whoever runs doctor when that is not root. */
@@ -1160,15 +1137,14 @@ cmd_doctor(int argc, char **argv)
 		case 'c': d.config = optarg; break;
 		case 'b': binary = optarg; break;
 		case 'h':
-			usage(stdout);
-			return 0;
+			return usage_help("doctor");
 		default:
-			usage(stderr);
+			usage_error("doctor");
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		usage_error("doctor");
 		return 2;
 	}
 	if (d.config == NULL && (env = getenv("BREAKER_CONFIG")) != NULL &&

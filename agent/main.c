@@ -13,60 +13,48 @@
 #include "caps.h"
 #include "cmd.h"
 #include "log.h"
+#include "usage.h"
+#include "util.h"
 
 struct subcommand {
 	const char	*name;
 	int		(*fn)(int, char **);
-	const char	*usage;
-	const char	*help;
 };
 
+/* The order of `breaker --help`; the words are usage.c's. */
 static const struct subcommand subcommands[] = {
-	{ "start", cmd_start, "start [--config FILE]",
-	  "start the per-job daemon (the job-started hook runs this)" },
-	{ "finish", cmd_finish, "finish [--timeout SEC]",
-	  "stop the daemon, print annotations, write the job summary" },
-	{ "status", cmd_status, "status [--json]",
-	  "show what the running daemon watches and has found" },
-	{ "watch", cmd_watch, "watch [--config FILE] [--policy FILE]...",
-	  "run the pipeline in the foreground on the configured sources" },
-	{ "replay", cmd_replay,
-	  "replay --source NAME=FILE... [--policy FILE]... [--json]",
-	  "run the pipeline offline over whole files and report" },
-	{ "check", cmd_check, "check [--sandbox] [--policy FILE]... [FILE...] | check --corpus DIR [--json]",
-	  "validate configuration and rule files" },
-	{ "tail", cmd_tail, "tail [--from-start] FILE...",
-	  "print lines exactly as the tailer delivers them" },
-	{ "demo", cmd_demo, "demo [--fast]",
-	  "a simulated job hit by the gh-aw #26929 failure, cut short" },
-	{ "doctor", cmd_doctor, "doctor [--json] [--runner DIR] [--user NAME]",
-	  "check the runner's setup for what stops breaker silently" },
+	{ "start", cmd_start },
+	{ "finish", cmd_finish },
+	{ "status", cmd_status },
+	{ "watch", cmd_watch },
+	{ "replay", cmd_replay },
+	{ "check", cmd_check },
+	{ "tail", cmd_tail },
+	{ "demo", cmd_demo },
+	{ "doctor", cmd_doctor },
 };
-
-static void
-usage(FILE *out)
-{
-	size_t	i;
-
-	fprintf(out, "usage: breaker [-v] [--log-json] COMMAND [ARGS]\n\n");
-	fprintf(out, "Stops AI-agent jobs whose engine failed for good, and "
-	    "says why.\n\ncommands:\n");
-	for (i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-		fprintf(out, "  %-60s\n      %s\n", subcommands[i].usage,
-		    subcommands[i].help);
-	fprintf(out, "\nRun 'breaker COMMAND --help' for a command's "
-	    "options. See breaker(1).\n");
-}
 
 static const struct subcommand *
 find_subcommand(const char *name)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+	for (i = 0; i < nitems(subcommands); i++)
 		if (strcmp(subcommands[i].name, name) == 0)
 			return &subcommands[i];
 	return NULL;
+}
+
+/* `breaker CMD ... --help` or `-h` before any "--": the command's help. */
+static int
+wants_help(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -88,7 +76,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+hVvj", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
-			usage(stdout);
+			usage_commands(stdout);
 			return 0;
 		case 'V':
 			printf("breaker %s\n", BREAKER_VERSION);
@@ -100,21 +88,23 @@ main(int argc, char **argv)
 			json = 1;
 			break;
 		default:
-			usage(stderr);
+			usage_commands(stderr);
 			return 2;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
-		usage(stderr);
+		usage_commands(stderr);
 		return 2;
 	}
 	if ((sc = find_subcommand(argv[0])) == NULL) {
 		fprintf(stderr, "breaker: unknown command '%s'\n", argv[0]);
-		usage(stderr);
+		usage_commands(stderr);
 		return 2;
 	}
+	if (wants_help(argc, argv))
+		return usage_help(sc->name);
 	log_set_level(level);
 	log_set_json(json);
 	optind = 0;	/* reset getopt for the subcommand's own parsing */

@@ -40,6 +40,7 @@
 #include "lines.h"
 #include "log.h"
 #include "tail.h"
+#include "usage.h"
 #include "xalloc.h"
 
 #define TAIL_RECONCILE_MS	1000
@@ -1348,8 +1349,7 @@ tail_cli_signal(evutil_socket_t sig, short ev, void *arg)
 static void
 tail_cli_usage(void)
 {
-	fprintf(stderr, "usage: breaker tail [--from-start] [--poll] "
-	    "[--flush-ms MS] [--max-line BYTES] FILE...\n");
+	usage_error("tail");
 }
 
 static int

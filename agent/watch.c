@@ -33,6 +33,7 @@
 #include "sandbox.h"
 #include "sanitise.h"
 #include "tail.h"
+#include "usage.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -749,10 +750,7 @@ cli_signal(evutil_socket_t sig, short ev, void *arg)
 static void
 watch_usage(void)
 {
-	fprintf(stderr, "usage: breaker watch [--config FILE] [--policy FILE]... "
-	    "[--no-defaults]\n"
-	    "                     [--state-dir DIR] [--observe] "
-	    "[--tracking-id ID]\n");
+	usage_error("watch");
 }
 
 int
@@ -806,8 +804,7 @@ cmd_watch(int argc, char **argv)
 			tracking = optarg;
 			break;
 		case 'h':
-			watch_usage();
-			return 0;
+			return usage_help("watch");
 		default:
 			watch_usage();
 			return 2;

@@ -11,6 +11,8 @@ man=$src/docs/breaker.1
 fail=0
 
 die() { echo "FAIL: $*"; fail=1; }
+T_ERR=$(mktemp)
+trap 'rm -f "$T_ERR"' EXIT
 
 [ -f "$man" ] || { echo "FAIL: $man missing"; exit 1; }
 
@@ -80,6 +82,23 @@ done
 # 7. docs/meson.build installs it.
 grep -q "install_man('breaker.1')" "$src/docs/meson.build" ||
 	die "docs/meson.build does not install breaker.1"
+
+# 8. CLI conventions (gh, git, systemctl): `breaker CMD --help` prints the
+# usage and every option on stdout and exits 0; a bad option prints the
+# synopsis on stderr and exits 2. One table (agent/usage.c) feeds both.
+for c in $cmds; do
+	out=$("$bin" "$c" --help 2>"$T_ERR"); rc=$?
+	[ $rc -eq 0 ] || die "'$c --help' exits $rc"
+	[ -s "$T_ERR" ] && die "'$c --help' writes to stderr: $(cat "$T_ERR")"
+	grep -q "^usage: breaker $c" <<<"$out" || die "'$c --help': no usage line"
+	grep -q "^options:" <<<"$out" || die "'$c --help': no options"
+	grep -q ' $' <<<"$out" && die "'$c --help': trailing spaces"
+	"$bin" "$c" --no-such-option >/dev/null 2>"$T_ERR"; rc=$?
+	[ $rc -eq 2 ] || die "'$c --no-such-option' exits $rc, not 2"
+	grep -q "^usage: breaker $c" "$T_ERR" ||
+		die "'$c --no-such-option': no usage on stderr"
+done
+grep -q ' $' <<<"$("$bin" --help)" && die "'breaker --help': trailing spaces"
 
 if [ "$fail" -ne 0 ]; then
 	exit 1
