@@ -21,6 +21,7 @@
 #include "policy.h"
 #include "sandbox.h"
 #include "usage.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -152,7 +153,7 @@ is_config(const char *path)
 	free(buf);
 	if (j == NULL)
 		return 0;
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+	for (i = 0; i < nitems(keys); i++)
 		if (cJSON_GetObjectItemCaseSensitive(j, keys[i]) != NULL)
 			yes = 1;
 	rules = cJSON_GetObjectItemCaseSensitive(j, "rules");

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "replay.h"
 #include "usage.h"
+#include "util.h"
 #include "xalloc.h"
 
 static void
@@ -65,7 +66,8 @@ cmd_replay(int argc, char **argv)
 	struct policy		*policy = NULL;
 	struct replay		*r = NULL;
 	const char		**files = NULL, **srcargs = NULL;
-	char			*errors = NULL, *end;
+	char			*errors = NULL;
+	const char		*errstr;
 	size_t			 nfiles = 0, nsrcargs = 0, i, max_examples = 3;
 	int			 ch, json = 0, rc = 0;
 
@@ -89,8 +91,11 @@ cmd_replay(int argc, char **argv)
 			a.no_defaults = 1;
 			break;
 		case 'e':
-			max_examples = strtoul(optarg, &end, 10);
-			if (*end != '\0' || max_examples > 1000) {
+			max_examples = (size_t)parse_num(optarg, 0, 1000,
+			    &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "breaker replay: --examples "
+				    "%s: %s (0 to 1000)\n", optarg, errstr);
 				usage();
 				rc = 2;
 				goto out;

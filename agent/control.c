@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "log.h"
+#include "util.h"
 #include "xalloc.h"
 
 #define CONTROL_MAX_CONNS	16
@@ -369,15 +370,6 @@ control_free(struct control *ctl)
 	unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);
-}
-
-static double
-mono_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Wait until fd is ready for `events` or the deadline passes. */

@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -40,6 +41,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "usage.h"
+#include "util.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -79,15 +81,6 @@ struct daemon {
 
 static unsigned	ready_check_sources(struct daemon *, int);
 
-static double
-mono_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static const char *
 env_nonempty(const char *name)
 {
@@ -99,15 +92,16 @@ env_nonempty(const char *name)
 int
 daemon_read_pid(const char *dir)
 {
-	char	path[4096], *buf;
-	int	pid;
+	char		 path[4096], *buf;
+	const char	*errstr;
+	int		 pid;
 
 	snprintf(path, sizeof path, "%s/%s", dir, DAEMON_PIDFILE);
 	if ((buf = file_read_small(AT_FDCWD, path, 31, 0, NULL, NULL)) == NULL)
 		return 0;
-	pid = atoi(buf);
+	pid = (pid_t)parse_num(strtok(buf, "\n"), 1, INT_MAX, &errstr);
 	free(buf);
-	return pid > 0 ? pid : 0;
+	return errstr == NULL ? pid : 0;
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include "policy.h"
 #include "proc.h"
 #include "usage.h"
+#include "util.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -58,7 +60,7 @@ static const char *const demo_lines[] = {
 	    "authentication in header, url: (api.openai.com/redacted), "
 	    "cf-ray: 9edf09437f8dced7-SJC",
 };
-#define DEMO_NLINES	(sizeof demo_lines / sizeof demo_lines[0])
+#define DEMO_NLINES	(nitems(demo_lines))
 
 /* The api-proxy's record of the first refused request, as AWF writes it
  * (containers/api-proxy/token-persistence.js, auditTrack()). */
@@ -437,6 +439,7 @@ cmd_demo(int argc, char **argv)
 	const char	*engine = NULL, *audit = NULL;
 	unsigned	 pace = DEMO_PACE_MS;
 	int		 ch, fast = 0, markfd = -1, api_proxy = 0;
+	const char	*errstr;
 
 	while ((ch = getopt_long(argc, argv, "fe:p:m:aA:h", longopts,
 	    NULL)) != -1) {
@@ -448,10 +451,14 @@ cmd_demo(int argc, char **argv)
 			engine = optarg;
 			break;
 		case 'p':
-			pace = (unsigned)strtoul(optarg, NULL, 10);
+			pace = (unsigned)parse_num(optarg, 0, 60000, &errstr);
+			if (errstr != NULL)
+				return demo_usage();
 			break;
 		case 'm':
-			markfd = atoi(optarg);
+			markfd = (int)parse_num(optarg, 0, INT_MAX, &errstr);
+			if (errstr != NULL)
+				return demo_usage();
 			break;
 		case 'a':
 			api_proxy = 1;

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "policy.h"
 #include "usage.h"
+#include "util.h"
 #include "xalloc.h"
 
 #define DOCTOR_LISTENER		"Runner.Listener"
@@ -541,7 +542,7 @@ unit_voids_caps(const char *file, char *why, size_t len)
 		*v++ = '\0';
 		k[strcspn(k, " \t")] = '\0';
 		v += strspn(v, " \t");
-		for (i = 0; i < sizeof unit_nnp_keys / sizeof *unit_nnp_keys;
+		for (i = 0; i < nitems(unit_nnp_keys);
 		    i++) {
 			if (strcmp(k, unit_nnp_keys[i]) == 0 &&
 			    unit_value_on(v)) {

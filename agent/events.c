@@ -27,6 +27,7 @@
 #include "log.h"
 #include "policy.h"
 #include "sanitise.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -364,7 +365,7 @@ journal_name(const char *key, char *buf, size_t sz)
 	};
 	size_t	i, n;
 
-	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+	for (i = 0; i < nitems(known); i++)
 		if (strcmp(key, known[i].key) == 0) {
 			snprintf(buf, sz, "%s", known[i].name);
 			return;

@@ -49,6 +49,7 @@
 #include "log.h"
 #include "policy.h"
 #include "sanitise.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -207,15 +208,6 @@ static void	gh_op_step(struct gh_op *);
 static void	gh_check_answer(struct gh_op *, struct gh_req *);
 static void	gh_op_finish(struct gh_op *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-
-static double
-gh_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Free a secret after wiping it: freed memory can end up in a core. */
 static void
@@ -483,7 +475,7 @@ gh_set_proxy(struct github *gh)
 	const char	*v = NULL;
 	size_t		 i;
 
-	for (i = 0; i < sizeof vars / sizeof *vars && v == NULL; i++)
+	for (i = 0; i < nitems(vars) && v == NULL; i++)
 		if ((v = getenv(vars[i])) != NULL && *v == '\0')
 			v = NULL;
 	if (v == NULL || gh_no_proxy(gh->host))
@@ -709,7 +701,7 @@ gh_req_classify(struct gh_req *req)
 	}
 	if (wait < 0.05)
 		wait = 0.05;
-	left = lim->max_total_ms / 1000.0 - (gh_now() - req->started);
+	left = lim->max_total_ms / 1000.0 - (mono_now() - req->started);
 	if (req->attempts >= lim->max_attempts)
 		snprintf(req->note, sizeof req->note, "%s; gave up after %u "
 		    "attempt%s", why, req->attempts,
@@ -785,13 +777,6 @@ gh_req_headers(struct gh_req *req)
 	return h;
 }
 
-static void
-gh_ms_tv(unsigned ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
-
 /* The attempt failed before reaching the network; report from the timer. */
 static void
 gh_req_fail_soon(struct gh_req *req, int no_retry, const char *why)
@@ -857,7 +842,7 @@ gh_req_attempt(struct gh_req *req)
 	log_debug("github: %s %s (attempt %u)", req->method_name, req->path,
 	    req->attempts);
 	req->state = GH_REQ_INFLIGHT;
-	gh_ms_tv(gh->limits.request_timeout_ms, &tv);
+	tv = ms_tv(gh->limits.request_timeout_ms);
 	evtimer_add(req->timer, &tv);
 	host = gh_connect_host(gh, &portn);
 	if (gh_is_ip(host)) {
@@ -894,7 +879,7 @@ gh_req_new(struct github *gh, enum evhttp_cmd_type method, const char *path,
 	req->done = done;
 	req->done_arg = arg;
 	req->timer = evtimer_new(gh->base, gh_req_timer_cb, req);
-	req->started = gh_now();
+	req->started = mono_now();
 	gh_req_attempt(req);
 	return req;
 }

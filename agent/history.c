@@ -38,6 +38,7 @@
 #include "policy.h"
 #include "sanitise.h"
 #include "replay.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -798,15 +799,6 @@ print_json(struct hrun *runs, size_t n, struct totals *t,
 	cJSON_Delete(root);
 }
 
-static double
-mono(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int
 history_replay(const struct policy *p, char *const *dirs, size_t ndirs,
     const struct history_options *o)
@@ -814,7 +806,7 @@ history_replay(const struct policy *p, char *const *dirs, size_t ndirs,
 	struct hrun	*runs = NULL;
 	struct totals	 t;
 	size_t		 n = 0, i;
-	double		 t0 = mono();
+	double		 t0 = mono_now();
 
 	for (i = 0; i < ndirs; i++) {
 		if (!is_dir(dirs[i])) {
@@ -837,7 +829,7 @@ history_replay(const struct policy *p, char *const *dirs, size_t ndirs,
 			print_run(&runs[i]);
 	}
 	if (o->json)
-		print_json(runs, n, &t, p, mono() - t0);
+		print_json(runs, n, &t, p, mono_now() - t0);
 	else
 		print_totals(&t);
 	for (i = 0; i < n; i++)

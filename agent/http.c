@@ -24,6 +24,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "util.h"
 #include "xalloc.h"
 
 /*
@@ -136,7 +137,7 @@ http_load(void)
 		    "off", HTTP_LIBCURL, dlerror());
 		return -1;
 	}
-	for (i = 0; i < sizeof http_syms / sizeof *http_syms; i++) {
+	for (i = 0; i < nitems(http_syms); i++) {
 		if ((f = dlsym(lib, http_syms[i].name)) == NULL) {
 			log_warnx("http: %s lacks %s (libcurl >= 7.84 needed)",
 			    HTTP_LIBCURL, http_syms[i].name);

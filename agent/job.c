@@ -26,6 +26,7 @@
 #include "file.h"
 #include "job.h"
 #include "log.h"
+#include "util.h"
 #include "xalloc.h"
 
 #define JOB_FILE		"job.json"
@@ -36,10 +37,7 @@
 double
 job_now(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return wall_now();
 }
 
 static char *

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "match.h"
+#include "util.h"
 #include "xalloc.h"
 
 enum pred_kind {
@@ -77,7 +78,7 @@ static const enum pred_kind op_kinds[] = {
 	P_REGEX, P_EQUALS, P_IN, P_IN_LIST, P_EXISTS, P_LT, P_LTE, P_GT, P_GTE,
 	P_ALL, P_ANY, P_NOT,
 };
-#define NOPS (sizeof op_keys / sizeof op_keys[0])
+#define NOPS (nitems(op_keys))
 
 int
 match_list_contains(const struct match_list *l, const char *s, size_t len)
@@ -165,7 +166,7 @@ unknown_key(const struct match_env *env, const char *path, const char *key)
 	const char	*s;
 	char		*hint;
 
-	if ((s = match_suggest(key, all, sizeof all / sizeof all[0])) != NULL)
+	if ((s = match_suggest(key, all, nitems(all))) != NULL)
 		xasprintf(&hint, "did you mean \"%s\"?", s);
 	else
 		hint = xstrdup("a predicate has one of regex, equals, in, "

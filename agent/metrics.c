@@ -18,6 +18,7 @@
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -44,7 +45,7 @@ static const struct family {
 	{ "breaker_last_job_timestamp_seconds", "gauge",
 	    "When the last job finished." },
 };
-#define NFAMILIES	(sizeof families / sizeof families[0])
+#define NFAMILIES	(nitems(families))
 
 struct series {
 	char	*key;

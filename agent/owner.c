@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "owner.h"
+#include "util.h"
 #include "xalloc.h"
 
 #define OWNER_CHECK_MS	100	/* identity checks while lines flow, at most */
@@ -74,15 +75,6 @@ struct owner_seen {
 	pid_t	other_awf;
 	size_t	hidden;		/* fd tables we may not read */
 };
-
-static double
-owner_mono(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct owner *
 owner_new(const struct owner_opts *opts, size_t nsources)
@@ -442,7 +434,7 @@ owner_scan(struct owner *o, struct owner_src *s, int fd)
 	struct owner_seen	seen;
 	struct stat		st;
 
-	s->scanned = owner_mono();
+	s->scanned = mono_now();
 	s->scanned_once = 1;
 	if (o->tracking_id == NULL) {
 		owner_none(s, "no RUNNER_TRACKING_ID: the job's processes "
@@ -549,7 +541,7 @@ void
 owner_refresh(struct owner *o, size_t idx, const char *name, int fd)
 {
 	struct owner_src	*s;
-	double			 now = owner_mono();
+	double			 now = mono_now();
 
 	if (o == NULL || idx >= o->nsrc)
 		return;
@@ -576,7 +568,7 @@ owner_check(struct owner *o, size_t idx, const char *name, int fd,
 		return 0;
 	}
 	s = &o->src[idx];
-	now = owner_mono();
+	now = mono_now();
 	/* A flood of another job's fatal lines must not cost a scan each:
 	 * a "no" from the last 100 ms about the same file stands. A "yes"
 	 * stands only if no process started since it was found. */

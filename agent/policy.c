@@ -28,6 +28,7 @@
 #include "match.h"
 #include "policy.h"
 #include "sandbox.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -645,7 +646,7 @@ parse_signal(const char *s)
 
 	if (strncmp(s, "SIG", 3) == 0)
 		s += 3;
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+	for (i = 0; i < nitems(sigs); i++)
 		if (strcmp(s, sigs[i].name) == 0)
 			return sigs[i].signo;
 	return -1;
@@ -812,11 +813,11 @@ config_defaults(struct policy *p)
 	set_source_expanded(p, "firewall", firewall_paths, 1, SOURCE_SQUID,
 	    &bad, &why);
 	set_source_expanded(p, "api-proxy", api_proxy_paths,
-	    sizeof api_proxy_paths / sizeof api_proxy_paths[0], SOURCE_JSONL,
+	    nitems(api_proxy_paths), SOURCE_JSONL,
 	    &bad, &why);
-	p->targets = xcalloc(sizeof default_targets / sizeof default_targets[0],
+	p->targets = xcalloc(nitems(default_targets),
 	    sizeof *p->targets);
-	for (i = 0; i < sizeof default_targets / sizeof default_targets[0]; i++)
+	for (i = 0; i < nitems(default_targets); i++)
 		p->targets[i] = xstrdup(default_targets[i]);
 	p->stop.ntargets = i;
 	p->stop.targets = (const char *const *)p->targets;
@@ -1174,7 +1175,7 @@ config_parse(struct load *ld, const cJSON *root)
 	const cJSON	*c;
 	int		 m;
 
-	check_keys(ld, root, "", keys, sizeof keys / sizeof keys[0]);
+	check_keys(ld, root, "", keys, nitems(keys));
 	check_version(ld, root);
 	if ((c = get_typed(ld, root, "", "mode", is_string, "a string"))) {
 		if (strcmp(c->valuestring, "enforce") == 0)

@@ -41,6 +41,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "util.h"
 #include "xalloc.h"
 
 static int
@@ -580,7 +581,7 @@ proc_sudo_optarg(const char *a)
 	};
 	size_t	i;
 
-	for (i = 0; i < sizeof(with_arg) / sizeof(with_arg[0]); i++)
+	for (i = 0; i < nitems(with_arg); i++)
 		if (strcmp(a, with_arg[i]) == 0)
 			return 1;
 	return 0;
@@ -766,7 +767,7 @@ proc_choose(struct proc_snap *s, const char *const *names, size_t n,
 
 	if (names == NULL || n == 0) {
 		names = proc_default_targets;
-		n = sizeof(proc_default_targets) / sizeof(*names);
+		n = nitems(proc_default_targets);
 	}
 	for (i = 0; i < n; i++) {
 		if (names[i] == NULL || *names[i] == '\0')
@@ -865,7 +866,6 @@ struct proc_ready {
 	double			 scanned;	/* monotonic s of last scan */
 };
 
-static double	proc_clock(clockid_t);
 
 struct proc_ready *
 proc_ready_new(const struct proc_stop_args *a)
@@ -948,7 +948,7 @@ proc_ready_scan(struct proc_ready *r, double now)
 int
 proc_ready_refresh(struct proc_ready *r)
 {
-	double	now = proc_clock(CLOCK_MONOTONIC), every;
+	double	now = mono_now(), every;
 
 	if (r == NULL)
 		return 0;
@@ -1086,15 +1086,6 @@ struct proc_stop {
 
 static void	proc_member_cb(evutil_socket_t, short, void *);
 static void	proc_finish(struct proc_stop *);
-
-static double
-proc_clock(clockid_t id)
-{
-	struct timespec	ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 proc_member_arm(struct proc_member *m)
@@ -1234,7 +1225,7 @@ proc_record(struct proc_stop *ps, int signo, int subtree)
 	s = &ps->sent[ps->res.nsent++];
 	s->signo = signo;
 	s->subtree = subtree;
-	s->mono = proc_clock(CLOCK_MONOTONIC);
+	s->mono = mono_now();
 }
 
 static int
@@ -1407,7 +1398,7 @@ proc_step(struct proc_stop *ps)
 		}
 		proc_record(ps, st->signo, 0);
 		ps->res.last_signal = st->signo;
-		ps->last_mono = proc_clock(CLOCK_MONOTONIC);
+		ps->last_mono = mono_now();
 		log_info("sent %s to %s (pid %d)", proc_signame(st->signo),
 		    ps->name, (int)ps->res.pid);
 	} else {
@@ -1454,9 +1445,9 @@ static void
 proc_target_gone(struct proc_stop *ps)
 {
 	ps->res.exited = 1;
-	ps->res.exited_at = proc_clock(CLOCK_REALTIME);
+	ps->res.exited_at = wall_now();
 	if (ps->res.nsent > 0)
-		ps->res.elapsed = proc_clock(CLOCK_MONOTONIC) - ps->last_mono;
+		ps->res.elapsed = mono_now() - ps->last_mono;
 	ps->res.status = proc_member_status(ps->target);
 	evtimer_del(ps->timer);
 	if ((ps->res.nsubtree = proc_desc_alive(ps)) == 0) {
@@ -1507,7 +1498,7 @@ proc_message(struct proc_stop *ps)
 	else
 		snprintf(ps->message, sizeof(ps->message),
 		    "%s (pid %d) was still running %.1f s after %s", ps->name,
-		    (int)r->pid, proc_clock(CLOCK_MONOTONIC) - ps->last_mono,
+		    (int)r->pid, mono_now() - ps->last_mono,
 		    proc_signame(r->last_signal));
 	if (r->nsubtree == 0)
 		return;
@@ -1704,7 +1695,7 @@ proc_stop_start(struct event_base *base, const struct proc_stop_args *a,
 			return ps;
 		}
 		ps->res.exited = 1;
-		ps->res.exited_at = proc_clock(CLOCK_REALTIME);
+		ps->res.exited_at = wall_now();
 		proc_finish(ps);
 		return ps;
 	}

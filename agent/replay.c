@@ -24,6 +24,7 @@
 #include "policy.h"
 #include "replay.h"
 #include "sanitise.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -181,15 +182,6 @@ fmt_time(double t, char *buf, size_t sz)
 	snprintf(buf, sz, "%04d-%02d-%02dT%02d:%02d:%06.3fZ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec + (t - (double)s));
-}
-
-static double
-now_mono(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void
@@ -419,7 +411,7 @@ replay_run(struct replay *r)
 {
 	struct tail_options	to;
 	size_t			i, k, max_line;
-	double			t0 = now_mono();
+	double			t0 = mono_now();
 	int			rc = 0;
 
 	policy_tail_options(r->policy, &to);
@@ -429,7 +421,7 @@ replay_run(struct replay *r)
 			if (r->src[i].idx == k &&
 			    replay_file(r, i, max_line) == -1)
 				rc = -1;
-	r->elapsed = now_mono() - t0;
+	r->elapsed = mono_now() - t0;
 	return rc;
 }
 

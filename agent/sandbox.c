@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "sandbox.h"
+#include "util.h"
 
 struct sandbox_syscall {
 	const char	*name;
@@ -188,7 +189,6 @@ static const int sandbox_keep_caps[] = {
 	CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_KILL,
 };
 
-#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 int
 sandbox_mode_parse(const char *s)
@@ -244,7 +244,7 @@ sandbox_cap_kept(int cap)
 {
 	size_t	i;
 
-	for (i = 0; i < NITEMS(sandbox_keep_caps); i++)
+	for (i = 0; i < nitems(sandbox_keep_caps); i++)
 		if (sandbox_keep_caps[i] == cap)
 			return 1;
 	return 0;
@@ -272,7 +272,7 @@ sandbox_drop_capabilities(void)
 		}
 	}
 	memset(data, 0, sizeof data);
-	for (i = 0; i < NITEMS(sandbox_keep_caps); i++) {
+	for (i = 0; i < nitems(sandbox_keep_caps); i++) {
 		cap = sandbox_keep_caps[i];
 		data[CAP_TO_INDEX(cap)].effective |= CAP_TO_MASK(cap);
 		data[CAP_TO_INDEX(cap)].permitted |= CAP_TO_MASK(cap);
@@ -316,9 +316,9 @@ sandbox_load_filter(enum sandbox_mode mode)
 		log_warnx("sandbox: seccomp_init failed");
 		return sandbox_fail("seccomp_init failed", 0);
 	}
-	if (sandbox_add(ctx, sandbox_allow, NITEMS(sandbox_allow)) == -1 ||
+	if (sandbox_add(ctx, sandbox_allow, nitems(sandbox_allow)) == -1 ||
 	    (SANDBOX_SANITIZER && sandbox_add(ctx, sandbox_allow_sanitizer,
-	    NITEMS(sandbox_allow_sanitizer)) == -1)) {
+	    nitems(sandbox_allow_sanitizer)) == -1)) {
 		sandbox_fail("building the seccomp filter", 0);
 		goto out;
 	}
@@ -347,8 +347,8 @@ sandbox_enter(enum sandbox_mode mode)
 		return -1;
 	log_debug("sandbox: %s, %zu system calls allowed",
 	    mode == SANDBOX_LOG ? "logging" : "enforcing",
-	    NITEMS(sandbox_allow) +
-	    (SANDBOX_SANITIZER ? NITEMS(sandbox_allow_sanitizer) : 0));
+	    nitems(sandbox_allow) +
+	    (SANDBOX_SANITIZER ? nitems(sandbox_allow_sanitizer) : 0));
 	return 0;
 }
 
@@ -369,14 +369,14 @@ sandbox_print(FILE *out)
 	fprintf(out, "seccomp allow-list of the daemon and of breaker watch "
 	    "(any other system call kills the process; \"sandbox\": \"log\" "
 	    "only logs it; \"require\" refuses to run without it):\n");
-	sandbox_print_list(out, sandbox_allow, NITEMS(sandbox_allow));
+	sandbox_print_list(out, sandbox_allow, nitems(sandbox_allow));
 	if (SANDBOX_SANITIZER) {
 		fprintf(out, "added in this sanitizer build:\n");
 		sandbox_print_list(out, sandbox_allow_sanitizer,
-		    NITEMS(sandbox_allow_sanitizer));
+		    nitems(sandbox_allow_sanitizer));
 	}
 	fprintf(out, "capabilities kept when started as root:");
-	for (i = 0; i < NITEMS(sandbox_keep_caps); i++)
+	for (i = 0; i < nitems(sandbox_keep_caps); i++)
 		fprintf(out, " %s", sandbox_keep_caps[i] == CAP_KILL ?
 		    "CAP_KILL" : sandbox_keep_caps[i] == CAP_SYS_PTRACE ?
 		    "CAP_SYS_PTRACE" : "CAP_DAC_READ_SEARCH");

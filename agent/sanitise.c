@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "sanitise.h"
+#include "util.h"
 #include "xalloc.h"
 
 #define REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
@@ -215,7 +216,7 @@ match_prefixed(const char *s, size_t len, size_t i)
 	const struct key_kind	*k;
 	size_t			 n, p, body;
 
-	for (n = 0; n < sizeof key_kinds / sizeof key_kinds[0]; n++) {
+	for (n = 0; n < nitems(key_kinds); n++) {
 		k = &key_kinds[n];
 		if (s[i] != k->prefix[0])
 			continue;
@@ -278,10 +279,10 @@ match_scheme_token(const char *s, size_t len, size_t i)
 	struct redact_hit	 h = { 0, 0 };
 	size_t			 w, j, tok;
 
-	for (w = 0; w < sizeof words / sizeof words[0]; w++)
+	for (w = 0; w < nitems(words); w++)
 		if ((s[i] | 0x20) == words[w][0] && ci_at(s, len, i, words[w]))
 			break;
-	if (w == sizeof words / sizeof words[0])
+	if (w == nitems(words))
 		return h;
 	j = skip_gap(s, len, i + strlen(words[w]));
 	if (j == i + strlen(words[w]))
@@ -302,7 +303,7 @@ is_scheme(const char *s, size_t n)
 	    "dpop", "aws4-hmac-sha256" };
 	size_t	k;
 
-	for (k = 0; k < sizeof schemes / sizeof schemes[0]; k++)
+	for (k = 0; k < nitems(schemes); k++)
 		if (strlen(schemes[k]) == n && strncasecmp(s, schemes[k], n) == 0)
 			return 1;
 	return 0;
@@ -391,11 +392,11 @@ match_assignment(const char *s, size_t len, size_t i)
 	size_t			k, j, w, c;
 
 	/* Names are lower case: compare the first byte before the rest. */
-	for (k = 0; k < sizeof names / sizeof names[0]; k++)
+	for (k = 0; k < nitems(names); k++)
 		if ((s[i] | 0x20) == names[k].name[0] &&
 		    ci_at(s, len, i, names[k].name))
 			break;
-	if (k == sizeof names / sizeof names[0])
+	if (k == nitems(names))
 		return h;
 	if ((j = assignment_value(s, len, i + strlen(names[k].name))) == 0)
 		return h;

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "source.h"
+#include "util.h"
 #include "xalloc.h"
 
 static const char *const format_names[] = { "text", "jsonl", "squid" };
@@ -26,7 +27,7 @@ source_format_parse(const char *s)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
+	for (i = 0; i < nitems(format_names); i++)
 		if (strcmp(s, format_names[i]) == 0)
 			return (int)i;
 	return -1;
@@ -35,7 +36,7 @@ source_format_parse(const char *s)
 const char *
 source_format_name(enum source_format f)
 {
-	if ((size_t)f >= sizeof format_names / sizeof format_names[0])
+	if ((size_t)f >= nitems(format_names))
 		return "?";
 	return format_names[f];
 }

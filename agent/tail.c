@@ -41,6 +41,7 @@
 #include "log.h"
 #include "tail.h"
 #include "usage.h"
+#include "util.h"
 #include "xalloc.h"
 
 #define TAIL_RECONCILE_MS	1000
@@ -1355,11 +1356,10 @@ tail_cli_usage(void)
 static int
 tail_cli_number(const char *s, unsigned long *out)
 {
-	char	*end;
+	const char	*errstr;
 
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno == 0 && *s != '\0' && *end == '\0' && *out <= INT_MAX;
+	*out = (unsigned long)parse_num(s, 0, INT_MAX, &errstr);
+	return errstr == NULL;
 }
 
 static int

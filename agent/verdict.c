@@ -30,6 +30,7 @@
 #include "file.h"
 #include "log.h"
 #include "sanitise.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -95,7 +96,7 @@ verdict_set(char **field, const char *value)
 const char *
 severity_name(enum severity s)
 {
-	if ((unsigned)s >= sizeof severity_names / sizeof severity_names[0])
+	if ((unsigned)s >= nitems(severity_names))
 		return "unknown";
 	return severity_names[s];
 }
@@ -107,7 +108,7 @@ severity_parse(const char *name)
 
 	if (name == NULL)
 		return -1;
-	for (i = 0; i < sizeof severity_names / sizeof severity_names[0]; i++)
+	for (i = 0; i < nitems(severity_names); i++)
 		if (strcmp(name, severity_names[i]) == 0)
 			return (int)i;
 	/* "error" is what the runner calls it; accept it as an alias. */

@@ -34,6 +34,7 @@
 #include "sanitise.h"
 #include "tail.h"
 #include "usage.h"
+#include "util.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
@@ -787,7 +788,7 @@ cmd_watch(int argc, char **argv)
 			la.config = optarg;
 			break;
 		case 'p':
-			if (la.nrule_files == sizeof rules / sizeof rules[0])
+			if (la.nrule_files == nitems(rules))
 				fatalx("too many --policy files");
 			rules[la.nrule_files++] = optarg;
 			break;
