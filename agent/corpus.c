@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "corpus.h"
+#include "file.h"
 #include "policy.h"
 #include "replay.h"
 #include "sanitise.h"
@@ -137,45 +139,6 @@ skip_name(const char *name)
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of a directory, sorted (a stable report), or NULL. */
-static char **
-list_dir(const char *dir, size_t *n)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		**names = NULL;
-
-	*n = 0;
-	if ((d = opendir(dir)) == NULL)
-		return NULL;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		names = xreallocarray(names, *n + 1, sizeof *names);
-		names[(*n)++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	if (*n > 0)
-		qsort(names, *n, sizeof *names, cmp_str);
-	return names;
-}
-
-static void
-free_names(char **names, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-static int
 is_dir(const char *path)
 {
 	struct stat	sb;
@@ -217,7 +180,7 @@ run_case(struct corpus *co, struct ccase *c)
 	char		**names, **paths, *name;
 	size_t		 n, i, nread = 0;
 
-	names = list_dir(c->dir, &n);
+	names = file_list_dir(c->dir, SIZE_MAX, &n);
 	paths = xcalloc(n + 1, sizeof *paths);
 	r = replay_new(co->policy, 0);
 	for (i = 0; i < n; i++) {
@@ -247,7 +210,7 @@ run_case(struct corpus *co, struct ccase *c)
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
-	free_names(names, n);
+	file_list_free(names, n);
 }
 
 static void
@@ -297,7 +260,7 @@ walk(struct corpus *co, const char *dir, int depth)
 		return;
 	}
 	free(path);
-	if (depth >= MAX_DEPTH || (names = list_dir(dir, &n)) == NULL)
+	if (depth >= MAX_DEPTH || (names = file_list_dir(dir, SIZE_MAX, &n)) == NULL)
 		return;
 	for (i = 0; i < n; i++) {
 		if (names[i][0] == '.')
@@ -307,7 +270,7 @@ walk(struct corpus *co, const char *dir, int depth)
 			walk(co, path, depth + 1);
 		free(path);
 	}
-	free_names(names, n);
+	file_list_free(names, n);
 }
 
 static struct row *

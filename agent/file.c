@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
@@ -453,4 +454,42 @@ file_dir_trusted(int dirfd, uid_t owner, const char **why)
 		return 0;
 	*why = t.why;
 	return -1;
+}
+
+static int
+file_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **
+file_list_dir(const char *dir, size_t max, size_t *n)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		**v = NULL;
+
+	*n = 0;
+	if ((d = opendir(dir)) == NULL)
+		return NULL;
+	while ((e = readdir(d)) != NULL && *n < max) {
+		if (e->d_name[0] == '.')
+			continue;
+		v = xreallocarray(v, *n + 1, sizeof *v);
+		v[(*n)++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(v, *n, sizeof *v, file_name_cmp);
+	return v;
+}
+
+void
+file_list_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }

@@ -33,6 +33,7 @@
 #include <cjson/cJSON.h>
 
 #include "annotate.h"
+#include "file.h"
 #include "history.h"
 #include "lines.h"
 #include "policy.h"
@@ -278,45 +279,6 @@ consider_file(struct hrun *h, const struct policy *p, const char *path,
 		h->combined = xstrdup(path);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Entries of a directory, sorted (a stable report), at most `max`. */
-static char **
-list_dir(const char *dir, size_t *n, size_t max)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		**v = NULL;
-
-	*n = 0;
-	if ((d = opendir(dir)) == NULL)
-		return NULL;
-	while ((e = readdir(d)) != NULL && *n < max) {
-		if (e->d_name[0] == '.')
-			continue;
-		v = xreallocarray(v, *n + 1, sizeof *v);
-		v[(*n)++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	if (*n > 0)
-		qsort(v, *n, sizeof *v, cmp_str);
-	return v;
-}
-
-static void
-free_list(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void
 walk(struct hrun *h, const struct policy *p, const char *dir, int depth,
     size_t *best)
@@ -327,7 +289,7 @@ walk(struct hrun *h, const struct policy *p, const char *dir, int depth,
 
 	if (depth > MAX_DEPTH || h->seen >= MAX_FILES)
 		return;
-	names = list_dir(dir, &n, MAX_FILES);
+	names = file_list_dir(dir, MAX_FILES, &n);
 	for (i = 0; i < n && h->seen < MAX_FILES; i++, h->seen++) {
 		xasprintf(&path, "%s/%s", dir, names[i]);
 		if (lstat(path, &sb) == 0) {
@@ -338,7 +300,7 @@ walk(struct hrun *h, const struct policy *p, const char *dir, int depth,
 		}
 		free(path);
 	}
-	free_list(names, n);
+	file_list_free(names, n);
 }
 
 /* The job folder's own name: "…/workflow-logs/agent/" -> "agent/". */
@@ -582,7 +544,7 @@ find_runs(const char *dir, struct hrun **runs, size_t *n)
 	char	**names, *path;
 	size_t	  nn, i, before = *n;
 
-	names = list_dir(dir, &nn, MAX_FILES);
+	names = file_list_dir(dir, MAX_FILES, &nn);
 	for (i = 0; i < nn; i++) {
 		if (!run_name(names[i]))
 			continue;
@@ -591,7 +553,7 @@ find_runs(const char *dir, struct hrun **runs, size_t *n)
 			add_run(runs, n, path);
 		free(path);
 	}
-	free_list(names, nn);
+	file_list_free(names, nn);
 	if (*n == before)
 		add_run(runs, n, dir);
 }

@@ -66,6 +66,13 @@ int	 file_write_atomic(int dirfd, const char *name, const void *buf,
  * to a FIFO or device (the runner's step-summary file is a regular file).
  */
 int	 file_append(int dirfd, const char *path, const void *buf, size_t len);
+/*
+ * The names in a directory, sorted (reports stay stable), dot-files left
+ * out, at most `max` of them; NULL (and *n 0) if it cannot be read. Free
+ * with file_list_free().
+ */
+char	**file_list_dir(const char *dir, size_t max, size_t *n);
+void	 file_list_free(char **, size_t n);
 /* Words for an errno set by the functions above. */
 const char *file_why(int err);
 
