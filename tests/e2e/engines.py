@@ -74,8 +74,8 @@ REFUSALS = [
     ("claude", "401", "401", None, ("stop", r"claude\.auth\.(retry|invalid)"), {}, ""),
     ("claude", "403", "403", None, ("stop", r"claude\.(auth\.[a-z.-]+|limit|forbidden)"), {}, ""),
     ("claude", "quota", "quota", None, ("stop", r"claude\.(limit|credit[a-z.-]*|billing[a-z.-]*|quota)"), {}, ""),
-    ("claude", "429", "429", None, ("stop", r"claude\.limit"), {"CLAUDE_CODE_MAX_RETRIES": "2"},
-     "CLAUDE_CODE_MAX_RETRIES=2 (default 10 = 3.5 min per attempt)"),
+    ("claude", "429", "429", None, ("warn", r"claude\.rate-limit"), {"CLAUDE_CODE_MAX_RETRIES": "2"},
+     "rate limit: warned, not stopped; CLAUDE_CODE_MAX_RETRIES=2 (default 10 = 3.5 min per attempt)"),
     ("copilot", "401", "401", None, ("stop", r"copilot\.auth"), {}, ""),
     ("copilot", "403", "403", None, ("stop", r"copilot\.auth"), {}, ""),
     ("copilot", "quota", "quota", None, ("stop", r"copilot\.quota"), {}, ""),
@@ -107,7 +107,7 @@ PROXY_EXPECT = {
     ("claude", "quota"): (r"claude\.(limit|credit[a-z.-]*|billing[a-z.-]*|quota)", False),
     ("copilot", "quota"): (r"copilot\.quota|api-proxy\.rate-limit\.persistent", False),
     ("codex", "429"): (r"api-proxy\.rate-limit\.persistent", True),
-    ("claude", "429"): (r"claude\.limit|api-proxy\.rate-limit\.persistent", False),
+    ("claude", "429"): (r"api-proxy\.rate-limit\.persistent", True),
     ("copilot", "429"): (r"api-proxy\.rate-limit\.persistent", True),
 }
 # Engines whose refused job exits 0 on its own (nothing to compare against
