@@ -126,8 +126,7 @@ doctor_add(struct doctor *d, const char *id, enum doctor_status status,
 	c->status = status;
 	c->fix = fix ? xstrdup(fix) : NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&c->message, fmt, ap) == -1)
-		c->message = xstrdup(id);
+	xvasprintf(&c->message, fmt, ap);
 	va_end(ap);
 	*d->tail = c;
 	d->tail = &c->next;

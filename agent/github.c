@@ -1255,10 +1255,8 @@ gh_summary_add(char **buf, size_t *len, const char *fmt, ...)
 	int	 n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	n = xvasprintf(&line, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		fatal("vasprintf");
 	*buf = xreallocarray(*buf, 1, *len + (size_t)n + 1);
 	memcpy(*buf + *len, line, (size_t)n + 1);
 	*len += (size_t)n;

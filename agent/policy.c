@@ -331,8 +331,7 @@ errf(struct load *ld, const char *path, const char *hint, const char *fmt,
 	char	*msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) == -1)
-		fatal("vasprintf");
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	err(ld, path, msg, hint);
 	free(msg);
@@ -1942,8 +1941,7 @@ errbuf_addf(struct errbuf *eb, const char *fmt, ...)
 	int	 n;
 
 	va_start(ap, fmt);
-	if ((n = vasprintf(&s, fmt, ap)) == -1)
-		fatal("vasprintf");
+	n = xvasprintf(&s, fmt, ap);
 	va_end(ap);
 	errbuf_add(eb, s, n, 1);
 	free(s);

@@ -839,11 +839,11 @@ cmd_watch(int argc, char **argv)
 	wo.job_key = job->job_key;
 	wo.runner_name = job->runner_name;
 	wo.on_verdict = cli_verdict;
+	wo.arg = &c;	/* before watch_new, which copies the options */
 	c.base = event_base_new();
 	if (c.base == NULL)
 		fatalx("event_base_new");
 	c.w = watch_new(c.base, policy, &wo);
-	wo.arg = &c;
 	sigint = evsignal_new(c.base, SIGINT, cli_signal, &c);
 	sigterm = evsignal_new(c.base, SIGTERM, cli_signal, &c);
 	evsignal_add(sigint, NULL);

@@ -167,6 +167,23 @@ class Provider:
                 self.p.wait()
 
 
+def container_prefix():
+    """`unshare --pid --fork --kill-child` where it works (root), else []."""
+    if os.geteuid() != 0:
+        return []
+    cmd = ["unshare", "--pid", "--fork", "--kill-child"]
+    try:
+        if subprocess.run(cmd + ["true"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, timeout=10).returncode == 0:
+            return cmd
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return []
+
+
+CONTAINER = container_prefix()
+
+
 class ApiProxy(Provider):
     """The api-proxy stand-in in front of the fake provider, one per job;
     it writes the job's token-tracker-audit.jsonl (created at the first
@@ -174,8 +191,11 @@ class ApiProxy(Provider):
 
     def __init__(self, d, upstream, provider, log_dir):
         os.makedirs(d, exist_ok=True)
+        # On gh-aw the api-proxy is a container: its writer of the record is
+        # in another pid namespace, which breaker's ownership gate counts as
+        # the firewall's (with this job's awf running). Root gets the same.
         self.p = subprocess.Popen(
-            ["node", os.path.join(E2E_DIR, "api-proxy.js"), "--port", "0",
+            CONTAINER + ["node", os.path.join(E2E_DIR, "api-proxy.js"), "--port", "0",
              "--port-file", os.path.join(d, "port"), "--upstream", upstream,
              "--provider", provider, "--log-dir", log_dir],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -389,7 +409,7 @@ def judge_refusal(engine, case, expect, r):
         return "FAIL", "no fatal verdict (verdicts: %s)" % [v.get("rule_id") for v in r["verdicts"]]
     v = fatal[0]
     rid = v.get("rule_id", "?")
-    want = rule_re or (re.escape(engine) + r"\.")
+    want = rule_re or (re.escape(engine) + r"\..*")
     problems = []
     if not re.fullmatch(want, rid):
         problems.append("rule %s, expected /%s/" % (rid, want))
