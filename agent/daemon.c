@@ -725,9 +725,8 @@ cmd_start(int argc, char **argv)
 		goto done;
 	}
 	/* Fresh start for this job key: forget an earlier daemon's end. */
-	free(errors);
-	errors = job_path(d.job, DAEMON_EXITFILE);
-	unlink(errors);
+	if (job_open_dir(d.job) == 0)
+		(void)unlinkat(d.job->dirfd, DAEMON_EXITFILE, 0);
 	d.worker = proc_find_worker(getpid());
 	if (fg) {
 		log_procname("breaker-daemon");
@@ -742,11 +741,12 @@ cmd_start(int argc, char **argv)
 	if (pid == 0) {
 		close(pfd[0]);
 		detach(&d, pfd[1]);
-		ch = daemon_run(&d, pfd[1]);
+		int status = daemon_run(&d, pfd[1]);
+
 		policy_free(d.policy);
 		job_free(d.job);
 		free(errors);
-		_exit(ch);
+		_exit(status);
 	}
 	close(pfd[1]);
 	ready = ready_read(pfd[0], DAEMON_READY_TIMEOUT);

@@ -282,21 +282,21 @@ group_name(gid_t g, char *buf, size_t len)
 /* --- what is running ------------------------------------------------------ */
 
 static void
-runner_read(struct doctor_runner *r, const char *pid)
+runner_read(struct doctor_runner *r, pid_t pid)
 {
 	char	 path[64], buf[128], exe[PATH_MAX], *env = NULL, *s;
 	ssize_t	 n;
 	size_t	 len = 0, cap = 0;
 	FILE	*f;
 
-	snprintf(path, sizeof path, "/proc/%s/status", pid);
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	if (status_field(path, "Uid", buf, sizeof buf) != NULL)
 		r->uid = (uid_t)strtoul(buf, NULL, 10);
 	if (status_field(path, "NoNewPrivs", buf, sizeof buf) != NULL)
 		r->nnp = atoi(buf);
 	if (status_field(path, "CapBnd", buf, sizeof buf) != NULL)
 		r->capbnd = strtoull(buf, NULL, 16);
-	snprintf(path, sizeof path, "/proc/%s/exe", pid);
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
 	if ((n = readlink(path, exe, sizeof exe - 1)) > 0) {
 		exe[n] = '\0';
 		/* <runner dir>/bin/Runner.Listener */
@@ -308,7 +308,7 @@ runner_read(struct doctor_runner *r, const char *pid)
 			}
 		}
 	}
-	snprintf(path, sizeof path, "/proc/%s/environ", pid);
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
 	for (;;) {
@@ -355,7 +355,8 @@ runners_scan(struct doctor *d)
 		if (strcmp(comm, DOCTOR_LISTENER) != 0)
 			continue;
 		d->runners[d->nrunners].pid = atoi(de->d_name);
-		runner_read(&d->runners[d->nrunners], de->d_name);
+		runner_read(&d->runners[d->nrunners],
+		    d->runners[d->nrunners].pid);
 		d->nrunners++;
 	}
 	closedir(dir);

@@ -759,7 +759,7 @@ set_source_expanded(struct policy *p, const char *name,
     const char *const *paths, size_t npaths, enum source_format f,
     size_t *bad, const char **why)
 {
-	char	*exp[POLICY_MAX_PATHS];
+	char	*exp[POLICY_MAX_PATHS] = { NULL };
 	size_t	 i, n = 0;
 	int	 rc = 0;
 
