@@ -139,6 +139,8 @@ evict_one(struct correlate *c)
 	if (g == NULL || g->fired)
 		g = TAILQ_LAST(&c->lru, group_list);
 	TAILQ_REMOVE(&c->lru, g, lru);
+	/* g is in its bucket's chain (the analyzer loses it at TAILQ_REMOVE) */
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 	for (pp = &c->bucket[hash(g->key, g->keylen)]; *pp != g;
 	    pp = &(*pp)->next)
 		;

@@ -250,7 +250,6 @@ render(struct pipeline *pl, const struct policy_rule *r,
 	out = xmalloc(cap);
 	out[0] = '\0';
 	while (*t != '\0') {
-		e = t;
 		if (*t == '{' && t[1] == '{')
 			e = t + 1;
 		else if (*t == '}' && t[1] == '}')

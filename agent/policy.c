@@ -2163,6 +2163,8 @@ policy_load(const struct policy_load_args *a, char **errors)
 		load_text(p, EMBEDDED_NAME, policy_default_json,
 		    policy_default_json_len, FILE_RULES, 1, &eb);
 	for (i = 0; i < p->nrule_files; i++) {
+		/* only a configuration (a->config) sets nrule_files */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		path = config_relative(a->config, p->rule_files[i]);
 		load_path(p, path, FILE_RULES, &eb);
 		free(path);

@@ -32,7 +32,8 @@ E2E_BASELINE_JOBS (4), E2E_ONLY (regex on "engine:case"), E2E_STRICT=1 (a
 case with no rule yet fails instead of being reported as a gap),
 E2E_KEEP=1 (keep the work directory), BREAKER_E2E_CACHE,
 E2E_BREAKER_SANDBOX (the configuration's "sandbox"; default: breaker's).
-Exit: 0 all passed, 1 a failure, 77 no engine installed at all.
+Exit: 0 all ran and passed, 1 a failure, 77 none failed but some cases were
+skipped (an engine CLI not installed), or no engine installed at all.
 """
 import concurrent.futures
 import glob
@@ -409,7 +410,8 @@ def judge_refusal(engine, case, expect, r):
         return "FAIL", "no fatal verdict (verdicts: %s)" % [v.get("rule_id") for v in r["verdicts"]]
     v = fatal[0]
     rid = v.get("rule_id", "?")
-    want = rule_re or (re.escape(engine) + r"\..*")
+    # no expectation: any fatal rule of the engine's own covers it
+    want = rule_re or (re.escape(engine) + r"\..+")
     problems = []
     if not re.fullmatch(want, rid):
         problems.append("rule %s, expected /%s/" % (rid, want))
@@ -633,7 +635,8 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     if nfail:
         return 1
-    if skips and any(not versions[e] for e in ("codex", "claude", "copilot")):
+    # Some cases not run (an engine CLI missing) is a skip, never a PASS.
+    if skips:
         return 77
     return 0
 

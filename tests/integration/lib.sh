@@ -26,7 +26,6 @@ STATE=$T/state
 mkdir -p "$T/bin" "$T/gh-aw"
 ln -s "$HERE/fake-awf.sh" "$T/bin/awf"
 ln -s "$HERE/fake-engine.sh" "$T/bin/codex"
-FAILED=0
 
 cleanup() {
 	local rc=$?
@@ -54,14 +53,8 @@ kill_tracking() {
 	done
 }
 
-fail() {
-	echo "FAIL: $*"
-	FAILED=1
-}
-
-pass() {
-	echo "ok: $*"
-}
+# pass, fail and finish: the one assertion helper.
+. "$HERE/../lib/assert.sh"
 
 # dump: what a failing test needs to be understood.
 dump() {
@@ -71,12 +64,7 @@ dump() {
 }
 
 finish_test() {
-	if [ "$FAILED" -ne 0 ]; then
-		dump
-		exit 1
-	fi
-	echo "PASS"
-	exit 0
+	finish dump
 }
 
 # jget FILE PYTHON-EXPR: evaluate with `r` bound to the JSON of FILE.

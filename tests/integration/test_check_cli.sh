@@ -6,9 +6,7 @@ B=${BREAKER_BIN:?}
 SRC=${BREAKER_SOURCE_ROOT:?}
 T=$(mktemp -d /tmp/breaker-check-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-failed=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 
 out=$(BREAKER_CONFIG= "$B" check 2>&1); rc=$?
 [ $rc = 0 ] && pass "the embedded default policy is valid and its samples behave" ||
@@ -76,4 +74,4 @@ out=$("$B" check /nonexistent/x.json 2>&1); rc=$?
 out=$("$B" check --sandbox 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(echo "$out" | wc -l)" -gt 3 ] && pass "--sandbox prints the allow-list" ||
 	fail "--sandbox: exit $rc: $out"
-exit $failed
+finish

@@ -9,9 +9,7 @@ B=${BREAKER_BIN:?}
 SRC=${BREAKER_SOURCE_ROOT:?}
 T=$(mktemp -d /tmp/breaker-corpus-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-failed=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 
 out=$("$B" check --corpus "$SRC/tests/corpus" 2>&1); rc=$?
 [ $rc = 0 ] && pass "tests/corpus: no false stop, no missed fatal" ||
@@ -76,4 +74,4 @@ out=$("$B" check --corpus "$T/bad" --policy "$T/local.json" 2>&1); rc=$?
 "$B" check --json >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] && pass "--json without --corpus: exit 2" || fail "exit $rc"
 
-exit $failed
+finish

@@ -23,9 +23,7 @@ REPLAY_MAX_KB=32768	# the flood's peak, whatever N
 GROWTH_MAX_KB=4096	# N lines may cost at most this much more than N/10
 DAEMON_MAX_KB=8192	# issue 8: resident memory of the daemon <= 8 MB
 
-failed=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 
 . "$SRC/tests/integration/plain-build.sh"
 B=$(plain_breaker "$B") || { echo "FAIL: cannot build a plain breaker"; exit 1; }
@@ -186,4 +184,4 @@ else
 	fail "verdicts not capped at 100 per rule (${got:-?} for $nv lines)"
 fi
 
-[ "$failed" = 0 ] && echo "PASS" || exit 1
+finish

@@ -7,9 +7,7 @@ SRC=${BREAKER_SOURCE_ROOT:?}
 FX=$BREAKER_SOURCE_ROOT/tests/fixtures/shared
 T=$(mktemp -d /tmp/breaker-replay-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-failed=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 P=$SRC/tests/unit/policies/codex401.json
 
 # A fatal sequence: exit 1, the verdict with its line, hits per rule.
@@ -128,4 +126,4 @@ echo '[INFO] API proxy enabled: OpenAI=false, Anthropic=true, Copilot=false, Gem
 [ $rc = 0 ] && grep -q "notice  firewall.provider.bypass at firewall:1" "$T/o2" &&
 	pass "api-proxy in use: the agent's denial is a notice" || fail "exit $rc: $(cat "$T/o2")"
 
-exit $failed
+finish

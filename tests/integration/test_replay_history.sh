@@ -11,9 +11,7 @@ FX=$SRC/tests/fixtures/shared
 MK="python3 $SRC/tests/integration/mkruns.py"
 T=$(mktemp -d /tmp/breaker-history-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-failed=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 
 H=$T/history
 $MK "$H" run-1001 ghaw codex failure "$FX/codex-401-missing-bearer.log" "$FX/squid-access.log"
@@ -125,4 +123,4 @@ rc=$?
 rc=$?
 [ $rc = 2 ] && pass "a file is not a folder: exit 2" || fail "file: exit $rc"
 
-exit $failed
+finish

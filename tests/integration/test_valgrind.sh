@@ -15,9 +15,7 @@ FX=$BREAKER_SOURCE_ROOT/tests/fixtures/shared
 REAL=$SRC/tests/fixtures/real
 command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
 
-failed=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 
 . "$SRC/tests/integration/plain-build.sh"
 B=$(plain_breaker "$B") || { echo "FAIL: cannot build a plain breaker"; exit 1; }
@@ -133,4 +131,4 @@ stop_bg "watch"
 ls "$T"/state/*/verdict-*.json >/dev/null 2>&1 && pass "watch: verdict file" ||
 	fail "watch: no verdict file in $T/state"
 
-[ "$failed" = 0 ] && echo "PASS" || exit 1
+finish

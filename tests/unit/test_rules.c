@@ -4,8 +4,8 @@
  * tests/samples/ (syntax: tests/samples/README.md). Every expectation is
  * exact: a line annotated `fires A B` must produce verdicts of exactly the
  * rules A and B, and a line annotated `silent` must produce no verdict at
- * all. Each rule's inline samples are checked the way `breaker check`
- * checks them, so the two can never drift apart.
+ * all. Each rule's inline samples go through samples_check(), the runner
+ * `breaker check` calls, so the two cannot drift apart.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,7 @@
 
 #include "pipeline.h"
 #include "policy.h"
+#include "samples.h"
 #include "verdict.h"
 
 #define T0		1700000000.0	/* synthetic clock: one second a line */
@@ -211,106 +212,70 @@ test_every_rule_has_a_positive_sample(void **state)
 	assert_int_equal(bad, 0);
 }
 
-/*
- * Feed one sample (a line, or an array of lines) to a fresh pipeline; 1 if
- * the rule fired on (or, for a `none` rule, matched) the last line.
- */
-static int
-sample_fires(const cJSON *rule, const cJSON *sample)
-{
-	const char	*id = rule_str(rule, "id");
-	const char	*sev = rule_str(rule, "severity");
-	const cJSON	*line;
-	struct pipeline	*pl;
-	struct fired	 f;
-	uint64_t	 before = 0;
-	double		 now = T0;
-	int		 src, lsrc, n, i, got = 0;
-
-	src = source_index(rule_str(rule, "source"));
-	memset(&f, 0, sizeof(f));
-	pl = pipeline_new(pol, on_verdict, &f);
-	assert_non_null(pl);
-	n = cJSON_IsArray(sample) ? cJSON_GetArraySize(sample) : 1;
-	for (i = 0; i < n; i++) {
-		line = cJSON_IsArray(sample) ?
-		    cJSON_GetArrayItem(sample, i) : sample;
-		lsrc = src;
-		if (cJSON_IsObject(line)) {	/* {"source", "line"} */
-			lsrc = source_index(cJSON_GetObjectItemCaseSensitive(
-			    line, "source")->valuestring);
-			line = cJSON_GetObjectItemCaseSensitive(line, "line");
-		}
-		assert_true(cJSON_IsString(line));
-		fired_clear(&f);
-		before = rule_hits(pl, id);
-		feed(pl, lsrc, line->valuestring, strlen(line->valuestring),
-		    now);
-		now += 1;
-	}
-	if (sev != NULL && strcmp(sev, "none") == 0)
-		got = rule_hits(pl, id) > before;
-	else
-		got = fired_has(&f, id);
-	fired_clear(&f);
-	pipeline_free(pl);
-	return got;
-}
-
 static void
 test_rule_samples(void **state)
 {
-	const cJSON	*rule, *samples, *s;
-	size_t		 bad = 0, checked = 0;
+	size_t	i, bad = 0, checked = 0;
 
 	(void)state;
-	cJSON_ArrayForEach(rule, rules_array()) {
-		samples = cJSON_GetObjectItemCaseSensitive(rule, "samples");
-		cJSON_ArrayForEach(s,
-		    cJSON_GetObjectItemCaseSensitive(samples, "fire")) {
-			checked++;
-			if (!sample_fires(rule, s)) {
-				print_error("%s: fire sample did not fire: %s\n",
-				    rule_str(rule, "id"), cJSON_IsString(s) ?
-				    s->valuestring : "(array)");
-				bad++;
-			}
-		}
-		cJSON_ArrayForEach(s,
-		    cJSON_GetObjectItemCaseSensitive(samples, "silent")) {
-			checked++;
-			if (sample_fires(rule, s)) {
-				print_error("%s: silent sample fired: %s\n",
-				    rule_str(rule, "id"), cJSON_IsString(s) ?
-				    s->valuestring : "(array)");
-				bad++;
-			}
-		}
-	}
+	for (i = 0; i < policy_nrules(pol); i++)
+		bad += samples_check(pol, i, stderr, &checked);
 	assert_true(checked > 0);
 	assert_int_equal(bad, 0);
 }
 
-/* "250ms", "6m", "20s", "1h" -> seconds; -1 if malformed. */
-static double
-parse_duration(const char *s)
+/* A rules file from tests/unit/policies/, alone (no default rules). */
+static struct policy *
+load_test_rules(const char *name)
 {
-	char	*end;
-	double	 v;
+	struct policy_load_args	 args;
+	struct policy		*p;
+	const char		*root = getenv("BREAKER_SOURCE_ROOT");
+	const char		*files[1];
+	char			 path[4096], *errors = NULL;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || v < 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		return v / 1000;
-	if (strcmp(end, "s") == 0)
-		return v;
-	if (strcmp(end, "m") == 0)
-		return v * 60;
-	if (strcmp(end, "h") == 0)
-		return v * 3600;
-	return -1;
+	snprintf(path, sizeof(path), "%s/tests/unit/policies/%s",
+	    root ? root : "../..", name);
+	files[0] = path;
+	memset(&args, 0, sizeof(args));
+	args.rule_files = files;
+	args.nrule_files = 1;
+	args.no_defaults = 1;
+	if ((p = policy_load(&args, &errors)) == NULL)
+		fail_msg("%s: %s", path, errors ? errors : "?");
+	free(errors);
+	return p;
+}
+
+/* samples_check() on one rule of `p`, by id. */
+static size_t
+check_rule(const struct policy *p, const char *id, size_t *n)
+{
+	int	idx = policy_rule_index(p, id);
+
+	assert_true(idx >= 0);
+	return samples_check(p, (size_t)idx, stderr, n);
+}
+
+/*
+ * The sample clock (samples.h): plain lines come a second apart, so five of
+ * them cannot make `count 5 in "2s"` fire (review 2026-12 §3.4: `breaker
+ * check` used to feed them all at one instant and pass it); five lines that
+ * carry their own times within two seconds can.
+ */
+static void
+test_sample_clock(void **state)
+{
+	struct policy	*p;
+	size_t		 n = 0;
+
+	(void)state;
+	p = load_test_rules("samples-clock.json");
+	assert_int_equal(check_rule(p, "t.clock.too-slow", &n), 1);
+	assert_int_equal(check_rule(p, "t.clock.fits", &n), 0);
+	assert_int_equal(check_rule(p, "t.clock.own-time", &n), 0);
+	assert_int_equal(n, 5);
+	policy_free(p);
 }
 
 /* State of one sample log being checked. */
@@ -365,7 +330,7 @@ run_directive(struct log_run *r, char *d)
 			run_fail(r, "unknown source ", word ? word : "");
 	} else if (strcmp(word, "advance") == 0) {
 		word = strtok_r(NULL, " \t", &save);
-		secs = word ? parse_duration(word) : -1;
+		secs = word ? policy_parse_duration(word) : -1;
 		if (secs < 0)
 			run_fail(r, "bad duration ", word ? word : "");
 		else
@@ -749,6 +714,7 @@ main(void)
 		cmocka_unit_test(test_policy_loads),
 		cmocka_unit_test(test_every_rule_has_a_positive_sample),
 		cmocka_unit_test(test_rule_samples),
+		cmocka_unit_test(test_sample_clock),
 		cmocka_unit_test(test_codex_401_fixtures),
 		cmocka_unit_test(test_lone_reconnect_is_silent),
 		cmocka_unit_test(test_sample_logs),
