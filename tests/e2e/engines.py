@@ -317,6 +317,16 @@ def run_job(d, engine, mode, message, extra, breaker, step_timeout, early=None,
         argv.append("--no-hooks")
     jenv = {"E2E_DIR": E2E_DIR, "E2E_ENGINE": engine, "E2E_URL": proxy.url,
             "E2E_HOME": os.path.join(d, "home"), "E2E_AGENT_LOG": os.path.join(ghaw, "agent-stdio.log")}
+    if not breaker:
+        # The baselines run beside the watched jobs. Their wrapper must not be
+        # named awf: breaker's ownership gate counts the firewall's files as
+        # shared, and attributes none of their lines, while another job's awf
+        # runs on the machine (docs/hardening.md, "Ownership").
+        alone = os.path.join(os.path.dirname(d), "bin-alone", "awf-alone")
+        os.makedirs(os.path.dirname(alone), exist_ok=True)
+        if not os.path.lexists(alone):
+            os.symlink(os.path.join(E2E_DIR, "awf"), alone)
+        jenv["E2E_AWF"] = alone
     jenv.update(extra)
     for k, v in jenv.items():
         argv += ["--env", "%s=%s" % (k, v)]
