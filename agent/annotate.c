@@ -81,21 +81,25 @@ type_index(enum severity s)
 	return s == SEVERITY_FATAL ? 0 : s == SEVERITY_WARNING ? 1 : 2;
 }
 
-static int	verdict_observed(const struct verdict *,
-		    const struct annotate_job *);
-
 /* Observe mode's would-stop is a notice: a trial must not paint every job
  * red (and the runner counts each type apart). */
 static int
-verdict_type(const struct verdict *v, const struct annotate_job *job)
+job_observe(const struct annotate_job *job)
 {
-	if (v->severity == SEVERITY_FATAL && verdict_observed(v, job))
+	return job != NULL && job->observe;
+}
+
+static int
+command_type(const struct verdict *v, const struct annotate_job *job)
+{
+	if (v->severity == SEVERITY_FATAL && verdict_observed(v,
+	    job_observe(job)))
 		return 2;
 	return type_index(v->severity);
 }
 
 static char *
-verdict_hint(const struct verdict *v, const struct annotate_job *job)
+job_hint(const struct verdict *v, const struct annotate_job *job)
 {
 	const char	*h;
 
@@ -105,6 +109,22 @@ verdict_hint(const struct verdict *v, const struct annotate_job *job)
 	return xstrdup(h);
 }
 
+
+/* The verdict's message, and what the job adds to it. */
+static char *
+annotation_text(const struct verdict *v, const struct annotate_job *job)
+{
+	char	*hint = job_hint(v, job), *msg, *out;
+
+	msg = verdict_message(v, job_observe(job), hint);
+	free(hint);
+	if (job == NULL || !job->daemon_ended_early)
+		return msg;
+	xasprintf(&out, "%s\n(breaker's daemon ended before the job did; "
+	    "this comes from its saved state.)", msg);
+	free(msg);
+	return out;
+}
 
 /*
  * The one place a command line is formed. `title` and `message` are our
@@ -133,182 +153,6 @@ print_command(FILE *out, const char *type, const char *title,
 	free(em);
 }
 
-static int
-verdict_observed(const struct verdict *v, const struct annotate_job *job)
-{
-	return v->observe || (job != NULL && job->observe) ||
-	    (v->action != NULL && strcmp(v->action, "would-stop") == 0);
-}
-
-static int
-verdict_stopped(const struct verdict *v)
-{
-	return v->action != NULL && strcmp(v->action, "stop") == 0;
-}
-
-/* A wait status in words: "exit 130", "killed by SIGKILL". */
-static void
-describe_status(char *buf, size_t size, int status)
-{
-	const char	*name;
-
-	if (status == -1)
-		snprintf(buf, size, "exit status unknown");
-	else if (WIFEXITED(status))
-		snprintf(buf, size, "exit %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status)) {
-		name = sigabbrev_np(WTERMSIG(status));
-		if (name != NULL)
-			snprintf(buf, size, "killed by SIG%s", name);
-		else
-			snprintf(buf, size, "killed by signal %d",
-			    WTERMSIG(status));
-	} else
-		snprintf(buf, size, "status %d", status);
-}
-
-/* What came of a verdict, from its action and stop fields. */
-enum outcome {
-	OUT_RECORDED,		/* warning/notice, or a rule without stop */
-	OUT_NONE,		/* the rule asked for nothing */
-	OUT_OBSERVED,		/* fatal, observe mode: would have stopped */
-	OUT_STOPPED,		/* the engine was signalled and exited */
-	OUT_TRIED,		/* signalled, not seen to exit */
-	OUT_FAILED,		/* nothing found, or no signal got through */
-};
-
-static enum outcome
-verdict_outcome(const struct verdict *v, const struct annotate_job *job)
-{
-	if (v->severity == SEVERITY_FATAL && verdict_observed(v, job))
-		return OUT_OBSERVED;
-	if (!verdict_stopped(v))
-		return v->action != NULL && strcmp(v->action, "none") == 0 ?
-		    OUT_NONE : OUT_RECORDED;
-	/* A target found but never signalled (EPERM…) was not stopped. */
-	if (v->stop_pid <= 0 || (v->stop_signal == NULL && v->stopped_at <= 0))
-		return OUT_FAILED;
-	return v->stopped_at > 0 || v->stop_exit != -1 ? OUT_STOPPED :
-	    OUT_TRIED;
-}
-
-/* "awf (pid 4242), last signal SIGINT, exit 130": sanitised, plain. */
-static char *
-describe_stop(const struct verdict *v)
-{
-	char	 st[64] = "", *target, *sig, *out;
-
-	target = sanitise_str(v->stop_target != NULL ? v->stop_target :
-	    "engine");
-	sig = sanitise_str(v->stop_signal != NULL ? v->stop_signal : "none");
-	if (v->stop_exit != -1) {
-		st[0] = ',';
-		st[1] = ' ';
-		describe_status(st + 2, sizeof st - 2, v->stop_exit);
-	}
-	xasprintf(&out, "%s (pid %d), last signal %s%s", target, v->stop_pid,
-	    sig, st);
-	free(target);
-	free(sig);
-	return out;
-}
-
-/* What was done, as one sentence. */
-static void
-write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
-{
-	char	*res = v->action_result != NULL ?
-	    sanitise_str(v->action_result) : NULL, *stop = describe_stop(v);
-	char	*nots;
-
-	switch (verdict_outcome(v, job)) {
-	case OUT_OBSERVED:
-		fprintf(f, "Observe mode: breaker would have stopped the "
-		    "engine; it was left running.");
-		break;
-	case OUT_STOPPED:
-		fprintf(f, "breaker stopped the engine: %s.", stop);
-		/* a look-alike passed over (proc.c) is part of the story */
-		if (res != NULL && (nots = strstr(res, PROC_NOT_SIGNALLED)) !=
-		    NULL)
-			fprintf(f, " N%s.", nots + 1);
-		break;
-	case OUT_TRIED:
-		fprintf(f, "breaker tried to stop the engine: %s; %s.", stop,
-		    res != NULL ? res : "it was not seen to exit");
-		break;
-	case OUT_FAILED:
-		fprintf(f, "breaker could not stop the engine: %s.",
-		    res != NULL ? res : "no engine process was found");
-		break;
-	case OUT_NONE:
-		fprintf(f, "No action was configured.");
-		break;
-	case OUT_RECORDED:
-		/* e.g. why a fatal verdict was not the job's (watch.c) */
-		fprintf(f, "Recorded only (severity %s); the engine was left "
-		    "running%s%s.", severity_name(v->severity),
-		    res != NULL ? ": " : "", res != NULL ? res : "");
-		break;
-	}
-	free(stop);
-	free(res);
-}
-
-static char *
-verdict_message(const struct verdict *v, const struct annotate_job *job)
-{
-	char	*buf = NULL, *head, *id, *src, *ev, *api, *hint;
-	size_t	 size = 0;
-	FILE	*f;
-
-	if ((f = open_memstream(&buf, &size)) == NULL)
-		fatal("open_memstream");
-	head = sanitise_str(v->message != NULL && *v->message != '\0' ?
-	    v->message : v->title != NULL ? v->title : v->rule_id);
-	id = sanitise_str(v->rule_id);
-	src = sanitise_str(v->source != NULL ? v->source : "?");
-	if ((hint = verdict_hint(v, job)) != NULL) {
-		fprintf(f, "%s\nWhat to do: ", head);
-		free(head);
-		head = sanitise_str(hint);
-		free(hint);
-	}
-	fprintf(f, "%s\nRule %s (%s) fired on %s line %llu", head, id,
-	    severity_name(v->severity), src, (unsigned long long)v->line_no);
-	if (v->count > 1)
-		fprintf(f, " after %llu events", (unsigned long long)v->count);
-	fprintf(f, ".\n");
-	write_action(f, v, job);
-	if (v->nevidence > 0) {
-		/* Evidence is stored sanitised; sanitising again is a no-op
-		 * for honest files and a guard against edited ones. */
-		ev = sanitise_str(v->evidence[v->nevidence - 1]);
-		fprintf(f, "\nEvidence: %s", ev);
-		free(ev);
-	}
-	if (v->api_result != NULL) {
-		api = sanitise_str(v->api_result);
-		fprintf(f, "\nGitHub API: %s", api);
-		free(api);
-	}
-	if (job != NULL && job->daemon_ended_early)
-		fprintf(f, "\n(breaker's daemon ended before the job did; this "
-		    "comes from its saved state.)");
-	fclose(f);
-	free(head);
-	free(id);
-	free(src);
-	return buf;
-}
-
-static char *
-verdict_title(const struct verdict *v)
-{
-	return sanitise_str(v->title != NULL && *v->title != '\0' ?
-	    v->title : v->rule_id);
-}
-
 /*
  * The runner keeps the first 10 annotations of each type per step and
  * drops the rest silently, so when a type overflows we print 9 and make
@@ -325,16 +169,16 @@ annotate_print(FILE *out, const struct verdict_list *list,
 	char			*title, *msg, *fold;
 
 	TAILQ_FOREACH(v, list, entry)
-		total[verdict_type(v, job)]++;
+		total[command_type(v, job)]++;
 	TAILQ_FOREACH(v, list, entry) {
-		t = verdict_type(v, job);
+		t = command_type(v, job);
 		limit = total[t] > ANNOTATE_MAX_PER_TYPE ?
 		    ANNOTATE_MAX_PER_TYPE - 1 : ANNOTATE_MAX_PER_TYPE;
 		if (shown[t] >= limit)
 			continue;
 		shown[t]++;
 		title = verdict_title(v);
-		msg = verdict_message(v, job);
+		msg = annotation_text(v, job);
 		print_command(out, types[t], title, msg);
 		free(title);
 		free(msg);
@@ -457,32 +301,32 @@ md_evidence(FILE *f, const struct verdict *v)
 static void
 md_stop(FILE *f, const struct verdict *v, const struct annotate_job *job)
 {
-	char	 d[32], *stop, *res, *plain;
+	enum verdict_report	 r = verdict_report(v, job_observe(job));
+	char			 d[32], *stop, *res, *plain;
 
 	res = v->action_result != NULL ? md_inline(v->action_result) : NULL;
-	stop = describe_stop(v);
-	switch (verdict_outcome(v, job)) {
-	case OUT_OBSERVED:
+	stop = verdict_describe_stop(v);
+	switch (r) {
+	case VERDICT_REPORT_OBSERVED:
 		fprintf(f, "- **Action:** none (observe mode); breaker would "
 		    "have stopped the engine.\n");
 		break;
-	case OUT_RECORDED:
-	case OUT_NONE:
+	case VERDICT_REPORT_RECORDED:
+	case VERDICT_REPORT_NONE:
 		fprintf(f, "- **Action:** recorded only%s%s.\n",
 		    res != NULL ? ": " : "", res != NULL ? res : "");
 		break;
-	case OUT_FAILED:
+	case VERDICT_REPORT_FAILED:
 		fprintf(f, "- **Action:** breaker could not stop the engine: "
 		    "%s.\n", res != NULL ? res : "no engine process was found");
 		break;
-	case OUT_STOPPED:
-	case OUT_TRIED:
+	case VERDICT_REPORT_STOPPED:
+	case VERDICT_REPORT_TRIED:
 		plain = stop;
 		stop = md_inline(plain);
 		free(plain);
-		fprintf(f, "- **%s:** %s.\n", verdict_outcome(v, job) ==
-		    OUT_STOPPED ? "Stopped" : "Signalled, not seen to exit",
-		    stop);
+		fprintf(f, "- **%s:** %s.\n", r == VERDICT_REPORT_STOPPED ?
+		    "Stopped" : "Signalled, not seen to exit", stop);
 		if (res != NULL)
 			fprintf(f, "- **Outcome:** %s\n", res);
 		if (v->stopped_at > 0 && v->first_seen > 0) {
@@ -516,7 +360,7 @@ md_section(const struct verdict *v, const struct annotate_job *job)
 		fprintf(f, "%s\n\n", msg);
 		free(msg);
 	}
-	if ((hint = verdict_hint(v, job)) != NULL) {
+	if ((hint = job_hint(v, job)) != NULL) {
 		msg = md_inline(hint);
 		fprintf(f, "- **What to do:** %s\n", msg);
 		free(msg);
@@ -592,18 +436,18 @@ md_headline(FILE *f, const struct verdict_list *list,
 		return;
 	}
 	title = md_cell(cut->title != NULL ? cut->title : cut->rule_id);
-	switch (verdict_outcome(cut, job)) {
-	case OUT_OBSERVED:
+	switch (verdict_report(cut, job_observe(job))) {
+	case VERDICT_REPORT_OBSERVED:
 		fprintf(f, "### breaker would have stopped the engine "
 		    "(observe mode): %s\n", title);
 		break;
-	case OUT_STOPPED:
+	case VERDICT_REPORT_STOPPED:
 		fprintf(f, "### breaker stopped the engine: %s\n", title);
 		break;
-	case OUT_TRIED:
+	case VERDICT_REPORT_TRIED:
 		fprintf(f, "### breaker signalled the engine: %s\n", title);
 		break;
-	case OUT_FAILED:
+	case VERDICT_REPORT_FAILED:
 		fprintf(f, "### breaker could not stop the engine: %s\n",
 		    title);
 		break;

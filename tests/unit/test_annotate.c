@@ -536,7 +536,7 @@ test_print_hostile_verdict(void **state)
 	    "OiIxMjM0NTYifQ.SflKxwRJSMeKKF2QT4fw");
 	verdict_add_evidence(v, "::add-mask::ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ01"
 	    "23456789\r\n", 52);
-	verdict_set(&v->action, "stop");
+	v->action = VERDICT_STOP;
 	verdict_set(&v->stop_target, "awf");
 	verdict_set(&v->stop_signal, "SIGINT");
 	v->stop_pid = 4242;
@@ -615,7 +615,7 @@ test_print_outcomes(void **state)
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		v = mkverdict(1, SEVERITY_FATAL, "m");
-		verdict_set(&v->action, cases[i].action);
+		v->action = verdict_action_parse(cases[i].action);
 		verdict_set(&v->action_result, cases[i].result);
 		verdict_set(&v->stop_target, "awf");
 		verdict_set(&v->stop_signal, cases[i].sig);
@@ -786,7 +786,7 @@ test_summary_content(void **state)
 	verdict_add_evidence(v, "ERROR: Reconnecting... 5/5", 26);
 	verdict_add_evidence(v, "evil ```` fence ``` and sk-abcdefghijklmn"
 	    "opqrstuvwxyz0123", 56);
-	verdict_set(&v->action, "stop");
+	v->action = VERDICT_STOP;
 	verdict_set(&v->stop_target, "awf");
 	verdict_set(&v->stop_signal, "SIGINT");
 	v->stop_pid = 4242;
@@ -795,7 +795,7 @@ test_summary_content(void **state)
 	TAILQ_INSERT_TAIL(&list, v, entry);
 	v = mkverdict(2, SEVERITY_WARNING, "mcp | server failed");
 	verdict_set(&v->rule_id, "mcp-failed");
-	verdict_set(&v->action, "record");
+	v->action = VERDICT_RECORD;
 	TAILQ_INSERT_TAIL(&list, v, entry);
 
 	path = tmpfile_path();

@@ -42,7 +42,8 @@ full_verdict(unsigned seq)
 	verdict_add_evidence(v, "ERROR: Reconnecting... 1/5", 26);
 	verdict_add_evidence(v, "ERROR: unexpected status 401", 28);
 	v->evidence_dropped = 3;
-	verdict_set(&v->action, "stop");
+	v->action = VERDICT_STOP;
+	v->outcome = VERDICT_OUTCOME_NOT_PERMITTED;
 	verdict_set(&v->action_result, "awf (pid 4242) exited after SIGINT");
 	verdict_set(&v->stop_target, "awf");
 	v->stop_pid = 4242;
@@ -82,7 +83,8 @@ assert_verdict_equal(const struct verdict *a, const struct verdict *b)
 	for (i = 0; i < a->nevidence; i++)
 		assert_string_equal(a->evidence[i], b->evidence[i]);
 	assert_true(a->evidence_dropped == b->evidence_dropped);
-	assert_str_or_null(a->action, b->action);
+	assert_int_equal(a->action, b->action);
+	assert_int_equal(a->outcome, b->outcome);
 	assert_str_or_null(a->action_result, b->action_result);
 	assert_str_or_null(a->stop_target, b->stop_target);
 	assert_int_equal(a->stop_pid, b->stop_pid);
