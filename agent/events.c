@@ -91,8 +91,9 @@ events_outcome(const struct verdict *v)
 int
 events_is_warning(const char *outcome)
 {
-	return is(outcome, "not-permitted") || is(outcome, "failed") ||
-	    is(outcome, "not-found");
+	int	o = verdict_outcome_parse(outcome);
+
+	return o != -1 && verdict_outcome_is_failure((enum verdict_outcome)o);
 }
 
 const struct verdict *

@@ -363,7 +363,7 @@ fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
 	add_evidence(v, g, VERDICT_MAX_EVIDENCE);
 	v->action = policy_rule_allows(pl->policy, r, POLICY_ACTION_STOP) ?
 	    VERDICT_STOP : VERDICT_RECORD;
-	/* what came of it is the driver's to record (watch.c decide) */
+	/* nothing done yet; the live driver records what is (watch.c) */
 	v->outcome = v->observe ? VERDICT_OUTCOME_OBSERVE :
 	    VERDICT_OUTCOME_RECORDED;
 	pl->cb(v, pl->arg);

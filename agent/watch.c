@@ -378,7 +378,6 @@ decide(struct watch *w, struct verdict *v)
 		if (v->action == VERDICT_NONE || v->action == VERDICT_STOP)
 			v->action = VERDICT_RECORD;
 		v->outcome = v->observe ? VERDICT_OUTCOME_OBSERVE :
-		    v->action == VERDICT_NONE ? VERDICT_OUTCOME_NONE :
 		    VERDICT_OUTCOME_RECORDED;
 		return;
 	}

@@ -107,7 +107,7 @@ const char	*verdict_action_name(enum verdict_action);
 int		 verdict_action_parse(const char *);
 const char	*verdict_outcome_name(enum verdict_outcome);
 int		 verdict_outcome_parse(const char *);
-/* The stop's result in one word, for the events and metrics. */
+/* not-found, not-permitted, failed: a stop that did not happen */
 int		 verdict_outcome_is_failure(enum verdict_outcome);
 int		 severity_parse(const char *);	/* -1 if unknown */
 
