@@ -1,6 +1,6 @@
 /*
- * What the job shows: workflow commands with the runner's exact escaping,
- * and the Markdown job summary.
+ * What the job shows: workflow commands with the runner's exact escaping
+ * (the Markdown job summary is summary.c's).
  *
  * Everything that came from the engine or its logs is hostile. Before it is
  * printed it goes through sanitise.c (redacted, then neutralised, on the
@@ -11,28 +11,17 @@
  * See docs/annotations.md for the reasons behind each choice.
  */
 #include <sys/types.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "annotate.h"
-#include "file.h"
-#include "log.h"
-#include "proc.h"
 #include "sanitise.h"
 #include "verdict.h"
 #include "xalloc.h"
 
 #define ELLIPSIS	SANITISE_ELLIPSIS
-#define ANNOTATE_SUMMARY_ROWS	100	/* table rows; each is < 1 KiB */
 
 /* ---- escaping: the runner's rules, nothing more, nothing less ---- */
 
@@ -81,21 +70,25 @@ type_index(enum severity s)
 	return s == SEVERITY_FATAL ? 0 : s == SEVERITY_WARNING ? 1 : 2;
 }
 
-static int	verdict_observed(const struct verdict *,
-		    const struct annotate_job *);
+int
+annotate_job_observe(const struct annotate_job *job)
+{
+	return job != NULL && job->observe;
+}
 
 /* Observe mode's would-stop is a notice: a trial must not paint every job
  * red (and the runner counts each type apart). */
 static int
-verdict_type(const struct verdict *v, const struct annotate_job *job)
+command_type(const struct verdict *v, const struct annotate_job *job)
 {
-	if (v->severity == SEVERITY_FATAL && verdict_observed(v, job))
+	if (v->severity == SEVERITY_FATAL && verdict_observed(v,
+	    annotate_job_observe(job)))
 		return 2;
 	return type_index(v->severity);
 }
 
-static char *
-verdict_hint(const struct verdict *v, const struct annotate_job *job)
+char *
+annotate_job_hint(const struct verdict *v, const struct annotate_job *job)
 {
 	const char	*h;
 
@@ -105,6 +98,22 @@ verdict_hint(const struct verdict *v, const struct annotate_job *job)
 	return xstrdup(h);
 }
 
+
+/* The verdict's message, and what the job adds to it. */
+static char *
+annotation_text(const struct verdict *v, const struct annotate_job *job)
+{
+	char	*hint = annotate_job_hint(v, job), *msg, *out;
+
+	msg = verdict_message(v, annotate_job_observe(job), hint);
+	free(hint);
+	if (job == NULL || !job->daemon_ended_early)
+		return msg;
+	xasprintf(&out, "%s\n(breaker's daemon ended before the job did; "
+	    "this comes from its saved state.)", msg);
+	free(msg);
+	return out;
+}
 
 /*
  * The one place a command line is formed. `title` and `message` are our
@@ -133,182 +142,6 @@ print_command(FILE *out, const char *type, const char *title,
 	free(em);
 }
 
-static int
-verdict_observed(const struct verdict *v, const struct annotate_job *job)
-{
-	return v->observe || (job != NULL && job->observe) ||
-	    (v->action != NULL && strcmp(v->action, "would-stop") == 0);
-}
-
-static int
-verdict_stopped(const struct verdict *v)
-{
-	return v->action != NULL && strcmp(v->action, "stop") == 0;
-}
-
-/* A wait status in words: "exit 130", "killed by SIGKILL". */
-static void
-describe_status(char *buf, size_t size, int status)
-{
-	const char	*name;
-
-	if (status == -1)
-		snprintf(buf, size, "exit status unknown");
-	else if (WIFEXITED(status))
-		snprintf(buf, size, "exit %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status)) {
-		name = sigabbrev_np(WTERMSIG(status));
-		if (name != NULL)
-			snprintf(buf, size, "killed by SIG%s", name);
-		else
-			snprintf(buf, size, "killed by signal %d",
-			    WTERMSIG(status));
-	} else
-		snprintf(buf, size, "status %d", status);
-}
-
-/* What came of a verdict, from its action and stop fields. */
-enum outcome {
-	OUT_RECORDED,		/* warning/notice, or a rule without stop */
-	OUT_NONE,		/* the rule asked for nothing */
-	OUT_OBSERVED,		/* fatal, observe mode: would have stopped */
-	OUT_STOPPED,		/* the engine was signalled and exited */
-	OUT_TRIED,		/* signalled, not seen to exit */
-	OUT_FAILED,		/* nothing found, or no signal got through */
-};
-
-static enum outcome
-verdict_outcome(const struct verdict *v, const struct annotate_job *job)
-{
-	if (v->severity == SEVERITY_FATAL && verdict_observed(v, job))
-		return OUT_OBSERVED;
-	if (!verdict_stopped(v))
-		return v->action != NULL && strcmp(v->action, "none") == 0 ?
-		    OUT_NONE : OUT_RECORDED;
-	/* A target found but never signalled (EPERM…) was not stopped. */
-	if (v->stop_pid <= 0 || (v->stop_signal == NULL && v->stopped_at <= 0))
-		return OUT_FAILED;
-	return v->stopped_at > 0 || v->stop_exit != -1 ? OUT_STOPPED :
-	    OUT_TRIED;
-}
-
-/* "awf (pid 4242), last signal SIGINT, exit 130": sanitised, plain. */
-static char *
-describe_stop(const struct verdict *v)
-{
-	char	 st[64] = "", *target, *sig, *out;
-
-	target = sanitise_str(v->stop_target != NULL ? v->stop_target :
-	    "engine");
-	sig = sanitise_str(v->stop_signal != NULL ? v->stop_signal : "none");
-	if (v->stop_exit != -1) {
-		st[0] = ',';
-		st[1] = ' ';
-		describe_status(st + 2, sizeof st - 2, v->stop_exit);
-	}
-	xasprintf(&out, "%s (pid %d), last signal %s%s", target, v->stop_pid,
-	    sig, st);
-	free(target);
-	free(sig);
-	return out;
-}
-
-/* What was done, as one sentence. */
-static void
-write_action(FILE *f, const struct verdict *v, const struct annotate_job *job)
-{
-	char	*res = v->action_result != NULL ?
-	    sanitise_str(v->action_result) : NULL, *stop = describe_stop(v);
-	char	*nots;
-
-	switch (verdict_outcome(v, job)) {
-	case OUT_OBSERVED:
-		fprintf(f, "Observe mode: breaker would have stopped the "
-		    "engine; it was left running.");
-		break;
-	case OUT_STOPPED:
-		fprintf(f, "breaker stopped the engine: %s.", stop);
-		/* a look-alike passed over (proc.c) is part of the story */
-		if (res != NULL && (nots = strstr(res, PROC_NOT_SIGNALLED)) !=
-		    NULL)
-			fprintf(f, " N%s.", nots + 1);
-		break;
-	case OUT_TRIED:
-		fprintf(f, "breaker tried to stop the engine: %s; %s.", stop,
-		    res != NULL ? res : "it was not seen to exit");
-		break;
-	case OUT_FAILED:
-		fprintf(f, "breaker could not stop the engine: %s.",
-		    res != NULL ? res : "no engine process was found");
-		break;
-	case OUT_NONE:
-		fprintf(f, "No action was configured.");
-		break;
-	case OUT_RECORDED:
-		/* e.g. why a fatal verdict was not the job's (watch.c) */
-		fprintf(f, "Recorded only (severity %s); the engine was left "
-		    "running%s%s.", severity_name(v->severity),
-		    res != NULL ? ": " : "", res != NULL ? res : "");
-		break;
-	}
-	free(stop);
-	free(res);
-}
-
-static char *
-verdict_message(const struct verdict *v, const struct annotate_job *job)
-{
-	char	*buf = NULL, *head, *id, *src, *ev, *api, *hint;
-	size_t	 size = 0;
-	FILE	*f;
-
-	if ((f = open_memstream(&buf, &size)) == NULL)
-		fatal("open_memstream");
-	head = sanitise_str(v->message != NULL && *v->message != '\0' ?
-	    v->message : v->title != NULL ? v->title : v->rule_id);
-	id = sanitise_str(v->rule_id);
-	src = sanitise_str(v->source != NULL ? v->source : "?");
-	if ((hint = verdict_hint(v, job)) != NULL) {
-		fprintf(f, "%s\nWhat to do: ", head);
-		free(head);
-		head = sanitise_str(hint);
-		free(hint);
-	}
-	fprintf(f, "%s\nRule %s (%s) fired on %s line %llu", head, id,
-	    severity_name(v->severity), src, (unsigned long long)v->line_no);
-	if (v->count > 1)
-		fprintf(f, " after %llu events", (unsigned long long)v->count);
-	fprintf(f, ".\n");
-	write_action(f, v, job);
-	if (v->nevidence > 0) {
-		/* Evidence is stored sanitised; sanitising again is a no-op
-		 * for honest files and a guard against edited ones. */
-		ev = sanitise_str(v->evidence[v->nevidence - 1]);
-		fprintf(f, "\nEvidence: %s", ev);
-		free(ev);
-	}
-	if (v->api_result != NULL) {
-		api = sanitise_str(v->api_result);
-		fprintf(f, "\nGitHub API: %s", api);
-		free(api);
-	}
-	if (job != NULL && job->daemon_ended_early)
-		fprintf(f, "\n(breaker's daemon ended before the job did; this "
-		    "comes from its saved state.)");
-	fclose(f);
-	free(head);
-	free(id);
-	free(src);
-	return buf;
-}
-
-static char *
-verdict_title(const struct verdict *v)
-{
-	return sanitise_str(v->title != NULL && *v->title != '\0' ?
-	    v->title : v->rule_id);
-}
-
 /*
  * The runner keeps the first 10 annotations of each type per step and
  * drops the rest silently, so when a type overflows we print 9 and make
@@ -325,16 +158,16 @@ annotate_print(FILE *out, const struct verdict_list *list,
 	char			*title, *msg, *fold;
 
 	TAILQ_FOREACH(v, list, entry)
-		total[verdict_type(v, job)]++;
+		total[command_type(v, job)]++;
 	TAILQ_FOREACH(v, list, entry) {
-		t = verdict_type(v, job);
+		t = command_type(v, job);
 		limit = total[t] > ANNOTATE_MAX_PER_TYPE ?
 		    ANNOTATE_MAX_PER_TYPE - 1 : ANNOTATE_MAX_PER_TYPE;
 		if (shown[t] >= limit)
 			continue;
 		shown[t]++;
 		title = verdict_title(v);
-		msg = verdict_message(v, job);
+		msg = annotation_text(v, job);
 		print_command(out, types[t], title, msg);
 		free(title);
 		free(msg);
@@ -362,378 +195,4 @@ annotate_warning(FILE *out, const char *title, const char *message)
 	free(t);
 	free(m);
 	fflush(out);
-}
-
-/* ---- the Markdown job summary ---- */
-
-static char *
-md_inline(const char *s)
-{
-	return sanitise_markdown(s, ANNOTATE_MAX_MESSAGE);
-}
-
-static char *
-md_cell(const char *s)
-{
-	return sanitise_markdown(s, ANNOTATE_MAX_TITLE);
-}
-
-static void
-fmt_dur(char *buf, size_t size, double s)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 10)
-		snprintf(buf, size, "%.2f s", s);
-	else if (s < 120)
-		snprintf(buf, size, "%.1f s", s);
-	else
-		snprintf(buf, size, "%d min %02d s", (int)(s / 60),
-		    (int)s % 60);
-}
-
-/* "+41.2 s (12:00:41Z)", or only the clock when the job start is unknown. */
-static void
-fmt_when(char *buf, size_t size, double t, const struct annotate_job *job)
-{
-	char		 d[32], clock[16] = "?";
-	struct tm	 tm;
-	time_t		 sec = (time_t)t;
-
-	if (t > 0 && gmtime_r(&sec, &tm) != NULL)
-		strftime(clock, sizeof clock, "%H:%M:%SZ", &tm);
-	if (job != NULL && job->job_started > 0 && t > 0) {
-		fmt_dur(d, sizeof d, t - job->job_started);
-		snprintf(buf, size, "+%s (%s)", d, clock);
-	} else
-		snprintf(buf, size, "%s", clock);
-}
-
-/* The fence must be longer than any backtick run in the lines it holds. */
-static size_t
-fence_len(const struct verdict *v)
-{
-	size_t	i, longest = 0, cur;
-	const char *p;
-
-	for (i = 0; i < v->nevidence; i++) {
-		cur = 0;
-		for (p = v->evidence[i]; *p != '\0'; p++) {
-			cur = *p == '`' ? cur + 1 : 0;
-			if (cur > longest)
-				longest = cur;
-		}
-	}
-	return longest < 3 ? 3 : longest + 1;
-}
-
-static void
-md_evidence(FILE *f, const struct verdict *v)
-{
-	size_t	 i, flen = fence_len(v);
-	char	*line;
-
-	if (v->nevidence == 0)
-		return;
-	fprintf(f, "\nEvidence (%zu line%s", v->nevidence,
-	    v->nevidence == 1 ? "" : "s");
-	if (v->evidence_dropped > 0)
-		fprintf(f, "; %llu more not kept",
-		    (unsigned long long)v->evidence_dropped);
-	fprintf(f, "):\n\n");
-	for (i = 0; i < flen; i++)
-		fputc('`', f);
-	fprintf(f, "text\n");
-	for (i = 0; i < v->nevidence; i++) {
-		line = sanitise_str(v->evidence[i]);
-		fprintf(f, "%s\n", line);
-		free(line);
-	}
-	for (i = 0; i < flen; i++)
-		fputc('`', f);
-	fputc('\n', f);
-}
-
-static void
-md_stop(FILE *f, const struct verdict *v, const struct annotate_job *job)
-{
-	char	 d[32], *stop, *res, *plain;
-
-	res = v->action_result != NULL ? md_inline(v->action_result) : NULL;
-	stop = describe_stop(v);
-	switch (verdict_outcome(v, job)) {
-	case OUT_OBSERVED:
-		fprintf(f, "- **Action:** none (observe mode); breaker would "
-		    "have stopped the engine.\n");
-		break;
-	case OUT_RECORDED:
-	case OUT_NONE:
-		fprintf(f, "- **Action:** recorded only%s%s.\n",
-		    res != NULL ? ": " : "", res != NULL ? res : "");
-		break;
-	case OUT_FAILED:
-		fprintf(f, "- **Action:** breaker could not stop the engine: "
-		    "%s.\n", res != NULL ? res : "no engine process was found");
-		break;
-	case OUT_STOPPED:
-	case OUT_TRIED:
-		plain = stop;
-		stop = md_inline(plain);
-		free(plain);
-		fprintf(f, "- **%s:** %s.\n", verdict_outcome(v, job) ==
-		    OUT_STOPPED ? "Stopped" : "Signalled, not seen to exit",
-		    stop);
-		if (res != NULL)
-			fprintf(f, "- **Outcome:** %s\n", res);
-		if (v->stopped_at > 0 && v->first_seen > 0) {
-			fmt_dur(d, sizeof d, v->stopped_at - v->first_seen);
-			fprintf(f, "- **First sign to cut:** %s\n", d);
-		}
-		if (v->stopped_at > 0 && job != NULL && job->job_started > 0) {
-			fmt_dur(d, sizeof d, v->stopped_at - job->job_started);
-			fprintf(f, "- **Job start to cut:** %s\n", d);
-		}
-		break;
-	}
-	free(stop);
-	free(res);
-}
-
-static char *
-md_section(const struct verdict *v, const struct annotate_job *job)
-{
-	char	*buf = NULL, *id, *title, *msg, *api, *hint, when[64];
-	size_t	 size = 0;
-	FILE	*f;
-
-	if ((f = open_memstream(&buf, &size)) == NULL)
-		fatal("open_memstream");
-	id = md_cell(v->rule_id);
-	title = md_cell(v->title != NULL ? v->title : "");
-	fprintf(f, "\n#### %u. %s — %s\n\n", v->seq, id, title);
-	if (v->message != NULL) {
-		msg = md_inline(v->message);
-		fprintf(f, "%s\n\n", msg);
-		free(msg);
-	}
-	if ((hint = verdict_hint(v, job)) != NULL) {
-		msg = md_inline(hint);
-		fprintf(f, "- **What to do:** %s\n", msg);
-		free(msg);
-		free(hint);
-	}
-	fmt_when(when, sizeof when, v->first_seen, job);
-	fprintf(f, "- **Counted:** %llu event%s, first at %s\n",
-	    (unsigned long long)v->count, v->count == 1 ? "" : "s", when);
-	md_stop(f, v, job);
-	if (v->api_result != NULL) {
-		api = md_inline(v->api_result);
-		fprintf(f, "- **GitHub API:** %s\n", api);
-		free(api);
-	}
-	md_evidence(f, v);
-	fclose(f);
-	free(id);
-	free(title);
-	return buf;
-}
-
-static void
-md_table(FILE *f, const struct verdict_list *list,
-    const struct annotate_job *job)
-{
-	const struct verdict	*v;
-	char			*id, *title, *src, when[64];
-	size_t			 rows = 0;
-
-	fprintf(f, "\n| # | rule | severity | source | when |\n"
-	    "|---:|---|---|---|---|\n");
-	TAILQ_FOREACH(v, list, entry) {
-		if (rows++ == ANNOTATE_SUMMARY_ROWS) {
-			fprintf(f, "| " ELLIPSIS " | and more | | | |\n");
-			break;
-		}
-		id = md_cell(v->rule_id);
-		title = md_cell(v->title != NULL ? v->title : "");
-		src = md_cell(v->source != NULL ? v->source : "?");
-		fmt_when(when, sizeof when, v->fired_at, job);
-		fprintf(f, "| %u | **%s** %s | %s | %s line %llu | %s |\n",
-		    v->seq, id, title, severity_name(v->severity), src,
-		    (unsigned long long)v->line_no, when);
-		free(id);
-		free(title);
-		free(src);
-	}
-}
-
-/* The first verdict that stopped (or would have stopped) the engine. */
-static const struct verdict *
-first_cut(const struct verdict_list *list)
-{
-	const struct verdict	*v;
-
-	TAILQ_FOREACH(v, list, entry)
-		if (v->severity == SEVERITY_FATAL)
-			return v;
-	return NULL;
-}
-
-static void
-md_headline(FILE *f, const struct verdict_list *list,
-    const struct annotate_job *job, size_t n)
-{
-	const struct verdict	*cut = first_cut(list);
-	char			*title, d[32];
-	double			 at;
-
-	if (cut == NULL) {
-		fprintf(f, "### breaker: %zu verdict%s, nothing stopped\n", n,
-		    n == 1 ? "" : "s");
-		return;
-	}
-	title = md_cell(cut->title != NULL ? cut->title : cut->rule_id);
-	switch (verdict_outcome(cut, job)) {
-	case OUT_OBSERVED:
-		fprintf(f, "### breaker would have stopped the engine "
-		    "(observe mode): %s\n", title);
-		break;
-	case OUT_STOPPED:
-		fprintf(f, "### breaker stopped the engine: %s\n", title);
-		break;
-	case OUT_TRIED:
-		fprintf(f, "### breaker signalled the engine: %s\n", title);
-		break;
-	case OUT_FAILED:
-		fprintf(f, "### breaker could not stop the engine: %s\n",
-		    title);
-		break;
-	default:
-		fprintf(f, "### breaker recorded a fatal failure: %s\n", title);
-		break;
-	}
-	free(title);
-	at = cut->stopped_at > 0 ? cut->stopped_at : cut->fired_at;
-	fprintf(f, "\n");
-	if (job != NULL && job->job_started > 0 && at > 0) {
-		fmt_dur(d, sizeof d, at - job->job_started);
-		fprintf(f, "%s after the job started", d);
-	}
-	if (cut->first_seen > 0 && at > 0) {
-		fmt_dur(d, sizeof d, at - cut->first_seen);
-		fprintf(f, "%s%s after the first sign", job != NULL &&
-		    job->job_started > 0 ? "; " : "", d);
-	}
-	fprintf(f, ".");
-	if (job != NULL && job->saved > 0) {
-		fmt_dur(d, sizeof d, job->saved);
-		fprintf(f, " Time saved: about %s%s%s%s.", d,
-		    job->saved_basis ? " (" : "",
-		    job->saved_basis ? job->saved_basis : "",
-		    job->saved_basis ? ")" : "");
-	}
-	fprintf(f, "\n");
-}
-
-/* Sentences about the run itself; `sep` goes before each but the first. */
-static void
-md_notes(FILE *f, const struct annotate_job *job, int lead)
-{
-	const char	*sep = lead ? " " : "";
-	char		*note, *pol;
-
-	if (job == NULL)
-		return;
-	if (job->daemon_ended_early) {
-		fprintf(f, "%sThe breaker daemon ended before the job did; this "
-		    "report comes from its saved state.", sep);
-		sep = " ";
-	}
-	if (job->note != NULL) {
-		note = md_inline(job->note);
-		fprintf(f, "%s%s", sep, note);
-		free(note);
-		sep = " ";
-	}
-	if (job->policy != NULL) {
-		pol = md_inline(job->policy);
-		fprintf(f, "%sPolicy: %s.", sep, pol);
-		free(pol);
-	}
-}
-
-/* Render the whole summary into memory, within ANNOTATE_SUMMARY_MAX. */
-static char *
-md_render(const struct verdict_list *list, const struct annotate_job *job)
-{
-	const struct verdict	*v;
-	char			*buf = NULL, *sec;
-	size_t			 size = 0, n = 0, omitted = 0, used;
-	FILE			*f;
-
-	if ((f = open_memstream(&buf, &size)) == NULL)
-		fatal("open_memstream");
-	TAILQ_FOREACH(v, list, entry)
-		n++;
-	if (n == 0) {
-		/* A quiet job: one line, so it is clear breaker watched. */
-		fprintf(f, "**breaker**: no failure detected.");
-		md_notes(f, job, 1);
-		fprintf(f, "\n");
-		fclose(f);
-		return buf;
-	}
-	md_headline(f, list, job, n);
-	if (job != NULL && (job->daemon_ended_early || job->note != NULL ||
-	    job->policy != NULL)) {
-		fprintf(f, "\n");
-		md_notes(f, job, 0);
-		fprintf(f, "\n");
-	}
-	md_table(f, list, job);
-	TAILQ_FOREACH(v, list, entry) {
-		sec = md_section(v, job);
-		fflush(f);
-		used = size;
-		/* Keep room for the closing note; never cut a code block. */
-		if (omitted > 0 || used + strlen(sec) + 1024 >
-		    ANNOTATE_SUMMARY_MAX)
-			omitted++;
-		else
-			fputs(sec, f);
-		free(sec);
-	}
-	if (omitted > 0)
-		fprintf(f, "\n_The details of %zu more verdict%s were left out "
-		    "to keep this summary under %d KiB (GitHub drops a step "
-		    "summary over 1 MiB); they are in breaker's state "
-		    "directory._\n", omitted, omitted == 1 ? "" : "s",
-		    ANNOTATE_SUMMARY_MAX / 1024);
-	fclose(f);
-	return buf;
-}
-
-static int
-append_file(const char *path, const char *text)
-{
-	return file_append(AT_FDCWD, path, text, strlen(text));
-}
-
-int
-annotate_summary(const char *path, const struct verdict_list *list,
-    const struct annotate_job *job)
-{
-	char	*md;
-	int	 rv = 0;
-
-	if (path == NULL || *path == '\0') {
-		log_debug("no step summary file; summary not written");
-		return 0;
-	}
-	md = md_render(list, job);
-	if (append_file(path, md) == -1) {
-		log_warn("job summary %s", path);
-		rv = -1;
-	}
-	free(md);
-	return rv;
 }

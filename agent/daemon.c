@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "annotate.h"
+#include "summary.h"
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
@@ -1162,7 +1163,7 @@ cmd_finish(int argc, char **argv)
 	if (policy != NULL && policy_fleet(policy)->metrics_dir != NULL)
 		metrics_update(policy_fleet(policy)->metrics_dir, &ej);
 	if (job->step_summary != NULL &&
-	    annotate_summary(job->step_summary, &list, &aj) == -1)
+	    summary_write(job->step_summary, &list, &aj) == -1)
 		log_warnx("could not write the job summary");
 	printf("breaker: %zu verdict%s%s%s\n", count_list(&list),
 	    count_list(&list) == 1 ? "" : "s",

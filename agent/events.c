@@ -81,27 +81,19 @@ is(const char *a, const char *b)
 	return a != NULL && strcmp(a, b) == 0;
 }
 
+/* Recorded where the stop's result was known (watch.c), never guessed. */
 const char *
 events_outcome(const struct verdict *v)
 {
-	const char	*res = v->action_result;
-
-	if (v->observe || is(v->action, "would-stop"))
-		return "observe";
-	if (!is(v->action, "stop"))
-		return is(v->action, "none") ? "none" : "recorded";
-	if (v->stopped_at > 0)
-		return "stopped";
-	if (res != NULL && strstr(res, "permission denied") != NULL)
-		return "not-permitted";
-	return v->stop_pid > 0 ? "failed" : "not-found";
+	return verdict_outcome_name(v->outcome);
 }
 
 int
 events_is_warning(const char *outcome)
 {
-	return is(outcome, "not-permitted") || is(outcome, "failed") ||
-	    is(outcome, "not-found");
+	int	o = verdict_outcome_parse(outcome);
+
+	return o != -1 && verdict_outcome_is_failure((enum verdict_outcome)o);
 }
 
 const struct verdict *
@@ -110,7 +102,7 @@ events_first_stop(const struct events_job *ej)
 	const struct verdict	*v;
 
 	TAILQ_FOREACH(v, ej->verdicts, entry)
-		if (is(v->action, "stop") || is(v->action, "would-stop"))
+		if (v->action == VERDICT_STOP || v->action == VERDICT_WOULD_STOP)
 			return v;
 	return NULL;
 }
@@ -124,13 +116,13 @@ events_saved(const struct events_job *ej, const char **basis)
 	*basis = NULL;
 	if (v == NULL || v->fired_at <= 0)
 		return -1;
-	if (is(events_outcome(v), "observe")) {
+	if (v->outcome == VERDICT_OUTCOME_OBSERVE) {
 		if (ej->finished < v->fired_at)
 			return -1;
 		*basis = "observed";
 		return ej->finished - v->fired_at;
 	}
-	if (!is(events_outcome(v), "stopped") || ej->started <= 0)
+	if (v->outcome != VERDICT_OUTCOME_STOPPED || ej->started <= 0)
 		return -1;
 	s = ej->started + EVENTS_STEP_TIMEOUT - v->stopped_at;
 	if (s <= 0)
@@ -242,7 +234,7 @@ verdict_record(const struct events_job *ej, const struct verdict *v)
 	cJSON_AddNumberToObject(o, "count", v->count);
 	add_time(o, "first_seen", v->first_seen);
 	add_time(o, "fired_at", v->fired_at);
-	add_str(o, "action", v->action);
+	add_str(o, "action", verdict_action_name(v->action));
 	cJSON_AddStringToObject(o, "outcome", out);
 	add_redacted(o, "outcome_detail", v->action_result);
 	add_str(o, "target", v->stop_target);

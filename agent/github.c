@@ -1300,11 +1300,12 @@ gh_check_texts(struct gh_op *op, const struct verdict_list *vl)
 		    msg);
 		free(id);
 		free(msg);
-		if (v->action != NULL) {
+		if (v->action != VERDICT_NONE) {
 			res = sanitise_markdown(v->action_result ?
 			    v->action_result : "", GH_TEXT_MAX);
 			gh_summary_add(&sum, &len, "  - action: %s%s%s\n",
-			    v->action, *res != '\0' ? ": " : "", res);
+			    verdict_action_name(v->action),
+			    *res != '\0' ? ": " : "", res);
 			free(res);
 		}
 		if (len > GH_SUMMARY_MAX)

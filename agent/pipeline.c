@@ -360,8 +360,11 @@ fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
 	if (after != NULL && own < VERDICT_MAX_EVIDENCE)
 		add_evidence(v, after, VERDICT_MAX_EVIDENCE - own);
 	add_evidence(v, g, VERDICT_MAX_EVIDENCE);
-	verdict_set(&v->action, policy_rule_allows(pl->policy, r,
-	    POLICY_ACTION_STOP) ? "stop" : "record");
+	v->action = policy_rule_allows(pl->policy, r, POLICY_ACTION_STOP) ?
+	    VERDICT_STOP : VERDICT_RECORD;
+	/* nothing done yet; the live driver records what is (watch.c) */
+	v->outcome = v->observe ? VERDICT_OUTCOME_OBSERVE :
+	    VERDICT_OUTCOME_RECORDED;
 	pl->cb(v, pl->arg);
 }
 

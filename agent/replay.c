@@ -361,8 +361,8 @@ report_json(struct replay *r, double elapsed)
 		free(msg);
 		cJSON_AddStringToObject(o, "title", v->title ? v->title : "");
 		cJSON_AddBoolToObject(o, "observe", v->observe);
-		cJSON_AddStringToObject(o, "action", v->action ? v->action :
-		    "record");
+		cJSON_AddStringToObject(o, "action", v->action == VERDICT_NONE ?
+		    "record" : verdict_action_name(v->action));
 		cJSON_AddItemToArray(a, o);
 	}
 	cJSON_AddNumberToObject(root, "lines", lines);
@@ -435,7 +435,7 @@ int
 replay_verdict_stops(const struct verdict *v)
 {
 	return v->severity == SEVERITY_FATAL && !v->observe &&
-	    v->action != NULL && strcmp(v->action, "stop") == 0;
+	    v->action == VERDICT_STOP;
 }
 
 const struct verdict *

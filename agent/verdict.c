@@ -14,12 +14,14 @@
  */
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 
 #include "file.h"
 #include "log.h"
+#include "proc.h"
 #include "sanitise.h"
 #include "util.h"
 #include "verdict.h"
@@ -43,6 +46,88 @@ static const char *severity_names[] = {
 	[SEVERITY_WARNING] = "warning",
 	[SEVERITY_FATAL] = "fatal",
 };
+
+static const char *action_names[] = {
+	[VERDICT_NONE] = "none",
+	[VERDICT_RECORD] = "record",
+	[VERDICT_STOP] = "stop",
+	[VERDICT_WOULD_STOP] = "would-stop",
+};
+
+static const char *outcome_names[] = {
+	[VERDICT_OUTCOME_NONE] = "none",
+	[VERDICT_OUTCOME_RECORDED] = "recorded",
+	[VERDICT_OUTCOME_OBSERVE] = "observe",
+	[VERDICT_OUTCOME_STOPPED] = "stopped",
+	[VERDICT_OUTCOME_NOT_FOUND] = "not-found",
+	[VERDICT_OUTCOME_NOT_PERMITTED] = "not-permitted",
+	[VERDICT_OUTCOME_FAILED] = "failed",
+};
+
+static int
+name_index(const char **names, size_t n, const char *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+verdict_action_name(enum verdict_action a)
+{
+	return (size_t)a < nitems(action_names) ? action_names[a] : "none";
+}
+
+int
+verdict_action_parse(const char *s)
+{
+	return name_index(action_names, nitems(action_names), s);
+}
+
+const char *
+verdict_outcome_name(enum verdict_outcome o)
+{
+	return (size_t)o < nitems(outcome_names) ? outcome_names[o] : "none";
+}
+
+int
+verdict_outcome_parse(const char *s)
+{
+	return name_index(outcome_names, nitems(outcome_names), s);
+}
+
+int
+verdict_outcome_is_failure(enum verdict_outcome o)
+{
+	return o == VERDICT_OUTCOME_NOT_FOUND ||
+	    o == VERDICT_OUTCOME_NOT_PERMITTED || o == VERDICT_OUTCOME_FAILED;
+}
+
+/*
+ * A file written before "outcome" existed: the outcome as the readers of
+ * those files guessed it, from the action, the stop fields and the words.
+ */
+static enum verdict_outcome
+legacy_outcome(const struct verdict *v)
+{
+	if (v->observe || v->action == VERDICT_WOULD_STOP)
+		return VERDICT_OUTCOME_OBSERVE;
+	if (v->action != VERDICT_STOP)
+		return v->action == VERDICT_NONE ? VERDICT_OUTCOME_NONE :
+		    VERDICT_OUTCOME_RECORDED;
+	if (v->stopped_at > 0)
+		return VERDICT_OUTCOME_STOPPED;
+	if (v->action_result != NULL &&
+	    strstr(v->action_result, "permission denied") != NULL)
+		return VERDICT_OUTCOME_NOT_PERMITTED;
+	return v->stop_pid > 0 ? VERDICT_OUTCOME_FAILED :
+	    VERDICT_OUTCOME_NOT_FOUND;
+}
 
 struct verdict *
 verdict_new(void)
@@ -67,7 +152,6 @@ verdict_free(struct verdict *v)
 	free(v->message);
 	for (i = 0; i < v->nevidence; i++)
 		free(v->evidence[i]);
-	free(v->action);
 	free(v->action_result);
 	free(v->stop_target);
 	free(v->stop_signal);
@@ -190,7 +274,9 @@ verdict_to_json(const struct verdict *v)
 	for (i = 0; i < v->nevidence; i++)
 		cJSON_AddItemToArray(ev, cJSON_CreateString(v->evidence[i]));
 	json_add_u64(o, "evidence_dropped", v->evidence_dropped);
-	json_add_str(o, "action", v->action);
+	cJSON_AddStringToObject(o, "action", verdict_action_name(v->action));
+	cJSON_AddStringToObject(o, "outcome",
+	    verdict_outcome_name(v->outcome));
 	json_add_str(o, "action_result", v->action_result);
 	json_add_str(o, "stop_target", v->stop_target);
 	cJSON_AddNumberToObject(o, "stop_pid", v->stop_pid);
@@ -297,8 +383,8 @@ verdict_from_json(const cJSON *o)
 	struct verdict	*v;
 	const cJSON	*it;
 	uint64_t	 seq = 0;
-	char		*sev = NULL;
-	int		 s, bad = 0;
+	char		*sev = NULL, *action = NULL, *outcome = NULL;
+	int		 s, a, out, bad = 0;
 
 	if (!cJSON_IsObject(o))
 		return NULL;
@@ -325,7 +411,8 @@ verdict_from_json(const cJSON *o)
 	}
 	bad |= verdict_evidence_from_json(v, o);
 	bad |= json_get_u64(o, "evidence_dropped", &v->evidence_dropped);
-	bad |= json_get_str(o, "action", &v->action);
+	bad |= json_get_str(o, "action", &action);
+	bad |= json_get_str(o, "outcome", &outcome);
 	bad |= json_get_str(o, "action_result", &v->action_result);
 	bad |= json_get_str(o, "stop_target", &v->stop_target);
 	bad |= json_get_int(o, "stop_pid", &v->stop_pid);
@@ -335,14 +422,20 @@ verdict_from_json(const cJSON *o)
 	bad |= json_get_str(o, "api_result", &v->api_result);
 
 	s = severity_parse(sev);
+	a = action == NULL ? VERDICT_NONE : verdict_action_parse(action);
+	out = outcome == NULL ? -2 : verdict_outcome_parse(outcome);
 	free(sev);
-	if (bad || s == -1 || seq < 1 || seq > UINT32_MAX ||
+	free(action);
+	free(outcome);
+	if (bad || s == -1 || a == -1 || out == -1 || seq < 1 || seq > UINT32_MAX ||
 	    v->rule_id == NULL) {
 		verdict_free(v);
 		return NULL;
 	}
 	v->severity = (enum severity)s;
 	v->seq = (unsigned)seq;
+	v->action = (enum verdict_action)a;
+	v->outcome = out >= 0 ? (enum verdict_outcome)out : legacy_outcome(v);
 	return v;
 }
 
@@ -468,4 +561,166 @@ verdict_load_all(const char *state_dir, struct verdict_list *list)
 		TAILQ_INSERT_TAIL(list, all[i], entry);
 	free(all);
 	return (int)n;
+}
+
+/* ---- queries: what a verdict says, for the annotation and summary ---- */
+
+int
+verdict_observed(const struct verdict *v, int job_observe)
+{
+	return v->observe || job_observe || v->action == VERDICT_WOULD_STOP;
+}
+
+int
+verdict_stopped(const struct verdict *v)
+{
+	return v->action == VERDICT_STOP;
+}
+
+/* A wait status in words: "exit 130", "killed by SIGKILL". */
+static void
+describe_status(char *buf, size_t size, int status)
+{
+	const char	*name;
+
+	if (status == -1)
+		snprintf(buf, size, "exit status unknown");
+	else if (WIFEXITED(status))
+		snprintf(buf, size, "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status)) {
+		name = sigabbrev_np(WTERMSIG(status));
+		if (name != NULL)
+			snprintf(buf, size, "killed by SIG%s", name);
+		else
+			snprintf(buf, size, "killed by signal %d",
+			    WTERMSIG(status));
+	} else
+		snprintf(buf, size, "status %d", status);
+}
+
+enum verdict_report
+verdict_report(const struct verdict *v, int job_observe)
+{
+	if (v->severity == SEVERITY_FATAL && verdict_observed(v, job_observe))
+		return VERDICT_REPORT_OBSERVED;
+	if (!verdict_stopped(v))
+		return v->action == VERDICT_NONE ? VERDICT_REPORT_NONE :
+		    VERDICT_REPORT_RECORDED;
+	/* A target found but never signalled (EPERM…) was not stopped. */
+	if (v->stop_pid <= 0 || (v->stop_signal == NULL && v->stopped_at <= 0))
+		return VERDICT_REPORT_FAILED;
+	return v->stopped_at > 0 || v->stop_exit != -1 ?
+	    VERDICT_REPORT_STOPPED : VERDICT_REPORT_TRIED;
+}
+
+char *
+verdict_describe_stop(const struct verdict *v)
+{
+	char	 st[64] = "", *target, *sig, *out;
+
+	target = sanitise_str(v->stop_target != NULL ? v->stop_target :
+	    "engine");
+	sig = sanitise_str(v->stop_signal != NULL ? v->stop_signal : "none");
+	if (v->stop_exit != -1) {
+		st[0] = ',';
+		st[1] = ' ';
+		describe_status(st + 2, sizeof st - 2, v->stop_exit);
+	}
+	xasprintf(&out, "%s (pid %d), last signal %s%s", target, v->stop_pid,
+	    sig, st);
+	free(target);
+	free(sig);
+	return out;
+}
+
+/* What was done, as one sentence. */
+static void
+write_action(FILE *f, const struct verdict *v, int job_observe)
+{
+	char	*res = v->action_result != NULL ?
+	    sanitise_str(v->action_result) : NULL;
+	char	*stop = verdict_describe_stop(v), *nots;
+
+	switch (verdict_report(v, job_observe)) {
+	case VERDICT_REPORT_OBSERVED:
+		fprintf(f, "Observe mode: breaker would have stopped the "
+		    "engine; it was left running.");
+		break;
+	case VERDICT_REPORT_STOPPED:
+		fprintf(f, "breaker stopped the engine: %s.", stop);
+		/* a look-alike passed over (proc.c) is part of the story */
+		if (res != NULL && (nots = strstr(res, PROC_NOT_SIGNALLED)) !=
+		    NULL)
+			fprintf(f, " N%s.", nots + 1);
+		break;
+	case VERDICT_REPORT_TRIED:
+		fprintf(f, "breaker tried to stop the engine: %s; %s.", stop,
+		    res != NULL ? res : "it was not seen to exit");
+		break;
+	case VERDICT_REPORT_FAILED:
+		fprintf(f, "breaker could not stop the engine: %s.",
+		    res != NULL ? res : "no engine process was found");
+		break;
+	case VERDICT_REPORT_NONE:
+		fprintf(f, "No action was configured.");
+		break;
+	case VERDICT_REPORT_RECORDED:
+		/* e.g. why a fatal verdict was not the job's (watch.c) */
+		fprintf(f, "Recorded only (severity %s); the engine was left "
+		    "running%s%s.", severity_name(v->severity),
+		    res != NULL ? ": " : "", res != NULL ? res : "");
+		break;
+	}
+	free(stop);
+	free(res);
+}
+
+char *
+verdict_message(const struct verdict *v, int job_observe, const char *hint)
+{
+	char	*buf = NULL, *head, *id, *src, *ev, *api;
+	size_t	 size = 0;
+	FILE	*f;
+
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		fatal("open_memstream");
+	head = sanitise_str(v->message != NULL && *v->message != '\0' ?
+	    v->message : v->title != NULL ? v->title : v->rule_id);
+	id = sanitise_str(v->rule_id);
+	src = sanitise_str(v->source != NULL ? v->source : "?");
+	if (hint != NULL && *hint != '\0') {
+		fprintf(f, "%s\nWhat to do: ", head);
+		free(head);
+		head = sanitise_str(hint);
+	}
+	fprintf(f, "%s\nRule %s (%s) fired on %s line %llu", head, id,
+	    severity_name(v->severity), src, (unsigned long long)v->line_no);
+	if (v->count > 1)
+		fprintf(f, " after %llu events", (unsigned long long)v->count);
+	fprintf(f, ".\n");
+	write_action(f, v, job_observe);
+	if (v->nevidence > 0) {
+		/* Evidence is stored sanitised; sanitising again is a no-op
+		 * for honest files and a guard against edited ones. */
+		ev = sanitise_str(v->evidence[v->nevidence - 1]);
+		fprintf(f, "\nEvidence: %s", ev);
+		free(ev);
+	}
+	if (v->api_result != NULL) {
+		api = sanitise_str(v->api_result);
+		fprintf(f, "\nGitHub API: %s", api);
+		free(api);
+	}
+	fclose(f);
+	free(head);
+	free(id);
+	free(src);
+	return buf;
+}
+
+char *
+verdict_title(const struct verdict *v)
+{
+	return sanitise_str(v->title != NULL && *v->title != '\0' ?
+	    v->title : v->rule_id);
 }

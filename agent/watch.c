@@ -122,6 +122,7 @@ copy_stop(struct verdict *to, const struct verdict *from)
 	to->stop_pid = from->stop_pid;
 	to->stopped_at = from->stopped_at;
 	to->stop_exit = from->stop_exit;
+	to->outcome = from->outcome;
 	if (from->stop_pid > 0 || from->action_result == NULL)
 		xasprintf(&res, "the engine was already stopped for verdict %u",
 		    from->seq);
@@ -217,6 +218,18 @@ watch_publish(struct watch *w)
 	return w->publishing;
 }
 
+/* What came of the stop, from proc.c's result fields, not its sentence. */
+static enum verdict_outcome
+stop_outcome(const struct proc_stop_result *r)
+{
+	if (!r->found)
+		return VERDICT_OUTCOME_NOT_FOUND;
+	if (r->exited)
+		return VERDICT_OUTCOME_STOPPED;
+	return r->error == EPERM ? VERDICT_OUTCOME_NOT_PERMITTED :
+	    VERDICT_OUTCOME_FAILED;
+}
+
 static void
 stop_done(const struct proc_stop_result *r, void *arg)
 {
@@ -238,6 +251,7 @@ stop_done(const struct proc_stop_result *r, void *arg)
 		v->stopped_at = r->exited ? r->exited_at : 0;
 		v->stop_exit = r->status;
 	}
+	v->outcome = stop_outcome(r);
 	res = sanitise_str(r->message != NULL ? r->message :
 	    (r->found ? "stop attempted" : "no engine process was found"));
 	verdict_set(&v->action_result, res);
@@ -247,7 +261,7 @@ stop_done(const struct proc_stop_result *r, void *arg)
 	notify(w, v, 1);
 	/* Fatal verdicts that came while the ladder ran share its outcome. */
 	for (v = TAILQ_NEXT(v, entry); v != NULL; v = TAILQ_NEXT(v, entry)) {
-		if (v->action == NULL || strcmp(v->action, "stop") != 0)
+		if (v->action != VERDICT_STOP)
 			continue;
 		copy_stop(v, w->stop_verdict);
 		persist(w, v);
@@ -273,6 +287,8 @@ before_signal(const char *target, pid_t pid, int signo, void *arg)
 	verdict_set(&v->stop_target, target);
 	v->stop_pid = pid;
 	verdict_set(&v->stop_signal, proc_signame(signo));
+	/* until stop_done knows better: signalled, not seen to exit */
+	v->outcome = VERDICT_OUTCOME_FAILED;
 	xasprintf(&res, "breaker sent %s to %s (pid %d); the daemon ended "
 	    "before the stop ladder finished", proc_signame(signo), target,
 	    (int)pid);
@@ -307,6 +323,7 @@ start_stop(struct watch *w, struct verdict *v)
 		/* Without the job's tracking id nothing can be told apart
 		 * from the rest of the machine: record, never guess. */
 		w->stop_state = STOP_DONE;
+		v->outcome = VERDICT_OUTCOME_NOT_FOUND;
 		verdict_set(&v->action_result, "no RUNNER_TRACKING_ID: the "
 		    "job's processes cannot be identified");
 		persist(w, v);
@@ -337,7 +354,7 @@ attribute(struct watch *w, struct verdict *v)
 	    -1, why, sizeof why))
 		return;
 	v->severity = SEVERITY_WARNING;
-	verdict_set(&v->action, "record");
+	v->action = VERDICT_RECORD;
 	xasprintf(&res, "the line could not be attributed to this job: %s; "
 	    "the fatal verdict became a warning and nothing was stopped", why);
 	verdict_set(&v->action_result, res);
@@ -355,21 +372,26 @@ decide(struct watch *w, struct verdict *v)
 	attribute(w, v);
 	/* The pipeline names the rule's permitted action; a fatal rule with
 	 * none named stops (the policy's default for fatal rules). */
-	wants_stop = v->severity == SEVERITY_FATAL && (v->action == NULL ||
-	    strcmp(v->action, "stop") == 0);
+	wants_stop = v->severity == SEVERITY_FATAL &&
+	    (v->action == VERDICT_NONE || v->action == VERDICT_STOP);
 	if (!wants_stop) {
-		if (v->action == NULL || strcmp(v->action, "stop") == 0)
-			verdict_set(&v->action, "record");
+		if (v->action == VERDICT_NONE || v->action == VERDICT_STOP)
+			v->action = VERDICT_RECORD;
+		v->outcome = v->observe ? VERDICT_OUTCOME_OBSERVE :
+		    VERDICT_OUTCOME_RECORDED;
 		return;
 	}
 	if (observe) {
 		v->observe = 1;
-		verdict_set(&v->action, "would-stop");
+		v->action = VERDICT_WOULD_STOP;
+		v->outcome = VERDICT_OUTCOME_OBSERVE;
 		verdict_set(&v->action_result, "observe mode: the engine was "
 		    "left running");
 		return;
 	}
-	verdict_set(&v->action, "stop");
+	v->action = VERDICT_STOP;
+	/* nothing found yet; stop_done records what came of it */
+	v->outcome = VERDICT_OUTCOME_NOT_FOUND;
 	if (w->stop_state != STOP_NONE)
 		copy_stop(v, w->stop_verdict);
 }
@@ -385,11 +407,11 @@ on_verdict(struct verdict *v, void *arg)
 		v->fired_at = now_epoch();
 	TAILQ_INSERT_TAIL(&w->verdicts, v, entry);
 	decide(w, v);
-	first_stop = strcmp(v->action, "stop") == 0 &&
+	first_stop = v->action == VERDICT_STOP &&
 	    w->stop_state == STOP_NONE;
 	log_info("verdict %u: %s (%s) on %s line %llu: %s", v->seq,
 	    v->rule_id, severity_name(v->severity), v->source ? v->source : "?",
-	    (unsigned long long)v->line_no, v->action);
+	    (unsigned long long)v->line_no, verdict_action_name(v->action));
 	if (!first_stop) {
 		persist(w, v);
 		notify(w, v, 1);
@@ -674,7 +696,8 @@ verdicts_json(const struct watch *w)
 		cJSON_AddStringToObject(o, "rule", v->rule_id ? v->rule_id : "");
 		cJSON_AddStringToObject(o, "severity",
 		    severity_name(v->severity));
-		cJSON_AddStringToObject(o, "action", v->action ? v->action : "");
+		cJSON_AddStringToObject(o, "action",
+		    verdict_action_name(v->action));
 		if (v->action_result != NULL)
 			cJSON_AddStringToObject(o, "result", v->action_result);
 		cJSON_AddNumberToObject(o, "fired_at", v->fired_at);
@@ -711,14 +734,14 @@ watch_status_json(const struct watch *w, double started)
 void
 watch_print_verdict(FILE *out, const struct verdict *v, int final)
 {
-	if (!final && strcmp(v->action, "stop") == 0) {
+	if (!final && v->action == VERDICT_STOP) {
 		fprintf(out, "verdict %u: %s [%s] %s: stopping the engine\n",
 		    v->seq, v->rule_id, severity_name(v->severity),
 		    v->source ? v->source : "?");
 	} else {
 		fprintf(out, "verdict %u: %s [%s] %s: %s%s%s\n", v->seq,
 		    v->rule_id, severity_name(v->severity),
-		    v->source ? v->source : "?", v->action,
+		    v->source ? v->source : "?", verdict_action_name(v->action),
 		    v->action_result ? ": " : "",
 		    v->action_result ? v->action_result : "");
 	}

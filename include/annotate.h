@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct verdict;
 struct verdict_list;
 
 #define ANNOTATE_MAX_PER_TYPE	10	/* the runner keeps 10 per type per step */
@@ -36,7 +37,6 @@ struct annotate_job {
 };
 
 #define ANNOTATE_MAX_TITLE	200		/* bytes of a title property */
-#define ANNOTATE_SUMMARY_MAX	(256 * 1024)	/* the runner drops > 1 MiB */
 
 /*
  * Print the verdicts as workflow commands to `out`: at most 10 per type
@@ -49,13 +49,9 @@ void	annotate_print(FILE *out, const struct verdict_list *,
 	    const struct annotate_job *);
 /* Print one warning annotation (configuration problem etc.). */
 void	annotate_warning(FILE *out, const char *title, const char *message);
-/*
- * Append the Markdown job summary to `path` (one write, at most
- * ANNOTATE_SUMMARY_MAX bytes; a quiet job gets one line). A NULL or empty
- * path is not an error (no step summary outside a job): 0. -1 on error
- * (logged).
- */
-int	annotate_summary(const char *path, const struct verdict_list *,
-	    const struct annotate_job *);
+/* The job ran in observe mode (job may be NULL). */
+int	annotate_job_observe(const struct annotate_job *);
+/* The rule's hint for the workflow's author, a copy, or NULL. */
+char	*annotate_job_hint(const struct verdict *, const struct annotate_job *);
 
 #endif

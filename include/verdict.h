@@ -19,6 +19,34 @@ enum severity {
 	SEVERITY_FATAL,
 };
 
+/*
+ * What was done about a verdict. An enum in memory; the words ("none",
+ * "record", "stop", "would-stop") exist only in the JSON, where
+ * verdict_to_json and verdict_from_json turn one into the other.
+ */
+enum verdict_action {
+	VERDICT_NONE = 0,	/* nothing asked (yet) */
+	VERDICT_RECORD,		/* recorded only */
+	VERDICT_STOP,		/* the engine is to be stopped */
+	VERDICT_WOULD_STOP,	/* observe mode: it would have been */
+};
+
+/*
+ * What came of it, decided where the stop's result is known (watch.c,
+ * from proc.c's result) and kept as data: the events, metrics and reports
+ * read it instead of guessing from the sentence in action_result.
+ * Persisted as "outcome"; a file without it gets one derived on load.
+ */
+enum verdict_outcome {
+	VERDICT_OUTCOME_NONE = 0,	/* "none": no action asked */
+	VERDICT_OUTCOME_RECORDED,	/* "recorded": warning, notice… */
+	VERDICT_OUTCOME_OBSERVE,	/* "observe": would have stopped */
+	VERDICT_OUTCOME_STOPPED,	/* "stopped": the target exited */
+	VERDICT_OUTCOME_NOT_FOUND,	/* "not-found": no target */
+	VERDICT_OUTCOME_NOT_PERMITTED,	/* "not-permitted": EPERM */
+	VERDICT_OUTCOME_FAILED,		/* "failed": not seen to exit */
+};
+
 #define VERDICT_MAX_EVIDENCE	10	/* evidence lines kept per verdict */
 #define VERDICT_MAX_EVIDENCE_LEN 1024	/* bytes kept per evidence line */
 
@@ -40,8 +68,8 @@ struct verdict {
 	size_t		 nevidence;
 	uint64_t	 evidence_dropped;
 
-	/* what was done: "stop", "record", "would-stop", "none" */
-	char		*action;
+	enum verdict_action	 action;	/* what was done */
+	enum verdict_outcome	 outcome;	/* what came of it */
 	/* outcome, in words, e.g. "awf (pid 4242) exited after SIGINT" */
 	char		*action_result;
 	char		*stop_target;	/* "awf" or NULL */
@@ -74,6 +102,13 @@ void		 verdict_list_free(struct verdict_list *);
 void		 verdict_add_evidence(struct verdict *, const char *, size_t);
 void		 verdict_set(char **field, const char *value);
 const char	*severity_name(enum severity);
+/* The JSON words: "stop", "not-permitted"…; *_parse gives -1 if unknown. */
+const char	*verdict_action_name(enum verdict_action);
+int		 verdict_action_parse(const char *);
+const char	*verdict_outcome_name(enum verdict_outcome);
+int		 verdict_outcome_parse(const char *);
+/* not-found, not-permitted, failed: a stop that did not happen */
+int		 verdict_outcome_is_failure(enum verdict_outcome);
 int		 severity_parse(const char *);	/* -1 if unknown */
 
 struct cJSON	*verdict_to_json(const struct verdict *);
@@ -95,5 +130,31 @@ int		 verdict_write(const struct verdict *, const char *state_dir,
  * 0 if the directory does not exist, -1 if it cannot be read (logged).
  */
 int		 verdict_load_all(const char *state_dir, struct verdict_list *);
+
+/*
+ * Queries for the reports (annotate.c, summary.c). `job_observe`: the
+ * job ran in observe mode. Every string returned is sanitised, plain text
+ * (no workflow command, no secret), and the caller's to free.
+ */
+int		 verdict_observed(const struct verdict *, int job_observe);
+int		 verdict_stopped(const struct verdict *);	/* action stop */
+
+/* How a report tells what came of it (finer than the outcome: a signal
+ * sent but not seen to work reads differently from none sent). */
+enum verdict_report {
+	VERDICT_REPORT_RECORDED,	/* warning/notice, or no stop */
+	VERDICT_REPORT_NONE,		/* the rule asked for nothing */
+	VERDICT_REPORT_OBSERVED,	/* fatal, observe: would have stopped */
+	VERDICT_REPORT_STOPPED,		/* signalled and exited */
+	VERDICT_REPORT_TRIED,		/* signalled, not seen to exit */
+	VERDICT_REPORT_FAILED,		/* nothing found, or no signal sent */
+};
+enum verdict_report verdict_report(const struct verdict *, int job_observe);
+/* "awf (pid 4242), last signal SIGINT, exit 130" */
+char		*verdict_describe_stop(const struct verdict *);
+/* The annotation's text: message, hint (or NULL), rule, action, evidence. */
+char		*verdict_message(const struct verdict *, int job_observe,
+		    const char *hint);
+char		*verdict_title(const struct verdict *);	/* title or rule id */
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "annotate.h"
+#include "summary.h"
 #include "sanitise.h"
 #include "log.h"
 #include "verdict.h"
@@ -536,7 +537,7 @@ test_print_hostile_verdict(void **state)
 	    "OiIxMjM0NTYifQ.SflKxwRJSMeKKF2QT4fw");
 	verdict_add_evidence(v, "::add-mask::ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ01"
 	    "23456789\r\n", 52);
-	verdict_set(&v->action, "stop");
+	v->action = VERDICT_STOP;
 	verdict_set(&v->stop_target, "awf");
 	verdict_set(&v->stop_signal, "SIGINT");
 	v->stop_pid = 4242;
@@ -615,7 +616,7 @@ test_print_outcomes(void **state)
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		v = mkverdict(1, SEVERITY_FATAL, "m");
-		verdict_set(&v->action, cases[i].action);
+		v->action = verdict_action_parse(cases[i].action);
 		verdict_set(&v->action_result, cases[i].result);
 		verdict_set(&v->stop_target, "awf");
 		verdict_set(&v->stop_signal, cases[i].sig);
@@ -786,7 +787,7 @@ test_summary_content(void **state)
 	verdict_add_evidence(v, "ERROR: Reconnecting... 5/5", 26);
 	verdict_add_evidence(v, "evil ```` fence ``` and sk-abcdefghijklmn"
 	    "opqrstuvwxyz0123", 56);
-	verdict_set(&v->action, "stop");
+	v->action = VERDICT_STOP;
 	verdict_set(&v->stop_target, "awf");
 	verdict_set(&v->stop_signal, "SIGINT");
 	v->stop_pid = 4242;
@@ -795,11 +796,11 @@ test_summary_content(void **state)
 	TAILQ_INSERT_TAIL(&list, v, entry);
 	v = mkverdict(2, SEVERITY_WARNING, "mcp | server failed");
 	verdict_set(&v->rule_id, "mcp-failed");
-	verdict_set(&v->action, "record");
+	v->action = VERDICT_RECORD;
 	TAILQ_INSERT_TAIL(&list, v, entry);
 
 	path = tmpfile_path();
-	assert_int_equal(annotate_summary(path, &list, &job), 0);
+	assert_int_equal(summary_write(path, &list, &job), 0);
 	md = slurp(path, NULL);
 	assert_non_null(strstr(md, "### breaker stopped the engine: Codex API "
 	    "key rejected \\(401\\)"));
@@ -837,7 +838,7 @@ test_summary_quiet_and_observe(void **state)
 
 	(void)state;
 	path = tmpfile_path();
-	assert_int_equal(annotate_summary(path, &list, &job), 0);
+	assert_int_equal(summary_write(path, &list, &job), 0);
 	md = slurp(path, NULL);
 	/* a quiet job: exactly one line */
 	nl = strchr(md, '\n');
@@ -849,7 +850,7 @@ test_summary_quiet_and_observe(void **state)
 	/* appended, never truncated: the step summary is shared */
 	v = mkverdict(1, SEVERITY_FATAL, "401");
 	TAILQ_INSERT_TAIL(&list, v, entry);
-	assert_int_equal(annotate_summary(path, &list, &job), 0);
+	assert_int_equal(summary_write(path, &list, &job), 0);
 	md = slurp(path, NULL);
 	assert_non_null(strstr(md, "no failure detected"));
 	assert_non_null(strstr(md, "would have stopped the engine"));
@@ -858,8 +859,8 @@ test_summary_quiet_and_observe(void **state)
 	free(path);
 	verdict_list_free(&list);
 	/* no path: nothing to do, not an error */
-	assert_int_equal(annotate_summary(NULL, &list, &job), 0);
-	assert_int_equal(annotate_summary("/nonexistent/dir/x", &list, &job),
+	assert_int_equal(summary_write(NULL, &list, &job), 0);
+	assert_int_equal(summary_write("/nonexistent/dir/x", &list, &job),
 	    -1);
 }
 
@@ -882,10 +883,10 @@ test_summary_cap(void **state)
 		TAILQ_INSERT_TAIL(&list, v, entry);
 	}
 	path = tmpfile_path();
-	assert_int_equal(annotate_summary(path, &list, &job), 0);
+	assert_int_equal(summary_write(path, &list, &job), 0);
 	md = slurp(path, &len);
-	assert_true(len <= ANNOTATE_SUMMARY_MAX);
-	assert_true(len > ANNOTATE_SUMMARY_MAX / 2);
+	assert_true(len <= SUMMARY_MAX);
+	assert_true(len > SUMMARY_MAX / 2);
 	assert_non_null(strstr(md, "were left out to keep this summary under "
 	    "256 KiB"));
 	/* every opened fence is closed: an even number of fence lines */

@@ -43,7 +43,7 @@ struct fixture {
 
 static struct verdict *
 add_verdict(struct fixture *f, const char *rule, const char *action,
-    const char *result, int pid, double stopped)
+    const char *outcome, const char *result, int pid, double stopped)
 {
 	struct verdict	*v = verdict_new();
 
@@ -60,7 +60,8 @@ add_verdict(struct fixture *f, const char *rule, const char *action,
 	v->first_seen = T0 + 10;
 	v->fired_at = T0 + 12;
 	verdict_set(&v->title, "Codex: rejected ##[error]forged");
-	verdict_set(&v->action, action);
+	v->action = verdict_action_parse(action);
+	v->outcome = verdict_outcome_parse(outcome);
 	if (result != NULL)
 		verdict_set(&v->action_result, result);
 	v->stop_pid = pid;
@@ -127,19 +128,20 @@ test_outcome(void **state)
 	struct fixture	*f = *state;
 	struct verdict	*v;
 
-	v = add_verdict(f, "a", "stop", "awf exited after SIGINT", 42, T0 + 13);
+	v = add_verdict(f, "a", "stop", "stopped", "awf exited after SIGINT",
+	    42, T0 + 13);
 	assert_string_equal(events_outcome(v), "stopped");
-	v = add_verdict(f, "b", "stop", "cannot signal awf (pid 7): "
-	    "permission denied (breaker runs as uid 1001)", 7, 0);
+	v = add_verdict(f, "b", "stop", "not-permitted", "cannot signal awf "
+	    "(pid 7): permission denied (breaker runs as uid 1001)", 7, 0);
 	assert_string_equal(events_outcome(v), "not-permitted");
 	assert_true(events_is_warning(events_outcome(v)));
-	v = add_verdict(f, "c", "stop", "none of the job's 2 processes is an "
-	    "engine", 0, 0);
+	v = add_verdict(f, "c", "stop", "not-found", "none of the job's 2 "
+	    "processes is an engine", 0, 0);
 	assert_string_equal(events_outcome(v), "not-found");
-	v = add_verdict(f, "d", "would-stop", NULL, 0, 0);
+	v = add_verdict(f, "d", "would-stop", "observe", NULL, 0, 0);
 	assert_string_equal(events_outcome(v), "observe");
 	assert_false(events_is_warning("observe"));
-	v = add_verdict(f, "e", "record", NULL, 0, 0);
+	v = add_verdict(f, "e", "record", "recorded", NULL, 0, 0);
 	assert_string_equal(events_outcome(v), "recorded");
 	assert_false(events_is_warning("stopped"));
 }
@@ -152,16 +154,16 @@ test_saved(void **state)
 	struct fixture	*f = *state;
 	const char	*basis;
 
-	add_verdict(f, "a", "would-stop", NULL, 0, 0);
+	add_verdict(f, "a", "would-stop", "observe", NULL, 0, 0);
 	assert_true(events_saved(&f->ej, &basis) == 88.0);
 	assert_string_equal(basis, "observed");
 	verdict_list_free(&f->list);
-	add_verdict(f, "a", "stop", "ok", 42, T0 + 13);
+	add_verdict(f, "a", "stop", "stopped", "ok", 42, T0 + 13);
 	assert_true(events_saved(&f->ej, &basis) ==
 	    EVENTS_STEP_TIMEOUT - 13.0);
 	assert_string_equal(basis, "estimated");
 	verdict_list_free(&f->list);
-	add_verdict(f, "a", "stop", "permission denied", 7, 0);
+	add_verdict(f, "a", "stop", "not-permitted", "permission denied", 7, 0);
 	assert_true(events_saved(&f->ej, &basis) < 0);
 	assert_null(basis);
 }
@@ -177,8 +179,8 @@ test_file(void **state)
 	FILE		*fp;
 	int		 n = 0;
 
-	add_verdict(f, "codex.auth.unauthorized", "stop", "cannot signal awf "
-	    "(pid 7): permission denied", 7, 0);
+	add_verdict(f, "codex.auth.unauthorized", "stop", "not-permitted",
+	    "cannot signal awf (pid 7): permission denied", 7, 0);
 	snprintf(f->ej.health.sandbox, sizeof f->ej.health.sandbox,
 	    "enforce");
 	snprintf(path, sizeof path, "%s/events.jsonl", f->dir);
@@ -277,8 +279,8 @@ test_journal(void **state)
 	ssize_t			 n;
 	int			 fd;
 
-	add_verdict(f, "codex.auth.unauthorized", "stop", "cannot signal awf "
-	    "(pid 7): permission denied", 7, 0);
+	add_verdict(f, "codex.auth.unauthorized", "stop", "not-permitted",
+	    "cannot signal awf (pid 7): permission denied", 7, 0);
 	verdict_set(&TAILQ_FIRST(&f->list)->message, "line one\nline two");
 	f->job.runner_name = "vm\nrunner";
 	memset(&sun, 0, sizeof sun);
@@ -350,11 +352,13 @@ test_metrics(void **state)
 	struct fixture	*f = *state;
 	char		 path[128];
 
-	add_verdict(f, "codex.auth.unauthorized", "stop", "ok", 42, T0 + 13);
+	add_verdict(f, "codex.auth.unauthorized", "stop", "stopped", "ok", 42,
+	    T0 + 13);
 	snprintf(f->ej.health.sandbox, sizeof f->ej.health.sandbox, "enforce");
 	assert_int_equal(metrics_update(f->dir, &f->ej), 0);
 	verdict_list_free(&f->list);
-	add_verdict(f, "codex.auth.unauthorized", "would-stop", NULL, 0, 0);
+	add_verdict(f, "codex.auth.unauthorized", "would-stop", "observe",
+	    NULL, 0, 0);
 	f->ej.observe = 1;
 	f->ej.health.sources_unreadable = 1;
 	assert_int_equal(metrics_update(f->dir, &f->ej), 0);

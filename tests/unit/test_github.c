@@ -352,7 +352,7 @@ add_verdict(struct verdict_list *vl, unsigned seq, enum severity sev)
 	v->message = s;
 	v->evidence[0] = xstrdup("ERROR: unexpected status 401 Unauthorized");
 	v->nevidence = 1;
-	v->action = xstrdup("stop");
+	v->action = VERDICT_STOP;
 	v->action_result = xstrdup("##[add-mask]x (pid 4242) exited after "
 	    "SIGINT");
 	TAILQ_INSERT_TAIL(vl, v, entry);
@@ -372,7 +372,6 @@ free_verdicts(struct verdict_list *vl)
 		free(v->title);
 		free(v->source);
 		free(v->message);
-		free(v->action);
 		free(v->action_result);
 		free(v);
 	}

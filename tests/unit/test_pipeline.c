@@ -138,7 +138,7 @@ codex_fires_on(const char *fixture, uint64_t want_line)
 	/* engine prose is quoted so it cannot pass as breaker's words */
 	assert_non_null(strstr(v->message, "401 Unauthorized (\u201cMissing "
 	    "bearer or basic authentication in header\u201d)"));
-	assert_string_equal(v->action, "stop");
+	assert_string_equal(verdict_action_name(v->action), "stop");
 	assert_true(v->nevidence >= 2);
 	/* the reconnects first, the firing line last */
 	assert_non_null(strstr(v->evidence[0], "Reconnecting"));
@@ -268,7 +268,7 @@ test_squid_rules(void **state)
 	v = nth(&g, 2);
 	assert_string_equal(v->rule_id, "t.fw.many-denied");
 	assert_int_equal(v->severity, SEVERITY_WARNING);
-	assert_string_equal(v->action, "record");
+	assert_string_equal(verdict_action_name(v->action), "record");
 	assert_string_equal(v->message, "3 distinct hosts denied to "
 	    "172.30.0.20 within 10m");
 	verdict_list_free(&g.list);
@@ -295,7 +295,7 @@ test_jsonl_rules(void **state)
 	assert_string_equal(v->message, "turn failed: \u201cIncorrect API "
 	    "key\u201d / \u201cunexpected status 401 Unauthorized: Incorrect "
 	    "API key provided: fake****\u201d");
-	assert_string_equal(v->action, "record");	/* actions: [] */
+	assert_string_equal(verdict_action_name(v->action), "record");	/* actions: [] */
 	v = nth(&g, 1);
 	assert_int_equal(v->line_no, 5);
 	assert_non_null(strstr(v->message, "Quota exceeded"));
@@ -372,7 +372,7 @@ test_count_window_slides(void **state)
 	assert_true(v->first_seen == 41);
 	assert_true(v->fired_at == 50);
 	assert_int_equal(v->line_no, 7);
-	assert_string_equal(v->action, "stop");
+	assert_string_equal(verdict_action_name(v->action), "stop");
 	assert_int_equal(v->nevidence, 6);
 	/* once per job */
 	feed(pl, 0, "BURST", 51);

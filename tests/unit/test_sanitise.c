@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "annotate.h"
+#include "summary.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "sanitise.h"
@@ -102,7 +103,7 @@ summary_of(const struct verdict_list *list)
 
 	assert_true((fd = mkstemp(path)) != -1);
 	close(fd);
-	assert_int_equal(annotate_summary(path, list, NULL), 0);
+	assert_int_equal(summary_write(path, list, NULL), 0);
 	assert_non_null(f = fopen(path, "r"));
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);

@@ -42,7 +42,8 @@ full_verdict(unsigned seq)
 	verdict_add_evidence(v, "ERROR: Reconnecting... 1/5", 26);
 	verdict_add_evidence(v, "ERROR: unexpected status 401", 28);
 	v->evidence_dropped = 3;
-	verdict_set(&v->action, "stop");
+	v->action = VERDICT_STOP;
+	v->outcome = VERDICT_OUTCOME_NOT_PERMITTED;
 	verdict_set(&v->action_result, "awf (pid 4242) exited after SIGINT");
 	verdict_set(&v->stop_target, "awf");
 	v->stop_pid = 4242;
@@ -82,7 +83,8 @@ assert_verdict_equal(const struct verdict *a, const struct verdict *b)
 	for (i = 0; i < a->nevidence; i++)
 		assert_string_equal(a->evidence[i], b->evidence[i]);
 	assert_true(a->evidence_dropped == b->evidence_dropped);
-	assert_str_or_null(a->action, b->action);
+	assert_int_equal(a->action, b->action);
+	assert_int_equal(a->outcome, b->outcome);
 	assert_str_or_null(a->action_result, b->action_result);
 	assert_str_or_null(a->stop_target, b->stop_target);
 	assert_int_equal(a->stop_pid, b->stop_pid);
@@ -221,6 +223,94 @@ test_json_roundtrip(void **state)
 	verdict_free(c);
 }
 
+/* The action and outcome are enums in memory and the same words as ever in
+ * the JSON: every value goes out as its word and comes back as itself. */
+static void
+test_action_outcome_json(void **state)
+{
+	static const char	*actions[] = { "none", "record", "stop",
+	    "would-stop" };
+	static const char	*outcomes[] = { "none", "recorded", "observe",
+	    "stopped", "not-found", "not-permitted", "failed" };
+	struct verdict		*a, *b;
+	cJSON			*o;
+	size_t			 i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+		for (j = 0; j < sizeof outcomes / sizeof outcomes[0]; j++) {
+			a = full_verdict(1);
+			a->action = (enum verdict_action)i;
+			a->outcome = (enum verdict_outcome)j;
+			o = verdict_to_json(a);
+			assert_string_equal(cJSON_GetStringValue(
+			    cJSON_GetObjectItem(o, "action")), actions[i]);
+			assert_string_equal(cJSON_GetStringValue(
+			    cJSON_GetObjectItem(o, "outcome")), outcomes[j]);
+			b = verdict_from_json(o);
+			assert_non_null(b);
+			assert_verdict_equal(a, b);
+			cJSON_Delete(o);
+			verdict_free(a);
+			verdict_free(b);
+		}
+		assert_int_equal(verdict_action_parse(actions[i]), (int)i);
+	}
+	assert_int_equal(verdict_action_parse("halt"), -1);
+	assert_int_equal(verdict_outcome_parse("stopped-ish"), -1);
+}
+
+static enum verdict_outcome
+legacy_load(const char *json)
+{
+	cJSON			*o = cJSON_Parse(json);
+	struct verdict		*v;
+	enum verdict_outcome	 out;
+
+	assert_non_null(o);
+	v = verdict_from_json(o);
+	assert_non_null(v);
+	out = v->outcome;
+	verdict_free(v);
+	cJSON_Delete(o);
+	return out;
+}
+
+/* A file written before "outcome" existed still loads, with the outcome
+ * its readers used to work out from the other fields. */
+static void
+test_outcome_legacy(void **state)
+{
+	(void)state;
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"fatal\",\"action\":\"stop\",\"stop_pid\":42,"
+	    "\"stopped_at\":1774290909.5}"), VERDICT_OUTCOME_STOPPED);
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"fatal\",\"action\":\"stop\",\"stop_pid\":7,"
+	    "\"action_result\":\"cannot signal awf (pid 7): permission "
+	    "denied\"}"), VERDICT_OUTCOME_NOT_PERMITTED);
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"fatal\",\"action\":\"stop\",\"stop_pid\":7}"),
+	    VERDICT_OUTCOME_FAILED);
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"fatal\",\"action\":\"stop\"}"),
+	    VERDICT_OUTCOME_NOT_FOUND);
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"fatal\",\"action\":\"would-stop\"}"),
+	    VERDICT_OUTCOME_OBSERVE);
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"warning\",\"action\":\"record\"}"),
+	    VERDICT_OUTCOME_RECORDED);
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"warning\",\"action\":null}"),
+	    VERDICT_OUTCOME_NONE);
+	/* a recorded outcome wins over the words */
+	assert_int_equal(legacy_load("{\"seq\":1,\"rule_id\":\"r\","
+	    "\"severity\":\"fatal\",\"action\":\"stop\",\"stop_pid\":7,"
+	    "\"outcome\":\"failed\",\"action_result\":\"permission "
+	    "denied\"}"), VERDICT_OUTCOME_FAILED);
+}
+
 static void
 expect_rejected(const char *json)
 {
@@ -251,6 +341,10 @@ test_json_rejects(void **state)
 	    "\"stop_pid\":1.5}");
 	expect_rejected("{\"rule_id\":\"r\",\"severity\":\"fatal\",\"seq\":1,"
 	    "\"observe\":\"yes\"}");
+	expect_rejected("{\"rule_id\":\"r\",\"severity\":\"fatal\",\"seq\":1,"
+	    "\"action\":\"halt\"}");
+	expect_rejected("{\"rule_id\":\"r\",\"severity\":\"fatal\",\"seq\":1,"
+	    "\"outcome\":\"mostly\"}");
 	expect_rejected("[]");
 }
 
@@ -440,6 +534,8 @@ main(void)
 		cmocka_unit_test(test_evidence_sanitised),
 		cmocka_unit_test(test_evidence_caps),
 		cmocka_unit_test(test_json_roundtrip),
+		cmocka_unit_test(test_action_outcome_json),
+		cmocka_unit_test(test_outcome_legacy),
 		cmocka_unit_test(test_json_rejects),
 		cmocka_unit_test(test_persist_load),
 		cmocka_unit_test(test_load_skips_corrupt),
