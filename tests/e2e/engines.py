@@ -108,8 +108,14 @@ PROXY_EXPECT = {
     ("claude", "quota"): (r"claude\.(limit|credit[a-z.-]*|billing[a-z.-]*|quota)", False),
     ("copilot", "quota"): (r"copilot\.quota|api-proxy\.rate-limit\.persistent", False),
     ("codex", "429"): (r"api-proxy\.rate-limit\.persistent", True),
-    ("claude", "429"): (r"api-proxy\.rate-limit\.persistent", True),
     ("copilot", "429"): (r"api-proxy\.rate-limit\.persistent", True),
+}
+# With the record too, still a warning: claude's shortened retries
+# (CLAUDE_CODE_MAX_RETRIES=2) refuse fewer than the 8 requests that make a
+# 429 persistent before the test bounds the job, and an organisation's rate
+# limit clears with time (docs/rules.md, "Judgement calls").
+PROXY_WARN = {
+    ("claude", "429"): r"claude\.rate-limit",
 }
 # Engines whose refused job exits 0 on its own (nothing to compare against
 # a failure: breaker makes it fail, which is the point).
@@ -444,6 +450,8 @@ def judge_proxy(engine, case, r):
     """The run that follows the api-proxy record too: its first fatal
     verdict comes from the expected rule (from the api-proxy source where
     the record is the first certain sign) and stopped the engine."""
+    if (engine, case) in PROXY_WARN:
+        return judge_warning(PROXY_WARN[(engine, case)], r)
     rule_re, from_proxy = PROXY_EXPECT.get((engine, case), (PROXY_RULE, True))
     st, det = judge_refusal(engine, case, ("stop", rule_re), r)
     if st != "PASS":
