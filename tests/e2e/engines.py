@@ -149,19 +149,24 @@ class Provider:
         self.dir = d
         with open(os.path.join(d, "mode"), "w") as f:
             f.write(mode + (" " + message if message else "") + "\n")
+        # --ws off: under gh-aw codex reaches the api-proxy over HTTP
+        self.start(d, ["node", os.path.join(E2E_DIR, "fake-provider.js"),
+                       "--mode-file", os.path.join(d, "mode"),
+                       "--log", os.path.join(d, "requests.log"), "--ws", "off"],
+                   "fake provider")
+
+    def start(self, d, argv, what):
+        """Start a loopback server that writes its port to d/port."""
+        pf = os.path.join(d, "port")
         self.p = subprocess.Popen(
-            # --ws off: under gh-aw codex reaches the api-proxy over HTTP
-            ["node", os.path.join(E2E_DIR, "fake-provider.js"), "--port", "0",
-             "--port-file", os.path.join(d, "port"), "--mode-file", os.path.join(d, "mode"),
-             "--log", os.path.join(d, "requests.log"), "--ws", "off"],
+            argv + ["--port", "0", "--port-file", pf],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
-        pf = os.path.join(d, "port")
         while time.time() < deadline and not os.path.exists(pf):
             time.sleep(0.05)
         if not os.path.exists(pf):
             self.stop()
-            raise RuntimeError("fake provider did not start")
+            raise RuntimeError("%s did not start" % what)
         self.url = "http://127.0.0.1:%d" % int(open(pf).read())
 
     def stop(self):
@@ -201,19 +206,10 @@ class ApiProxy(Provider):
         # On gh-aw the api-proxy is a container: its writer of the record is
         # in another pid namespace, which breaker's ownership gate counts as
         # the firewall's (with this job's awf running). Root gets the same.
-        self.p = subprocess.Popen(
-            CONTAINER + ["node", os.path.join(E2E_DIR, "api-proxy.js"), "--port", "0",
-             "--port-file", os.path.join(d, "port"), "--upstream", upstream,
-             "--provider", provider, "--log-dir", log_dir],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        pf = os.path.join(d, "port")
-        while time.time() < deadline and not os.path.exists(pf):
-            time.sleep(0.05)
-        if not os.path.exists(pf):
-            self.stop()
-            raise RuntimeError("api-proxy stand-in did not start")
-        self.url = "http://127.0.0.1:%d" % int(open(pf).read())
+        self.start(d, CONTAINER + ["node", os.path.join(E2E_DIR, "api-proxy.js"),
+                                   "--upstream", upstream, "--provider", provider,
+                                   "--log-dir", log_dir],
+                   "api-proxy stand-in")
 
 
 def first_refusal(d):
