@@ -47,6 +47,9 @@ cleanup() {
 		for _ in $(seq 1 50); do kill -0 "$SQUID_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$SQUID_PID" 2>/dev/null
 	fi
+	# Squid switches to its own user, which clears the parent-death signal
+	# `unshare --kill-child` relies on: end whatever still runs our config.
+	pkill -KILL -f -- "-f $T/squid.conf" 2>/dev/null
 	wait 2>/dev/null
 	if [ "${E2E_KEEP:-0}" = 1 ] || [ "${failed:-0}" != 0 ]; then
 		echo "kept: $T"
