@@ -1014,10 +1014,7 @@ print_json(const struct doctor *d, FILE *out)
 	cJSON_AddNumberToObject(o, "problems", d->problems);
 	cJSON_AddNumberToObject(o, "warnings", d->warnings);
 	cJSON_AddStringToObject(o, "binary", d->binary);
-	if (d->user.known)
-		cJSON_AddStringToObject(o, "user", d->user.name);
-	else
-		cJSON_AddNullToObject(o, "user");
+	json_add_str_or_null(o, "user", d->user.known ? d->user.name : NULL);
 	cJSON_AddNumberToObject(o, "runners", d->nrunners);
 	a = cJSON_AddArrayToObject(o, "checks");
 	for (c = d->checks; c != NULL; c = c->next) {
@@ -1026,10 +1023,8 @@ print_json(const struct doctor *d, FILE *out)
 		cJSON_AddStringToObject(e, "status",
 		    doctor_status_names[c->status]);
 		cJSON_AddStringToObject(e, "message", c->message);
-		if (c->fix != NULL && c->status >= DOCTOR_WARN)
-			cJSON_AddStringToObject(e, "fix", c->fix);
-		else
-			cJSON_AddNullToObject(e, "fix");
+		json_add_str_or_null(e, "fix", c->status >= DOCTOR_WARN ?
+		    c->fix : NULL);
 		cJSON_AddItemToArray(a, e);
 	}
 	if ((text = cJSON_PrintUnformatted(o)) != NULL) {

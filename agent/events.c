@@ -131,15 +131,6 @@ events_saved(const struct events_job *ej, const char **basis)
 	return s;
 }
 
-static void
-add_str(cJSON *o, const char *key, const char *s)
-{
-	if (s != NULL)
-		cJSON_AddStringToObject(o, key, s);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 /*
  * Engine text: redacted (keys and tokens never leave the runner) and
  * neutralised (an events file pointed at a job log, or a shipper that
@@ -207,11 +198,11 @@ header(const struct events_job *ej, const char *type, double t,
 	cJSON_AddStringToObject(o, "time", ts);
 	cJSON_AddStringToObject(o, "level", level);
 	cJSON_AddStringToObject(o, "breaker_version", BREAKER_VERSION);
-	add_str(o, "repository", j->repository);
-	add_str(o, "run_id", j->run_id);
-	add_str(o, "run_attempt", j->run_attempt);
-	add_str(o, "job", j->job_key);
-	add_str(o, "runner", j->runner_name);
+	json_add_str_or_null(o, "repository", j->repository);
+	json_add_str_or_null(o, "run_id", j->run_id);
+	json_add_str_or_null(o, "run_attempt", j->run_attempt);
+	json_add_str_or_null(o, "job", j->job_key);
+	json_add_str_or_null(o, "runner", j->runner_name);
 	cJSON_AddStringToObject(o, "mode", ej->observe ? "observe" : "enforce");
 	return o;
 }
@@ -225,24 +216,24 @@ verdict_record(const struct events_job *ej, const struct verdict *v)
 	o = header(ej, "verdict", v->fired_at > 0 ? v->fired_at : ej->finished,
 	    events_is_warning(out) ? "warning" : "info");
 	cJSON_AddNumberToObject(o, "seq", v->seq);
-	add_str(o, "rule", v->rule_id);
+	json_add_str_or_null(o, "rule", v->rule_id);
 	cJSON_AddStringToObject(o, "severity", severity_name(v->severity));
 	add_redacted(o, "title", v->title);
 	add_redacted(o, "message", v->message);
-	add_str(o, "source", v->source);
+	json_add_str_or_null(o, "source", v->source);
 	cJSON_AddNumberToObject(o, "line", v->line_no);
 	cJSON_AddNumberToObject(o, "count", v->count);
 	add_time(o, "first_seen", v->first_seen);
 	add_time(o, "fired_at", v->fired_at);
-	add_str(o, "action", verdict_action_name(v->action));
+	json_add_str_or_null(o, "action", verdict_action_name(v->action));
 	cJSON_AddStringToObject(o, "outcome", out);
 	add_redacted(o, "outcome_detail", v->action_result);
-	add_str(o, "target", v->stop_target);
+	json_add_str_or_null(o, "target", v->stop_target);
 	if (v->stop_pid > 0)
 		cJSON_AddNumberToObject(o, "pid", v->stop_pid);
 	else
 		cJSON_AddNullToObject(o, "pid");
-	add_str(o, "signal", v->stop_signal);
+	json_add_str_or_null(o, "signal", v->stop_signal);
 	add_time(o, "stopped_at", v->stopped_at);
 	add_secs(o, "stop_seconds", v->stopped_at > 0 && v->fired_at > 0 ?
 	    v->stopped_at - v->fired_at : -1);
@@ -279,12 +270,12 @@ job_record(const struct events_job *ej)
 	    ej->started : -1);
 	cJSON_AddNumberToObject(o, "verdicts", n);
 	cJSON_AddNumberToObject(o, "fatal", fatal);
-	add_str(o, "rule", stop ? stop->rule_id : NULL);
+	json_add_str_or_null(o, "rule", stop ? stop->rule_id : NULL);
 	cJSON_AddStringToObject(o, "outcome", out);
 	add_time(o, "fired_at", stop ? stop->fired_at : 0);
 	add_secs(o, "saved_seconds", saved);
-	add_str(o, "saved_basis", basis);
-	add_str(o, "sandbox", ej->health.sandbox[0] ? ej->health.sandbox :
+	json_add_str_or_null(o, "saved_basis", basis);
+	json_add_str_or_null(o, "sandbox", ej->health.sandbox[0] ? ej->health.sandbox :
 	    NULL);
 	cJSON_AddNumberToObject(o, "sources_unreadable",
 	    ej->health.sources_unreadable);

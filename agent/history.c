@@ -698,14 +698,8 @@ run_json(const struct hrun *h, const struct policy *p)
 	int	 e = policy_source_index(p, "engine");
 
 	add_path(o, "dir", h->dir);
-	if (h->engine)
-		cJSON_AddStringToObject(o, "engine", h->engine);
-	else
-		cJSON_AddNullToObject(o, "engine");
-	if (h->conclusion)
-		cJSON_AddStringToObject(o, "conclusion", h->conclusion);
-	else
-		cJSON_AddNullToObject(o, "conclusion");
+	json_add_str_or_null(o, "engine", h->engine);
+	json_add_str_or_null(o, "conclusion", h->conclusion);
 	s = cJSON_AddObjectToObject(o, "files");
 	for (k = 0; k < h->nsrc; k++)
 		if (e >= 0 && k == (size_t)e && h->engine_step < 0 &&
@@ -718,10 +712,7 @@ run_json(const struct hrun *h, const struct policy *p)
 	cJSON_AddNumberToObject(o, "lines", h->lines);
 	cJSON_AddNumberToObject(o, "verdicts", h->nverdicts);
 	cJSON_AddBoolToObject(o, "cut", h->rule != NULL);
-	if (h->rule)
-		cJSON_AddStringToObject(o, "rule", h->rule);
-	else
-		cJSON_AddNullToObject(o, "rule");
+	json_add_str_or_null(o, "rule", h->rule);
 	cJSON_AddNumberToObject(o, "sign_time", h->sign);
 	cJSON_AddNumberToObject(o, "job_end", h->job_end);
 	if (h->saved >= 0)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "util.h"
 
 double
@@ -59,4 +61,13 @@ parse_num(const char *s, long long min, long long max, const char **errstr)
 	}
 	*errstr = NULL;
 	return n;
+}
+
+void
+json_add_str_or_null(cJSON *o, const char *key, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, key, s);
+	else
+		cJSON_AddNullToObject(o, key);
 }

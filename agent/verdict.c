@@ -240,15 +240,6 @@ json_add_u64(cJSON *o, const char *key, uint64_t n)
 	}
 }
 
-static void
-json_add_str(cJSON *o, const char *key, const char *s)
-{
-	if (s != NULL)
-		cJSON_AddStringToObject(o, key, s);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 cJSON *
 verdict_to_json(const struct verdict *v)
 {
@@ -260,11 +251,11 @@ verdict_to_json(const struct verdict *v)
 		fatalx("verdict_to_json: out of memory");
 	cJSON_AddNumberToObject(o, "version", VERDICT_FORMAT);
 	cJSON_AddNumberToObject(o, "seq", v->seq);
-	json_add_str(o, "rule_id", v->rule_id);
-	json_add_str(o, "title", v->title);
+	json_add_str_or_null(o, "rule_id", v->rule_id);
+	json_add_str_or_null(o, "title", v->title);
 	cJSON_AddStringToObject(o, "severity", severity_name(v->severity));
-	json_add_str(o, "source", v->source);
-	json_add_str(o, "message", v->message);
+	json_add_str_or_null(o, "source", v->source);
+	json_add_str_or_null(o, "message", v->message);
 	json_add_u64(o, "line_no", v->line_no);
 	json_add_u64(o, "count", v->count);
 	cJSON_AddNumberToObject(o, "first_seen", v->first_seen);
@@ -277,13 +268,13 @@ verdict_to_json(const struct verdict *v)
 	cJSON_AddStringToObject(o, "action", verdict_action_name(v->action));
 	cJSON_AddStringToObject(o, "outcome",
 	    verdict_outcome_name(v->outcome));
-	json_add_str(o, "action_result", v->action_result);
-	json_add_str(o, "stop_target", v->stop_target);
+	json_add_str_or_null(o, "action_result", v->action_result);
+	json_add_str_or_null(o, "stop_target", v->stop_target);
 	cJSON_AddNumberToObject(o, "stop_pid", v->stop_pid);
-	json_add_str(o, "stop_signal", v->stop_signal);
+	json_add_str_or_null(o, "stop_signal", v->stop_signal);
 	cJSON_AddNumberToObject(o, "stopped_at", v->stopped_at);
 	cJSON_AddNumberToObject(o, "stop_exit", v->stop_exit);
-	json_add_str(o, "api_result", v->api_result);
+	json_add_str_or_null(o, "api_result", v->api_result);
 	if (v->unsaved)
 		cJSON_AddBoolToObject(o, "unsaved", 1);
 	return o;
