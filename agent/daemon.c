@@ -1,22 +1,22 @@
 /*
- * breaker start / finish / status: the per-job daemon and its two hooks.
+ * The per-job daemon, and both ends of its socket.
  *
- * The runner waits for a hook's stdout and stderr to close (up to 5 s after
- * the hook exits) and fails the whole job if the started hook fails, so
- * `start` is fail-open and daemonises properly: setsid, stdio on /dev/null,
- * a log file in the job's state directory, and a readiness pipe so the hook
- * returns only once the daemon follows its sources (or has said why not).
+ * The daemon: forked off the started hook (setsid, stdio on /dev/null, a
+ * log file in the job's state directory, a readiness pipe so the hook
+ * returns only once the daemon follows its sources or has said why not),
+ * it runs the live driver until `finish` asks it to flush and exit or the
+ * runner's Worker process disappears. The client side: asking it for its
+ * status, and for its verdicts at the end, ending it if it does not
+ * answer. The commands that do this (cmd_start.c, cmd_finish.c,
+ * cmd_status.c) hold only their options and what they print.
  */
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,26 +28,24 @@
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 
-#include "annotate.h"
-#include "summary.h"
-#include "cmd.h"
 #include "control.h"
 #include "daemon.h"
 #include "events.h"
 #include "file.h"
 #include "job.h"
 #include "log.h"
-#include "metrics.h"
 #include "policy.h"
 #include "proc.h"
 #include "sandbox.h"
-#include "usage.h"
 #include "util.h"
 #include "verdict.h"
 #include "watch.h"
 #include "xalloc.h"
 
+#define DAEMON_PIDFILE		"daemon.pid"
+#define DAEMON_LOGFILE		"daemon.log"
 #define DAEMON_EXITFILE		"daemon.exit"
+#define DAEMON_READY_TIMEOUT	5.0	/* s the hook waits for readiness */
 #define DAEMON_WORKER_POLL_MS	1000	/* fallback without pidfd */
 #define DAEMON_LINGER_S		3	/* for the check run, after finish */
 /*
@@ -81,29 +79,6 @@ struct daemon {
 };
 
 static unsigned	ready_check_sources(struct daemon *, int);
-
-static const char *
-env_nonempty(const char *name)
-{
-	const char	*v = getenv(name);
-
-	return (v != NULL && *v != '\0') ? v : NULL;
-}
-
-int
-daemon_read_pid(const char *dir)
-{
-	char		 path[4096], *buf;
-	const char	*errstr;
-	int		 pid;
-
-	snprintf(path, sizeof path, "%s/%s", dir, DAEMON_PIDFILE);
-	if ((buf = file_read_small(AT_FDCWD, path, 31, 0, NULL, NULL)) == NULL)
-		return 0;
-	pid = (pid_t)parse_num(strtok(buf, "\n"), 1, INT_MAX, &errstr);
-	free(buf);
-	return errstr == NULL ? pid : 0;
-}
 
 static void
 write_small(struct job *job, const char *name, const char *text)
@@ -564,24 +539,6 @@ ready_read(int fd, double timeout)
 	return xstrdup(buf);
 }
 
-/* Print the daemon's warnings; return its final line ("ok…"/"error…"). */
-static const char *
-ready_parse(char *text)
-{
-	const char	*last = "error: no answer from the daemon";
-	char		*line, *save;
-
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "warn: ", 6) == 0)
-			annotate_warning(stdout, "breaker cannot follow a log",
-			    line + 6);
-		else
-			last = line;
-	}
-	return last;
-}
-
 /*
  * A source that exists but cannot be read (a firewall log owned by Squid's
  * user, a directory) would be followed in vain: say so from the hook.
@@ -625,160 +582,7 @@ ready_check_sources(struct daemon *d, int fd)
 	return bad;
 }
 
-static void
-start_warn(const char *what, const char *detail)
-{
-	char	*msg;
-
-	xasprintf(&msg, "%s%s%s. breaker is not watching this job; the job "
-	    "runs as usual.", what, detail ? ": " : "", detail ? detail : "");
-	annotate_warning(stdout, "breaker is not watching this job", msg);
-	free(msg);
-}
-
-/* The daemon runs, but unconfined: said where the job's people look. */
-static void
-sandbox_warn(const char *why)
-{
-	char	*msg;
-
-	xasprintf(&msg, "The breaker daemon could not enter its sandbox (%s) "
-	    "and runs unconfined. Set \"sandbox\": \"require\" in the "
-	    "configuration to refuse that.", why);
-	annotate_warning(stdout, "the daemon runs without its sandbox", msg);
-	free(msg);
-}
-
-/* A daemon of this very job still answers: do not start a second one. */
-static int
-already_running(const struct job *job)
-{
-	char	*sock = job_path(job, CONTROL_SOCKET), *reply = NULL;
-	int	 rc;
-
-	rc = control_request(sock, "status", 0.5, &reply);
-	free(sock);
-	free(reply);
-	return rc == 0;
-}
-
-static int
-start_usage(void)
-{
-	return usage_error("start");
-}
-
-int
-cmd_start(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "config",	required_argument, NULL, 'c' },
-		{ "state-dir",	required_argument, NULL, 's' },
-		{ "foreground",	no_argument,	   NULL, 'f' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
-	struct policy_load_args	 la;
-	struct daemon		 d;
-	const char		*state = env_nonempty("BREAKER_STATE_DIR");
-	const char		*why;
-	char			*errors = NULL, *ready;
-	const char		*last, *unconfined;
-	double			 t0 = mono_now();
-	int			 ch, fg = 0, pfd[2];
-	pid_t			 pid;
-
-	memset(&la, 0, sizeof la);
-	memset(&d, 0, sizeof d);
-	la.config = env_nonempty("BREAKER_CONFIG");
-	while ((ch = getopt_long(argc, argv, "c:s:fh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			la.config = optarg;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 'f':
-			fg = 1;
-			break;
-		default:
-			return start_usage();
-		}
-	}
-	if ((d.policy = policy_load(&la, &errors)) == NULL) {
-		start_warn("configuration problem", errors);
-		free(errors);
-		return 0;
-	}
-	log_debug("policy loaded in %.1f ms", (mono_now() - t0) * 1000);
-	d.job = job_from_env();
-	d.job->started = job_now();
-	if (job_resolve_dir(d.job, state, policy_state_dir(d.policy),
-	    &why) == -1 || job_make_dir(d.job) == -1) {
-		start_warn("cannot use the state directory", why ? why :
-		    job_problem(d.job));
-		goto done;
-	}
-	if (already_running(d.job)) {
-		printf("breaker: already watching this job (state in %s)\n",
-		    d.job->dir);
-		goto done;
-	}
-	/* Fresh start for this job key: forget an earlier daemon's end. */
-	if (job_open_dir(d.job) == 0)
-		(void)unlinkat(d.job->dirfd, DAEMON_EXITFILE, 0);
-	d.worker = proc_find_worker(getpid());
-	if (fg) {
-		log_procname("breaker-daemon");
-		daemon_run(&d, -1);
-		goto done;
-	}
-	fflush(stdout);
-	if (pipe2(pfd, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
-		start_warn("cannot start the daemon", strerror(errno));
-		goto done;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		detach(&d, pfd[1]);
-		int status = daemon_run(&d, pfd[1]);
-
-		policy_free(d.policy);
-		job_free(d.job);
-		free(errors);
-		_exit(status);
-	}
-	close(pfd[1]);
-	ready = ready_read(pfd[0], DAEMON_READY_TIMEOUT);
-	close(pfd[0]);
-	log_debug("daemon ready %.1f ms after start", (mono_now() - t0) * 1000);
-	last = ready_parse(ready);
-	if (strncmp(last, "ok", 2) == 0) {
-		unconfined = strstr(last, " unconfined: ");
-		printf("breaker: watching %zu sources with %s (%zu rules), "
-		    "state in %s%s\n", policy_nsources(d.policy),
-		    policy_describe(d.policy), policy_nrules(d.policy),
-		    d.job->dir, unconfined != NULL ? "; the sandbox did not "
-		    "load" : "");
-		if (unconfined != NULL)
-			sandbox_warn(unconfined + 13);
-	} else
-		start_warn("the daemon did not start", last +
-		    (strncmp(last, "error: ", 7) == 0 ? 7 : 0));
-	free(ready);
-	/* Reap a daemon that failed at once; a running one is not ours. */
-	waitpid(pid, NULL, WNOHANG);
-done:
-	fflush(stdout);
-	free(errors);
-	policy_free(d.policy);
-	job_free(d.job);
-	log_debug("start returns after %.1f ms", (mono_now() - t0) * 1000);
-	return 0;
-}
-
-/* ---- breaker finish ---- */
+/* ---- the client side: start, status, finish ---- */
 
 /* Wait (bounded) for the daemon's process to be gone after its answer. */
 static void
@@ -790,25 +594,14 @@ wait_gone(pid_t pid, double deadline)
 		nanosleep(&ts, NULL);
 }
 
-struct finish_state {
-	int			 ended_early;
-	char			*note;
-	/* what the daemon answered: its verdicts and its sandbox */
-	int			 answered;
-	struct verdict_list	 mem;
-	char			*sandbox;
-	double			 unread;	/* bytes of backlog left */
-};
-
 /* The daemon's answer to `finish`: "ok\n" and a JSON object. */
 static void
-finish_parse_reply(const char *reply, struct finish_state *fs)
+finish_parse_reply(const char *reply, struct daemon_answer *fs)
 {
 	const char	*json = strchr(reply, '\n');
 	cJSON		*o, *it, *sb;
 	struct verdict	*v;
 
-	fs->answered = 1;
 	if (json == NULL || (o = cJSON_Parse(json + 1)) == NULL)
 		return;		/* an older daemon: the files say it all */
 	if ((sb = cJSON_GetObjectItemCaseSensitive(o, "sandbox")) != NULL &&
@@ -915,9 +708,8 @@ end_stuck_daemon(const struct control_peer *peer)
 	return out;
 }
 
-/* Ask the daemon to flush and exit; learn whether it was still there. */
-static void
-finish_daemon(struct job *job, double timeout, struct finish_state *fs)
+void
+daemon_finish(struct job *job, double timeout, struct daemon_answer *fs)
 {
 	struct control_peer	 peer;
 	double			 deadline = mono_now() + timeout;
@@ -925,6 +717,8 @@ finish_daemon(struct job *job, double timeout, struct finish_state *fs)
 	char			*why, *what, *req;
 	int			 rc, err;
 
+	memset(fs, 0, sizeof *fs);
+	TAILQ_INIT(&fs->mem);
 	xasprintf(&req, "finish %.1f", timeout);
 	rc = control_request_peer(sock, req, timeout, &reply, &peer);
 	err = errno;	/* before anything else can change it */
@@ -963,371 +757,79 @@ finish_daemon(struct job *job, double timeout, struct finish_state *fs)
 	free(why);
 }
 
-/*
- * One list for the report: the files, with each verdict the daemon still
- * held in memory taking the place of its file when that file could not
- * be written (or is missing). A file written after the answer (the stop
- * ladder's outcome, while the daemon lingered) is newer than the answer,
- * so it wins otherwise.
- */
-static void
-finish_merge(struct verdict_list *files, struct verdict_list *mem)
+void
+daemon_answer_clear(struct daemon_answer *fs)
 {
-	struct verdict	*m, *f, *next;
-
-	while ((m = TAILQ_FIRST(mem)) != NULL) {
-		TAILQ_REMOVE(mem, m, entry);
-		TAILQ_FOREACH(f, files, entry)
-			if (f->seq >= m->seq)
-				break;
-		if (f != NULL && f->seq == m->seq && !m->unsaved) {
-			verdict_free(m);
-			continue;
-		}
-		if (f != NULL && f->seq == m->seq) {
-			next = TAILQ_NEXT(f, entry);
-			TAILQ_REMOVE(files, f, entry);
-			verdict_free(f);
-			f = next;
-		}
-		if (f != NULL)
-			TAILQ_INSERT_BEFORE(f, m, entry);
-		else
-			TAILQ_INSERT_TAIL(files, m, entry);
-	}
-}
-
-static size_t
-count_unsaved(const struct verdict_list *l)
-{
-	const struct verdict	*v;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(v, l, entry)
-		n += v->unsaved != 0;
-	return n;
-}
-
-/* Sentences for the summary about what the files do not say. */
-static char *
-finish_notes(const struct finish_state *fs, const struct verdict_list *list)
-{
-	char			*out = NULL, *t;
-	size_t			 unsaved = count_unsaved(list);
-
-	if (fs->note != NULL)
-		out = xstrdup(fs->note);
-	if (unsaved > 0) {
-		xasprintf(&t, "%s%s%zu verdict%s could not be written to "
-		    "breaker's state directory (a full disk?); reported from "
-		    "the daemon's memory.", out ? out : "", out ? " " : "",
-		    unsaved, unsaved == 1 ? "" : "s");
-		free(out);
-		out = t;
-	}
-	if (fs->unread > 0) {
-		xasprintf(&t, "%s%sbreaker had not read the last %.0f bytes of "
-		    "its logs when the job finished (a backlog); any verdict "
-		    "they hold is missing from this report.", out ? out : "",
-		    out ? " " : "", fs->unread);
-		free(out);
-		out = t;
-	}
-	if (fs->sandbox != NULL && strncmp(fs->sandbox, "not loaded", 10) == 0) {
-		xasprintf(&t, "%s%sThe breaker daemon ran without its sandbox: "
-		    "it was %s.", out ? out : "", out ? " " : "", fs->sandbox);
-		free(out);
-		out = t;
-	}
-	return out;
-}
-
-static int
-finish_usage(void)
-{
-	return usage_error("finish");
-}
-
-static size_t
-count_list(const struct verdict_list *l)
-{
-	const struct verdict	*v;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(v, l, entry)
-		n++;
-	return n;
-}
-
-/*
- * What the summary and the fleet's records share: the job's events
- * (events.c), the time the cut saved and on what basis, the rules' hints.
- */
-static void
-finish_fleet(struct events_job *ej, struct annotate_job *aj,
-    struct job *job, const struct verdict_list *list,
-    const struct policy *policy)
-{
-	const char	*basis;
-
-	memset(ej, 0, sizeof *ej);
-	ej->job = job;
-	ej->verdicts = list;
-	ej->started = aj->job_started;
-	ej->finished = aj->finished;
-	ej->observe = aj->observe;
-	ej->daemon_ended_early = aj->daemon_ended_early;
-	aj->saved = events_saved(ej, &basis);
-	aj->saved_basis = basis == NULL ? NULL : ej->observe ?
-	    "observe mode: the job ran this long past the would-stop point" :
-	    "an estimate: up to gh-aw's 20-minute default step timeout";
-	if (policy != NULL) {
-		aj->hint = policy_rule_hint;
-		aj->hint_arg = policy;
-	}
+	verdict_list_free(&fs->mem);
+	free(fs->note);
+	free(fs->sandbox);
+	fs->note = fs->sandbox = NULL;
 }
 
 int
-cmd_finish(int argc, char **argv)
+daemon_status(const char *dir, double timeout, char **reply)
 {
-	static const struct option longopts[] = {
-		{ "timeout",	required_argument, NULL, 't' },
-		{ "config",	required_argument, NULL, 'c' },
-		{ "state-dir",	required_argument, NULL, 's' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
-	struct policy_load_args	 la;
-	struct finish_state	 fs;
-	struct annotate_job	 aj;
-	struct events_job	 ej;
-	struct verdict_list	 list;
-	struct policy		*policy;
-	struct job		*job;
-	const char		*state = env_nonempty("BREAKER_STATE_DIR");
-	const char		*why;
-	char			*errors = NULL, *note;
-	double			 timeout = DAEMON_FINISH_TIMEOUT;
-	int			 ch;
-
-	memset(&la, 0, sizeof la);
-	memset(&fs, 0, sizeof fs);
-	la.config = env_nonempty("BREAKER_CONFIG");
-	while ((ch = getopt_long(argc, argv, "t:c:s:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-			timeout = strtod(optarg, NULL);
-			if (timeout <= 0 || timeout > 600)
-				timeout = DAEMON_FINISH_TIMEOUT;
-			break;
-		case 'c':
-			la.config = optarg;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		default:
-			return finish_usage();
-		}
-	}
-	/* The started hook already warned about a broken configuration. */
-	policy = policy_load(&la, &errors);
-	free(errors);
-	job = job_from_env();
-	if (job_resolve_dir(job, state, policy ? policy_state_dir(policy) :
-	    NULL, &why) == -1 || job_open_dir(job) == -1) {
-		printf("breaker: nothing to report (breaker was not watching "
-		    "this job)\n");
-		goto done;
-	}
-	TAILQ_INIT(&fs.mem);
-	finish_daemon(job, timeout, &fs);
-	job_load_started(job);
-	TAILQ_INIT(&list);
-	if (verdict_load_all(job->dir, &list) == -1)
-		log_warnx("some verdict files in %s could not be read",
-		    job->dir);
-	finish_merge(&list, &fs.mem);
-	note = finish_notes(&fs, &list);
-	memset(&aj, 0, sizeof aj);
-	aj.job_started = job->started;
-	aj.finished = job_now();
-	aj.observe = policy != NULL && policy_mode(policy) == POLICY_OBSERVE;
-	aj.daemon_ended_early = fs.ended_early;
-	aj.policy = policy != NULL ? policy_describe(policy) : NULL;
-	aj.note = note;
-	finish_fleet(&ej, &aj, job, &list, policy);
-	annotate_print(stdout, &list, &aj);
-	if (policy != NULL)
-		events_finish(policy, &ej);
-	if (policy != NULL && policy_fleet(policy)->metrics_dir != NULL)
-		metrics_update(policy_fleet(policy)->metrics_dir, &ej);
-	if (job->step_summary != NULL &&
-	    summary_write(job->step_summary, &list, &aj) == -1)
-		log_warnx("could not write the job summary");
-	printf("breaker: %zu verdict%s%s%s\n", count_list(&list),
-	    count_list(&list) == 1 ? "" : "s",
-	    fs.ended_early ? "; the daemon ended early" : "",
-	    count_unsaved(&list) > 0 ? "; some could not be written to the "
-	    "state directory (reported from the daemon's memory)" : "");
-	verdict_list_free(&list);
-	verdict_list_free(&fs.mem);
-	job_mark_finished(job);
-	free(fs.note);
-	free(fs.sandbox);
-	free(note);
-done:
-	fflush(stdout);
-	job_free(job);
-	policy_free(policy);
-	return 0;
-}
-
-/* ---- breaker status ---- */
-
-static void
-status_print_human(const char *json)
-{
-	cJSON	*o = cJSON_Parse(json), *a, *it, *p;
-
-	if (o == NULL) {
-		fputs(json, stdout);
-		return;
-	}
-#define S(obj, k) (cJSON_GetStringValue(cJSON_GetObjectItem(obj, k)) ? \
-	cJSON_GetStringValue(cJSON_GetObjectItem(obj, k)) : "")
-#define N(obj, k) cJSON_GetNumberValue(cJSON_GetObjectItem(obj, k))
-	printf("daemon pid %.0f, up %.1f s, mode %s, stop %s\npolicy: %s "
-	    "(%.0f rules)\nstate: %s\n", N(o, "pid"), N(o, "uptime"),
-	    S(o, "mode"), S(o, "stop"), S(o, "policy"), N(o, "rules"),
-	    S(o, "state_dir"));
-	if (cJSON_GetObjectItem(o, "sandbox") != NULL)
-		printf("sandbox: %s%s\n", S(o, "sandbox"),
-		    strncmp(S(o, "sandbox"), "not loaded", 10) == 0 ?
-		    "; the daemon runs unconfined" : "");
-	a = cJSON_GetObjectItem(o, "sources");
-	cJSON_ArrayForEach(it, a) {
-		printf("source %-10s %s [%s] %s offset %.0f, %.0f lines, "
-		    "%.0f refused\n", S(it, "name"), S(it, "path"),
-		    S(it, "format"), cJSON_IsTrue(cJSON_GetObjectItem(it,
-		    "open")) ? "open" : "not open", N(it, "offset"),
-		    N(it, "lines"), N(it, "refused"));
-		cJSON_ArrayForEach(p, cJSON_GetObjectItem(it, "paths"))
-			if (cJSON_IsString(p) && strcmp(p->valuestring,
-			    S(it, "path")) != 0)
-				printf("       %-10s also followed: %s\n", "",
-				    p->valuestring);
-	}
-	a = cJSON_GetObjectItem(o, "rule_hits");
-	cJSON_ArrayForEach(it, a)
-		printf("rule %s: %.0f hits, %.0f verdicts\n", S(it, "id"),
-		    N(it, "hits"), N(it, "verdicts"));
-	a = cJSON_GetObjectItem(o, "verdicts");
-	cJSON_ArrayForEach(it, a)
-		printf("verdict %.0f: %s [%s] %s %s\n", N(it, "seq"),
-		    S(it, "rule"), S(it, "severity"), S(it, "action"),
-		    S(it, "result"));
-#undef S
-#undef N
-	cJSON_Delete(o);
-}
-
-/* One daemon's status, printed; 0 when it answered. */
-static int
-status_one(const char *dir, int json, int heading)
-{
-	char	*sock, *reply = NULL;
-	int	 rc = -1;
+	char	*sock;
+	int	 rc, err;
 
 	xasprintf(&sock, "%s/%s", dir, CONTROL_SOCKET);
-	if (control_request(sock, "status", 2.0, &reply) == 0) {
-		if (heading && !json)
-			printf("== %s\n", dir);
-		if (json)
-			fputs(reply, stdout);
-		else
-			status_print_human(reply);
-		rc = 0;
-	} else if (!heading)
-		fprintf(stderr, "breaker status: no daemon answers at %s: %s\n",
-		    sock, strerror(errno));
-	free(reply);
+	rc = control_request(sock, "status", timeout, reply);
+	err = errno;
 	free(sock);
+	errno = err;
 	return rc;
 }
 
-/* Outside a job: every daemon under the state root (an admin's view). */
-static int
-status_all(const char *root, int json)
+/* The forked daemon's life: it never returns to the hook's code. */
+static void __attribute__((noreturn))
+daemon_child(struct daemon *d, int ready_fd)
 {
-	struct dirent	*de;
-	DIR		*d;
-	char		*dir;
-	int		 n = 0, seen = 0;
+	int	status;
 
-	if ((d = opendir(root)) == NULL) {
-		fprintf(stderr, "breaker status: %s: %s\n", root,
-		    strerror(errno));
-		return 1;
-	}
-	while ((de = readdir(d)) != NULL && seen++ < 1024) {
-		if (de->d_name[0] == '.')
-			continue;
-		xasprintf(&dir, "%s/%s", root, de->d_name);
-		if (status_one(dir, json, 1) == 0)
-			n++;
-		free(dir);
-	}
-	closedir(d);
-	if (n == 0)
-		fprintf(stderr, "breaker status: no daemon running under %s\n",
-		    root);
-	return n > 0 ? 0 : 1;
+	detach(d, ready_fd);
+	status = daemon_run(d, ready_fd);
+	policy_free(d->policy);
+	job_free(d->job);
+	_exit(status);
 }
 
 int
-cmd_status(int argc, char **argv)
+daemon_start(struct policy *policy, struct job *job, int foreground,
+    char **said)
 {
-	static const struct option longopts[] = {
-		{ "json",	no_argument,	   NULL, 'j' },
-		{ "state-dir",	required_argument, NULL, 's' },
-		{ "job-dir",	required_argument, NULL, 'd' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
-	};
-	struct job	*job = job_from_env();
-	const char	*state = env_nonempty("BREAKER_STATE_DIR"), *why;
-	const char	*jobdir = NULL;
-	int		 ch, json = 0, rc = 1;
+	struct daemon	d;
+	int		pfd[2];
+	pid_t		pid;
 
-	while ((ch = getopt_long(argc, argv, "js:d:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 'd':
-			jobdir = optarg;
-			break;
-		default:
-			job_free(job);
-			return usage_error("status");
-		}
+	*said = NULL;
+	memset(&d, 0, sizeof d);
+	d.policy = policy;
+	d.job = job;
+	/* Fresh start for this job key: forget an earlier daemon's end. */
+	if (job_open_dir(job) == 0)
+		(void)unlinkat(job->dirfd, DAEMON_EXITFILE, 0);
+	d.worker = proc_find_worker(getpid());
+	if (foreground) {
+		log_procname("breaker-daemon");
+		daemon_run(&d, -1);
+		return 0;
 	}
-	if (jobdir != NULL) {
-		free(job->dir);
-		job->dir = xstrdup(jobdir);
-	} else if (job_resolve_dir(job, state, NULL, &why) == -1) {
-		fprintf(stderr, "breaker status: %s\n", why);
-		job_free(job);
-		return 1;
+	fflush(stdout);
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
 	}
-	if (jobdir == NULL && !job_in_runner(job))
-		rc = status_all(job->root, json);
-	else
-		rc = status_one(job->dir, json, 0) == 0 ? 0 : 1;
-	job_free(job);
-	return rc;
+	if (pid == 0) {
+		close(pfd[0]);
+		daemon_child(&d, pfd[1]);
+	}
+	close(pfd[1]);
+	*said = ready_read(pfd[0], DAEMON_READY_TIMEOUT);
+	close(pfd[0]);
+	/* Reap a daemon that failed at once; a running one is not ours. */
+	waitpid(pid, NULL, WNOHANG);
+	return 0;
 }

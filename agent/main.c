@@ -2,8 +2,9 @@
  * breaker: stops AI-agent jobs on self-hosted GitHub Actions runners when
  * their engine has failed in a way that can never recover.
  *
- * This file only parses the global options and dispatches to a subcommand;
- * each subcommand lives in the module that owns its concern.
+ * This file only parses the global options and dispatches to a subcommand:
+ * cmd_*.c for the commands that drive other modules (start, finish,
+ * status, replay, tail), the owning module for the rest.
  */
 #include <getopt.h>
 #include <stdio.h>
