@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "corpus.h"
 #include "file.h"
 #include "log.h"
@@ -22,7 +23,6 @@
 #include "sandbox.h"
 #include "usage.h"
 #include "util.h"
-#include "xalloc.h"
 
 /* A configuration names sources, modes...; a rule file has rule objects. */
 static int
@@ -65,41 +65,28 @@ cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "sandbox",	 no_argument,		NULL, 's' },
-		{ "no-defaults", no_argument,		NULL, 'n' },
-		{ "config",	 required_argument,	NULL, 'c' },
-		{ "policy",	 required_argument,	NULL, 'p' },
+		CMDOPT_POLICY_LONGOPTS,
 		{ "corpus",	 required_argument,	NULL, 'C' },
 		{ "json",	 no_argument,		NULL, 'j' },
 		{ "help",	 no_argument,		NULL, 'h' },
 		{ NULL,		 0,			NULL, 0 }
 	};
-	struct policy_load_args	 a;
+	struct cmdopt_policy	 po;
 	struct policy		*p;
-	const char		**files;
 	char			*errors = NULL;
-	const char		*env, *corpus = NULL;
-	size_t			 i, nfiles = 0;
+	const char		*corpus = NULL;
+	size_t			 i;
 	size_t			 nsamples = 0;
-	int			 ch, sandbox = 0, bad = 0, json = 0;
+	int			 ch, sandbox = 0, bad = 0, json = 0, isconf;
 	int			 rc;
 	FILE			*out;
 
-	memset(&a, 0, sizeof a);
-	files = xcalloc(argc + 1, sizeof *files);
-	while ((ch = getopt_long(argc, argv, "snc:p:C:jh", longopts,
-	    NULL)) != -1) {
+	cmdopt_policy_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS "sC:jh",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			sandbox = 1;
-			break;
-		case 'n':
-			a.no_defaults = 1;
-			break;
-		case 'c':
-			a.config = optarg;
-			break;
-		case 'p':
-			files[nfiles++] = optarg;
 			break;
 		case 'C':
 			corpus = optarg;
@@ -108,41 +95,38 @@ cmd_check(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			free(files);
+			cmdopt_policy_clear(&po);
 			return usage_help("check");
 		default:
+			if (cmdopt_policy_option(&po, ch, optarg))
+				break;
 			usage();
-			free(files);
+			cmdopt_policy_clear(&po);
 			return 2;
 		}
 	}
 	if (json && corpus == NULL) {
 		fprintf(stderr, "breaker check: --json goes with --corpus\n");
-		free(files);
+		cmdopt_policy_clear(&po);
 		return 2;
 	}
+	/* A FILE is a --config or a --policy, by what it holds. */
 	for (i = optind; i < (size_t)argc; i++) {
-		if (is_config(argv[i])) {
-			if (a.config != NULL) {
-				fprintf(stderr, "breaker check: %s and %s are "
-				    "both configurations; check one at a "
-				    "time\n", a.config, argv[i]);
-				free(files);
-				return 2;
-			}
-			a.config = argv[i];
-		} else
-			files[nfiles++] = argv[i];
+		isconf = is_config(argv[i]);
+		if (isconf && po.config != NULL) {
+			fprintf(stderr, "breaker check: %s and %s are both "
+			    "configurations; check one at a time\n",
+			    po.config, argv[i]);
+			cmdopt_policy_clear(&po);
+			return 2;
+		}
+		cmdopt_policy_option(&po, isconf ? 'c' : 'p', argv[i]);
 	}
-	if (a.config == NULL && optind == argc && nfiles == 0 &&
-	    (env = getenv("BREAKER_CONFIG")) != NULL && *env != '\0')
-		a.config = env;
-	a.rule_files = files;
-	a.nrule_files = nfiles;
-	if ((p = policy_load(&a, &errors)) == NULL) {
+	p = cmdopt_policy_load(&po, &errors);
+	cmdopt_policy_clear(&po);
+	if (p == NULL) {
 		printf("%s", errors ? errors : "the policy is not valid\n");
 		free(errors);
-		free(files);
 		return 2;
 	}
 	/* with --json, stdout holds the corpus report alone */
@@ -164,6 +148,5 @@ cmd_check(int argc, char **argv)
 			rc = (int)i;
 	}
 	policy_free(p);
-	free(files);
 	return rc;
 }

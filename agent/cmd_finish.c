@@ -192,12 +192,12 @@ cmd_finish(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "timeout",	required_argument, NULL, 't' },
-		{ "config",	required_argument, NULL, 'c' },
+		CMDOPT_CONFIG_LONGOPT,
 		{ "state-dir",	required_argument, NULL, 's' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
 	};
-	struct policy_load_args	 la;
+	struct cmdopt_policy	 po;
 	struct policy		*policy;
 	struct job		*job;
 	const char		*state = cmdopt_env("BREAKER_STATE_DIR");
@@ -206,27 +206,26 @@ cmd_finish(int argc, char **argv)
 	double			 timeout = DAEMON_FINISH_TIMEOUT;
 	int			 ch;
 
-	memset(&la, 0, sizeof la);
-	la.config = cmdopt_env("BREAKER_CONFIG");
-	while ((ch = getopt_long(argc, argv, "t:c:s:h", longopts, NULL)) != -1) {
+	cmdopt_policy_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS "t:s:h",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			timeout = strtod(optarg, NULL);
 			if (timeout <= 0 || timeout > 600)
 				timeout = DAEMON_FINISH_TIMEOUT;
 			break;
-		case 'c':
-			la.config = optarg;
-			break;
 		case 's':
 			state = optarg;
 			break;
 		default:
-			return usage_error("finish");
+			if (!cmdopt_policy_option(&po, ch, optarg))
+				return usage_error("finish");
 		}
 	}
 	/* The started hook already warned about a broken configuration. */
-	policy = policy_load(&la, &errors);
+	policy = cmdopt_policy_load(&po, &errors);
+	cmdopt_policy_clear(&po);
 	free(errors);
 	job = job_from_env();
 	if (job_resolve_dir(job, state, policy ? policy_state_dir(policy) :

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "history.h"
 #include "policy.h"
 #include "replay.h"
@@ -53,42 +54,30 @@ cmd_replay(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "source",	required_argument,	NULL, 's' },
-		{ "policy",	required_argument,	NULL, 'p' },
-		{ "config",	required_argument,	NULL, 'c' },
-		{ "no-defaults", no_argument,		NULL, 'n' },
+		CMDOPT_POLICY_LONGOPTS,
 		{ "examples",	required_argument,	NULL, 'e' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct policy_load_args	 a;
+	struct cmdopt_policy	 po;
 	struct history_options	 ho;
 	struct policy		*policy = NULL;
 	struct replay		*r = NULL;
-	const char		**files = NULL, **srcargs = NULL;
+	const char		**srcargs = NULL;
 	char			*errors = NULL;
 	const char		*errstr;
-	size_t			 nfiles = 0, nsrcargs = 0, i, max_examples = 3;
+	size_t			 nsrcargs = 0, i, max_examples = 3;
 	int			 ch, json = 0, rc = 0;
 
-	memset(&a, 0, sizeof a);
-	while ((ch = getopt_long(argc, argv, "s:p:c:ne:jh", longopts,
-	    NULL)) != -1) {
+	cmdopt_policy_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS "s:e:jh",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			srcargs = xreallocarray(srcargs, nsrcargs + 1,
 			    sizeof *srcargs);
 			srcargs[nsrcargs++] = optarg;
-			break;
-		case 'p':
-			files = xreallocarray(files, nfiles + 1, sizeof *files);
-			files[nfiles++] = optarg;
-			break;
-		case 'c':
-			a.config = optarg;
-			break;
-		case 'n':
-			a.no_defaults = 1;
 			break;
 		case 'e':
 			max_examples = (size_t)parse_num(optarg, 0, 1000,
@@ -108,6 +97,8 @@ cmd_replay(int argc, char **argv)
 			usage_help("replay");
 			goto out;
 		default:
+			if (cmdopt_policy_option(&po, ch, optarg))
+				break;
 			usage();
 			rc = 2;
 			goto out;
@@ -118,9 +109,7 @@ cmd_replay(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	a.rule_files = files;
-	a.nrule_files = nfiles;
-	if ((policy = policy_load(&a, &errors)) == NULL) {
+	if ((policy = cmdopt_policy_load(&po, &errors)) == NULL) {
 		fprintf(stderr, "breaker replay: the policy is not valid:\n%s",
 		    errors ? errors : "");
 		rc = 2;
@@ -145,7 +134,7 @@ cmd_replay(int argc, char **argv)
 	rc = replay_report(r, json) ? 1 : 0;
 out:
 	free(errors);
-	free(files);
+	cmdopt_policy_clear(&po);
 	free(srcargs);
 	replay_free(r);
 	policy_free(policy);

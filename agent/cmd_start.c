@@ -101,13 +101,13 @@ int
 cmd_start(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config",	required_argument, NULL, 'c' },
+		CMDOPT_CONFIG_LONGOPT,
 		{ "state-dir",	required_argument, NULL, 's' },
 		{ "foreground",	no_argument,	   NULL, 'f' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
 	};
-	struct policy_load_args	 la;
+	struct cmdopt_policy	 po;
 	struct policy		*policy;
 	struct job		*job;
 	const char		*state = cmdopt_env("BREAKER_STATE_DIR");
@@ -116,13 +116,10 @@ cmd_start(int argc, char **argv)
 	double			 t0 = mono_now();
 	int			 ch, fg = 0;
 
-	memset(&la, 0, sizeof la);
-	la.config = cmdopt_env("BREAKER_CONFIG");
-	while ((ch = getopt_long(argc, argv, "c:s:fh", longopts, NULL)) != -1) {
+	cmdopt_policy_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS "s:fh",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			la.config = optarg;
-			break;
 		case 's':
 			state = optarg;
 			break;
@@ -130,10 +127,13 @@ cmd_start(int argc, char **argv)
 			fg = 1;
 			break;
 		default:
-			return usage_error("start");
+			if (!cmdopt_policy_option(&po, ch, optarg))
+				return usage_error("start");
 		}
 	}
-	if ((policy = policy_load(&la, &errors)) == NULL) {
+	policy = cmdopt_policy_load(&po, &errors);
+	cmdopt_policy_clear(&po);
+	if (policy == NULL) {
 		start_warn("configuration problem", errors);
 		free(errors);
 		return 0;

@@ -38,6 +38,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "http.h"
 #include "job.h"
 #include "log.h"
@@ -1107,22 +1108,23 @@ cmd_doctor(int argc, char **argv)
 		{ "runner",	required_argument,	NULL, 'r' },
 		{ "user",	required_argument,	NULL, 'u' },
 		{ "unit",	required_argument,	NULL, 'U' },
-		{ "config",	required_argument,	NULL, 'c' },
+		CMDOPT_CONFIG_LONGOPT,
 		{ "binary",	required_argument,	NULL, 'b' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct doctor		 d;
 	struct policy		*p = NULL;
-	struct policy_load_args	 la;
-	const char		*user = NULL, *binary = NULL, *env;
+	struct cmdopt_policy	 po;
+	const char		*user = NULL, *binary = NULL;
 	char			 buf[32], *errors = NULL;
 	int			 ch, json = 0, oneline = 0;
 
 	memset(&d, 0, sizeof d);
 	d.tail = &d.checks;
-	while ((ch = getopt_long(argc, argv, "jfor:u:U:c:b:h", longopts,
-	    NULL)) != -1) {
+	cmdopt_policy_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS
+	    "jfor:u:U:b:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
 		case 'f': d.fast = 1; break;
@@ -1130,7 +1132,7 @@ cmd_doctor(int argc, char **argv)
 		case 'r': d.runner_dir = optarg; break;
 		case 'u': user = optarg; break;
 		case 'U': d.unit = optarg; break;
-		case 'c': d.config = optarg; break;
+		case 'c': cmdopt_policy_option(&po, ch, optarg); break;
 		case 'b': binary = optarg; break;
 		case 'h':
 			return usage_help("doctor");
@@ -1143,9 +1145,7 @@ cmd_doctor(int argc, char **argv)
 		usage_error("doctor");
 		return 2;
 	}
-	if (d.config == NULL && (env = getenv("BREAKER_CONFIG")) != NULL &&
-	    *env != '\0')
-		d.config = env;
+	d.config = cmdopt_policy_config(&po);
 	if (status_field("/proc/self/status", "NoNewPrivs", buf,
 	    sizeof buf) != NULL)
 		d.self_nnp = atoi(buf);
@@ -1157,9 +1157,7 @@ cmd_doctor(int argc, char **argv)
 
 	if (!d.fast) {
 		check_binary(&d);
-		memset(&la, 0, sizeof la);
-		la.config = d.config;
-		if ((p = policy_load(&la, &errors)) == NULL)
+		if ((p = cmdopt_policy_load(&po, &errors)) == NULL)
 			doctor_add(&d, "config", DOCTOR_PROBLEM, "fix it, then "
 			    "breaker check FILE", "%s does not load: %s",
 			    d.config ? d.config : "the built-in configuration",

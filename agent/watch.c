@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "github.h"
 #include "job.h"
 #include "lines.h"
@@ -781,17 +782,15 @@ int
 cmd_watch(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config",	 required_argument, NULL, 'c' },
-		{ "policy",	 required_argument, NULL, 'p' },
-		{ "no-defaults", no_argument,	    NULL, 'n' },
+		CMDOPT_POLICY_LONGOPTS,
 		{ "state-dir",	 required_argument, NULL, 's' },
 		{ "observe",	 no_argument,	    NULL, 'o' },
 		{ "tracking-id", required_argument, NULL, 't' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ NULL,		 0,		    NULL, 0 }
 	};
-	struct policy_load_args	 la;
-	const char		*rules[32], *state = getenv("BREAKER_STATE_DIR");
+	struct cmdopt_policy	 po;
+	const char		*state = cmdopt_env("BREAKER_STATE_DIR");
 	const char		*why, *tracking = NULL;
 	struct watch_opts	 wo;
 	struct watch_cli	 c;
@@ -801,23 +800,10 @@ cmd_watch(int argc, char **argv)
 	char			*errors = NULL;
 	int			 ch, observe = 0, rc = 0;
 
-	memset(&la, 0, sizeof la);
-	la.config = getenv("BREAKER_CONFIG");
-	la.rule_files = rules;
-	while ((ch = getopt_long(argc, argv, "c:p:ns:ot:h", longopts,
-	    NULL)) != -1) {
+	cmdopt_policy_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS "s:ot:h",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			la.config = optarg;
-			break;
-		case 'p':
-			if (la.nrule_files == nitems(rules))
-				fatalx("too many --policy files");
-			rules[la.nrule_files++] = optarg;
-			break;
-		case 'n':
-			la.no_defaults = 1;
-			break;
 		case 's':
 			state = optarg;
 			break;
@@ -828,15 +814,19 @@ cmd_watch(int argc, char **argv)
 			tracking = optarg;
 			break;
 		case 'h':
+			cmdopt_policy_clear(&po);
 			return usage_help("watch");
 		default:
+			if (cmdopt_policy_option(&po, ch, optarg))
+				break;
 			watch_usage();
+			cmdopt_policy_clear(&po);
 			return 2;
 		}
 	}
-	if (la.config != NULL && *la.config == '\0')
-		la.config = NULL;
-	if ((policy = policy_load(&la, &errors)) == NULL) {
+	policy = cmdopt_policy_load(&po, &errors);
+	cmdopt_policy_clear(&po);
+	if (policy == NULL) {
 		fprintf(stderr, "breaker watch: bad policy:\n%s\n",
 		    errors ? errors : "(no detail)");
 		free(errors);

@@ -62,6 +62,16 @@ out=$("$B" check "$T/c2.json" 2>&1); rc=$?
 # BREAKER_CONFIG is what `check` with no file checks.
 out=$(BREAKER_CONFIG="$T/c2.json" "$B" check 2>&1); rc=$?
 [ $rc = 2 ] && pass "no file: checks \$BREAKER_CONFIG" || fail "exit $rc: $out"
+# --config/--policy/--no-defaults mean what they mean in every command
+# (cmdopt.c): $BREAKER_CONFIG is the configuration unless --config names
+# one, a named rule file included; an empty --config is the built-in one.
+out=$(BREAKER_CONFIG="$T/c2.json" "$B" check --no-defaults \
+	"$SRC/tests/unit/policies/codex401.json" 2>&1); rc=$?
+[ $rc = 2 ] && echo "$out" | grep -q "c2.json:1:16: mode: unknown mode" &&
+	pass "a rule file is checked with \$BREAKER_CONFIG" || fail "exit $rc: $out"
+out=$(BREAKER_CONFIG="$T/c2.json" "$B" check --config "" 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "^ok: embedded default" &&
+	pass "--config '': the built-in configuration" || fail "exit $rc: $out"
 
 # Not JSON, missing file: errors, never a crash.
 printf '{"version": 1, "rules": [' > "$T/trunc.json"

@@ -26,6 +26,20 @@ echo "$out" | grep -q "engine:13: ERROR: Reconnecting... 1/5" &&
 echo "$out" | grep -qE "^[0-9]+ lines, .* MB/s\)$" && pass "time taken" ||
 	fail "no timing: $out"
 
+# The configuration is --config's, else $BREAKER_CONFIG's, as in every
+# command (cmdopt.c); an empty --config is the built-in one.
+echo '{"version": 1, "mode": "loud"}' > "$T/loud.json"
+out=$(BREAKER_CONFIG="$T/loud.json" "$B" replay --no-defaults --policy "$P" \
+	--source engine="$FX/codex-401-missing-bearer.log" 2>&1)
+rc=$?
+[ $rc = 2 ] && echo "$out" | grep -q "loud.json:1:16: mode: unknown mode" &&
+	pass "\$BREAKER_CONFIG is the configuration" || fail "exit $rc: $out"
+out=$(BREAKER_CONFIG="$T/loud.json" "$B" replay --config "" --no-defaults \
+	--policy "$P" --source engine="$FX/codex-401-missing-bearer.log" 2>&1)
+rc=$?
+[ $rc = 1 ] && pass "--config '': the built-in configuration" ||
+	fail "exit $rc: $out"
+
 # --json: one object with sources, rules, verdicts.
 "$B" replay --json --no-defaults --policy "$P" \
 	--source engine="$FX/codex-401-seed-issue.log" > "$T/r.json"
