@@ -732,7 +732,8 @@ watch_status_json(const struct watch *w, double started)
 	return s;
 }
 
-void
+/* One verdict as a line for humans (breaker watch). */
+static void
 watch_print_verdict(FILE *out, const struct verdict *v, int final)
 {
 	if (!final && v->action == VERDICT_STOP) {

@@ -48,7 +48,11 @@ typedef void (*pipeline_hit_cb)(size_t rule, const char *line, size_t len,
     uint64_t line_no, void *arg);
 void		 pipeline_set_hit_cb(struct pipeline *, pipeline_hit_cb,
 		    void *arg);
-/* The time the pipeline last saw (a line's own, or the driver's). */
+/*
+ * The time the pipeline last saw (a line's own, or the driver's): replay.c
+ * reads a run's last time from it; samples.c and the fuzz targets step the
+ * clock on from it.
+ */
 double		 pipeline_clock(const struct pipeline *);
 /*
  * Advance the pipeline's clock to `now`. Windows expire lazily, when the

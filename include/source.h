@@ -44,6 +44,10 @@ enum source_squid_field {
 };
 /* Field name -> index, or -1. */
 int		 source_squid_field(const char *);
+/*
+ * Index -> field name ("?" out of range). Only tests/fuzz/fuzz_squid.c
+ * uses it, to build lines field by field; kept here, next to the table.
+ */
 const char	*source_squid_field_name(int);
 
 /* A compiled field path: dotted JSON path, or a squid field index. */

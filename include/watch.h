@@ -10,7 +10,6 @@
 #define BREAKER_WATCH_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "proc.h"
 
@@ -69,7 +68,5 @@ size_t		 watch_nverdicts(const struct watch *);
 const struct verdict_list *watch_verdicts(const struct watch *);
 /* JSON for `breaker status`: sources, offsets, rule hits, verdicts. */
 char		*watch_status_json(const struct watch *, double started);
-/* Print one verdict as a line for humans (breaker watch). */
-void		 watch_print_verdict(FILE *, const struct verdict *, int final);
 
 #endif
