@@ -68,10 +68,9 @@ cmd_check(int argc, char **argv)
 		CMDOPT_POLICY_LONGOPTS,
 		{ "corpus",	 required_argument,	NULL, 'C' },
 		{ "json",	 no_argument,		NULL, 'j' },
-		{ "help",	 no_argument,		NULL, 'h' },
-		{ NULL,		 0,			NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
-	struct cmdopt_policy	 po;
+	struct cmdopt		 po;
 	struct policy		*p;
 	char			*errors = NULL;
 	const char		*corpus = NULL;
@@ -81,7 +80,7 @@ cmd_check(int argc, char **argv)
 	int			 rc;
 	FILE			*out;
 
-	cmdopt_policy_init(&po);
+	cmdopt_init(&po);
 	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS "sC:jh",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
@@ -95,19 +94,19 @@ cmd_check(int argc, char **argv)
 			json = 1;
 			break;
 		case 'h':
-			cmdopt_policy_clear(&po);
+			cmdopt_clear(&po);
 			return usage_help("check");
 		default:
-			if (cmdopt_policy_option(&po, ch, optarg))
+			if (cmdopt_option(&po, ch, optarg))
 				break;
 			usage();
-			cmdopt_policy_clear(&po);
+			cmdopt_clear(&po);
 			return 2;
 		}
 	}
 	if (json && corpus == NULL) {
 		fprintf(stderr, "breaker check: --json goes with --corpus\n");
-		cmdopt_policy_clear(&po);
+		cmdopt_clear(&po);
 		return 2;
 	}
 	/* A FILE is a --config or a --policy, by what it holds. */
@@ -117,13 +116,13 @@ cmd_check(int argc, char **argv)
 			fprintf(stderr, "breaker check: %s and %s are both "
 			    "configurations; check one at a time\n",
 			    po.config, argv[i]);
-			cmdopt_policy_clear(&po);
+			cmdopt_clear(&po);
 			return 2;
 		}
-		cmdopt_policy_option(&po, isconf ? 'c' : 'p', argv[i]);
+		cmdopt_option(&po, isconf ? 'c' : 'p', argv[i]);
 	}
-	p = cmdopt_policy_load(&po, &errors);
-	cmdopt_policy_clear(&po);
+	p = cmdopt_policy(&po, &errors);
+	cmdopt_clear(&po);
 	if (p == NULL) {
 		printf("%s", errors ? errors : "the policy is not valid\n");
 		free(errors);

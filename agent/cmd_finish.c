@@ -193,43 +193,39 @@ cmd_finish(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "timeout",	required_argument, NULL, 't' },
 		CMDOPT_CONFIG_LONGOPT,
-		{ "state-dir",	required_argument, NULL, 's' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
+		CMDOPT_STATE_LONGOPT,
+		CMDOPT_END_LONGOPTS
 	};
-	struct cmdopt_policy	 po;
+	struct cmdopt		 po;
 	struct policy		*policy;
 	struct job		*job;
-	const char		*state = cmdopt_env("BREAKER_STATE_DIR");
 	const char		*why;
 	char			*errors = NULL;
 	double			 timeout = DAEMON_FINISH_TIMEOUT;
 	int			 ch;
 
-	cmdopt_policy_init(&po);
-	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS "t:s:h",
-	    longopts, NULL)) != -1) {
+	cmdopt_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS
+	    CMDOPT_STATE_LETTERS "t:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			timeout = strtod(optarg, NULL);
 			if (timeout <= 0 || timeout > 600)
 				timeout = DAEMON_FINISH_TIMEOUT;
 			break;
-		case 's':
-			state = optarg;
-			break;
 		default:
-			if (!cmdopt_policy_option(&po, ch, optarg))
+			if (!cmdopt_option(&po, ch, optarg))
 				return usage_error("finish");
 		}
 	}
 	/* The started hook already warned about a broken configuration. */
-	policy = cmdopt_policy_load(&po, &errors);
-	cmdopt_policy_clear(&po);
+	policy = cmdopt_policy(&po, &errors);
+	cmdopt_clear(&po);
 	free(errors);
 	job = job_from_env();
-	if (job_resolve_dir(job, state, policy ? policy_state_dir(policy) :
-	    NULL, &why) == -1 || job_open_dir(job) == -1)
+	if (job_resolve_dir(job, cmdopt_state_dir(&po), policy ?
+	    policy_state_dir(policy) : NULL, &why) == -1 ||
+	    job_open_dir(job) == -1)
 		printf("breaker: nothing to report (breaker was not watching "
 		    "this job)\n");
 	else

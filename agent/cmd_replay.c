@@ -57,10 +57,9 @@ cmd_replay(int argc, char **argv)
 		CMDOPT_POLICY_LONGOPTS,
 		{ "examples",	required_argument,	NULL, 'e' },
 		{ "json",	no_argument,		NULL, 'j' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL,		0,			NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
-	struct cmdopt_policy	 po;
+	struct cmdopt		 po;
 	struct history_options	 ho;
 	struct policy		*policy = NULL;
 	struct replay		*r = NULL;
@@ -70,7 +69,7 @@ cmd_replay(int argc, char **argv)
 	size_t			 nsrcargs = 0, i, max_examples = 3;
 	int			 ch, json = 0, rc = 0;
 
-	cmdopt_policy_init(&po);
+	cmdopt_init(&po);
 	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS "s:e:jh",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
@@ -97,7 +96,7 @@ cmd_replay(int argc, char **argv)
 			usage_help("replay");
 			goto out;
 		default:
-			if (cmdopt_policy_option(&po, ch, optarg))
+			if (cmdopt_option(&po, ch, optarg))
 				break;
 			usage();
 			rc = 2;
@@ -109,7 +108,7 @@ cmd_replay(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if ((policy = cmdopt_policy_load(&po, &errors)) == NULL) {
+	if ((policy = cmdopt_policy(&po, &errors)) == NULL) {
 		fprintf(stderr, "breaker replay: the policy is not valid:\n%s",
 		    errors ? errors : "");
 		rc = 2;
@@ -134,7 +133,7 @@ cmd_replay(int argc, char **argv)
 	rc = replay_report(r, json) ? 1 : 0;
 out:
 	free(errors);
-	cmdopt_policy_clear(&po);
+	cmdopt_clear(&po);
 	free(srcargs);
 	replay_free(r);
 	policy_free(policy);

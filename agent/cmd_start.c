@@ -102,37 +102,32 @@ cmd_start(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CMDOPT_CONFIG_LONGOPT,
-		{ "state-dir",	required_argument, NULL, 's' },
+		CMDOPT_STATE_LONGOPT,
 		{ "foreground",	no_argument,	   NULL, 'f' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
-	struct cmdopt_policy	 po;
+	struct cmdopt		 po;
 	struct policy		*policy;
 	struct job		*job;
-	const char		*state = cmdopt_env("BREAKER_STATE_DIR");
 	const char		*why;
 	char			*errors = NULL, *said = NULL;
 	double			 t0 = mono_now();
 	int			 ch, fg = 0;
 
-	cmdopt_policy_init(&po);
-	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS "s:fh",
-	    longopts, NULL)) != -1) {
+	cmdopt_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS
+	    CMDOPT_STATE_LETTERS "fh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's':
-			state = optarg;
-			break;
 		case 'f':
 			fg = 1;
 			break;
 		default:
-			if (!cmdopt_policy_option(&po, ch, optarg))
+			if (!cmdopt_option(&po, ch, optarg))
 				return usage_error("start");
 		}
 	}
-	policy = cmdopt_policy_load(&po, &errors);
-	cmdopt_policy_clear(&po);
+	policy = cmdopt_policy(&po, &errors);
+	cmdopt_clear(&po);
 	if (policy == NULL) {
 		start_warn("configuration problem", errors);
 		free(errors);
@@ -142,8 +137,8 @@ cmd_start(int argc, char **argv)
 	log_debug("policy loaded in %.1f ms", (mono_now() - t0) * 1000);
 	job = job_from_env();
 	job->started = job_now();
-	if (job_resolve_dir(job, state, policy_state_dir(policy), &why) == -1 ||
-	    job_make_dir(job) == -1)
+	if (job_resolve_dir(job, cmdopt_state_dir(&po),
+	    policy_state_dir(policy), &why) == -1 || job_make_dir(job) == -1)
 		start_warn("cannot use the state directory", why ? why :
 		    job_problem(job));
 	else if (start_already_running(job))

@@ -126,28 +126,28 @@ cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json",	no_argument,	   NULL, 'j' },
-		{ "state-dir",	required_argument, NULL, 's' },
+		CMDOPT_STATE_LONGOPT,
 		{ "job-dir",	required_argument, NULL, 'd' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
+	struct cmdopt	 po;
 	struct job	*job = job_from_env();
-	const char	*state = cmdopt_env("BREAKER_STATE_DIR"), *why;
-	const char	*jobdir = NULL;
+	const char	*why, *jobdir = NULL;
 	int		 ch, json = 0, rc = 1;
 
-	while ((ch = getopt_long(argc, argv, "js:d:h", longopts, NULL)) != -1) {
+	cmdopt_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_STATE_LETTERS "jd:h",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
-			break;
-		case 's':
-			state = optarg;
 			break;
 		case 'd':
 			jobdir = optarg;
 			break;
 		default:
+			if (cmdopt_option(&po, ch, optarg))
+				break;
 			job_free(job);
 			return usage_error("status");
 		}
@@ -155,7 +155,8 @@ cmd_status(int argc, char **argv)
 	if (jobdir != NULL) {
 		free(job->dir);
 		job->dir = xstrdup(jobdir);
-	} else if (job_resolve_dir(job, state, NULL, &why) == -1) {
+	} else if (job_resolve_dir(job, cmdopt_state_dir(&po), NULL,
+	    &why) == -1) {
 		fprintf(stderr, "breaker status: %s\n", why);
 		job_free(job);
 		return 1;

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "cmdopt.h"
 #include "log.h"
 #include "tail.h"
 #include "usage.h"
@@ -112,8 +113,7 @@ cmd_tail_options(int argc, char **argv, struct tail_options *o,
 		{ "poll",	no_argument,		NULL, 'p' },
 		{ "flush-ms",	required_argument,	NULL, 'f' },
 		{ "max-line",	required_argument,	NULL, 'm' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL,		0,			NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
 	unsigned long	n;
 	int		ch;

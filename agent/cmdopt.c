@@ -1,6 +1,6 @@
 /*
- * What the commands share on their command lines (cmdopt.h): one meaning
- * for --config, --policy and --no-defaults, and one place that turns them
+ * The options the commands share (cmdopt.h): one meaning for --config,
+ * --policy, --no-defaults and --state-dir, and one place that turns them
  * into a policy, so `breaker check` validates exactly what `watch`,
  * `replay` and the daemon load.
  */
@@ -11,21 +11,31 @@
 #include "policy.h"
 #include "xalloc.h"
 
+/* The variable's value, or NULL when it is unset or empty. */
+static const char *
+cmdopt_env(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? v : NULL;
+}
+
 void
-cmdopt_policy_init(struct cmdopt_policy *po)
+cmdopt_init(struct cmdopt *po)
 {
 	memset(po, 0, sizeof *po);
 }
 
 void
-cmdopt_policy_clear(struct cmdopt_policy *po)
+cmdopt_clear(struct cmdopt *po)
 {
 	free(po->rules);
-	cmdopt_policy_init(po);
+	po->rules = NULL;
+	po->nrules = 0;
 }
 
 int
-cmdopt_policy_option(struct cmdopt_policy *po, int ch, const char *arg)
+cmdopt_option(struct cmdopt *po, int ch, const char *arg)
 {
 	switch (ch) {
 	case 'c':
@@ -39,35 +49,37 @@ cmdopt_policy_option(struct cmdopt_policy *po, int ch, const char *arg)
 	case 'n':
 		po->no_defaults = 1;
 		return 1;
+	case 's':
+		po->state_dir = arg;
+		return 1;
 	}
 	return 0;
 }
 
 const char *
-cmdopt_policy_config(const struct cmdopt_policy *po)
+cmdopt_config(const struct cmdopt *po)
 {
 	if (po->config != NULL)
 		return *po->config != '\0' ? po->config : NULL;
 	return cmdopt_env("BREAKER_CONFIG");
 }
 
+const char *
+cmdopt_state_dir(const struct cmdopt *po)
+{
+	return po->state_dir != NULL ? po->state_dir :
+	    cmdopt_env("BREAKER_STATE_DIR");
+}
+
 struct policy *
-cmdopt_policy_load(const struct cmdopt_policy *po, char **errors)
+cmdopt_policy(const struct cmdopt *po, char **errors)
 {
 	struct policy_load_args	la;
 
 	memset(&la, 0, sizeof la);
-	la.config = cmdopt_policy_config(po);
+	la.config = cmdopt_config(po);
 	la.rule_files = po->rules;
 	la.nrule_files = po->nrules;
 	la.no_defaults = po->no_defaults;
 	return policy_load(&la, errors);
-}
-
-const char *
-cmdopt_env(const char *name)
-{
-	const char	*v = getenv(name);
-
-	return (v != NULL && *v != '\0') ? v : NULL;
 }

@@ -34,6 +34,7 @@
 
 #include "annotate.h"
 #include "cmd.h"
+#include "cmdopt.h"
 #include "job.h"
 #include "log.h"
 #include "policy.h"
@@ -433,8 +434,7 @@ cmd_demo(int argc, char **argv)
 		{ "mark-fd",	required_argument, NULL, 'm' },
 		{ "api-proxy",	no_argument,	   NULL, 'a' },
 		{ "audit",	required_argument, NULL, 'A' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ NULL,		0,		   NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
 	const char	*engine = NULL, *audit = NULL;
 	unsigned	 pace = DEMO_PACE_MS;

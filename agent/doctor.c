@@ -1110,19 +1110,18 @@ cmd_doctor(int argc, char **argv)
 		{ "unit",	required_argument,	NULL, 'U' },
 		CMDOPT_CONFIG_LONGOPT,
 		{ "binary",	required_argument,	NULL, 'b' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL,		0,			NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
 	struct doctor		 d;
 	struct policy		*p = NULL;
-	struct cmdopt_policy	 po;
+	struct cmdopt		 po;
 	const char		*user = NULL, *binary = NULL;
 	char			 buf[32], *errors = NULL;
 	int			 ch, json = 0, oneline = 0;
 
 	memset(&d, 0, sizeof d);
 	d.tail = &d.checks;
-	cmdopt_policy_init(&po);
+	cmdopt_init(&po);
 	while ((ch = getopt_long(argc, argv, CMDOPT_CONFIG_LETTERS
 	    "jfor:u:U:b:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -1132,7 +1131,7 @@ cmd_doctor(int argc, char **argv)
 		case 'r': d.runner_dir = optarg; break;
 		case 'u': user = optarg; break;
 		case 'U': d.unit = optarg; break;
-		case 'c': cmdopt_policy_option(&po, ch, optarg); break;
+		case 'c': cmdopt_option(&po, ch, optarg); break;
 		case 'b': binary = optarg; break;
 		case 'h':
 			return usage_help("doctor");
@@ -1145,7 +1144,7 @@ cmd_doctor(int argc, char **argv)
 		usage_error("doctor");
 		return 2;
 	}
-	d.config = cmdopt_policy_config(&po);
+	d.config = cmdopt_config(&po);
 	if (status_field("/proc/self/status", "NoNewPrivs", buf,
 	    sizeof buf) != NULL)
 		d.self_nnp = atoi(buf);
@@ -1157,7 +1156,7 @@ cmd_doctor(int argc, char **argv)
 
 	if (!d.fast) {
 		check_binary(&d);
-		if ((p = cmdopt_policy_load(&po, &errors)) == NULL)
+		if ((p = cmdopt_policy(&po, &errors)) == NULL)
 			doctor_add(&d, "config", DOCTOR_PROBLEM, "fix it, then "
 			    "breaker check FILE", "%s does not load: %s",
 			    d.config ? d.config : "the built-in configuration",

@@ -21,38 +21,48 @@ struct usage_cmd {
 	const struct usage_opt	*opts;
 };
 
+/* The options cmdopt.c parses, said the same way in every command. */
+#define USAGE_CONFIG \
+	{ "--config FILE", "configuration file (else BREAKER_CONFIG)" }
+#define USAGE_POLICY \
+	{ "--policy FILE", "rule file, repeatable" }
+#define USAGE_NO_DEFAULTS \
+	{ "--no-defaults", "without the embedded default rules" }
+#define USAGE_STATE_DIR \
+	{ "--state-dir DIR", "state root (else BREAKER_STATE_DIR)" }
+
 static const struct usage_opt start_opts[] = {
-	{ "--config FILE", "configuration file (else BREAKER_CONFIG)" },
-	{ "--state-dir DIR", "state root (else BREAKER_STATE_DIR)" },
+	USAGE_CONFIG,
+	USAGE_STATE_DIR,
 	{ "--foreground", "do not fork: run the daemon here (debugging)" },
 	{ NULL, NULL }
 };
 static const struct usage_opt finish_opts[] = {
 	{ "--timeout SEC", "how long to wait for the daemon (default 5)" },
-	{ "--config FILE", "configuration file (else BREAKER_CONFIG)" },
-	{ "--state-dir DIR", "state root (else BREAKER_STATE_DIR)" },
+	USAGE_CONFIG,
+	USAGE_STATE_DIR,
 	{ NULL, NULL }
 };
 static const struct usage_opt status_opts[] = {
 	{ "--json", "one JSON object" },
-	{ "--state-dir DIR", "state root to look in" },
+	USAGE_STATE_DIR,
 	{ "--job-dir DIR", "one job's state directory" },
 	{ NULL, NULL }
 };
 static const struct usage_opt watch_opts[] = {
-	{ "--config FILE", "configuration file" },
-	{ "--policy FILE", "rule file, repeatable" },
-	{ "--no-defaults", "without the embedded default rules" },
-	{ "--state-dir DIR", "where verdicts are written" },
+	USAGE_CONFIG,
+	USAGE_POLICY,
+	USAGE_NO_DEFAULTS,
+	USAGE_STATE_DIR,
 	{ "--observe", "record verdicts, stop nothing" },
 	{ "--tracking-id ID", "the job's RUNNER_TRACKING_ID (to stop it)" },
 	{ NULL, NULL }
 };
 static const struct usage_opt replay_opts[] = {
 	{ "--source NAME=FILE", "a file for a source, repeatable" },
-	{ "--policy FILE", "rule file, repeatable" },
-	{ "--config FILE", "configuration file" },
-	{ "--no-defaults", "without the embedded default rules" },
+	USAGE_POLICY,
+	USAGE_CONFIG,
+	USAGE_NO_DEFAULTS,
 	{ "--examples N", "first lines shown per rule (default 3)" },
 	{ "--json", "one JSON object" },
 	{ "DIR...", "folders of downloaded runs (gh aw logs, gh run download)" },
@@ -60,9 +70,9 @@ static const struct usage_opt replay_opts[] = {
 };
 static const struct usage_opt check_opts[] = {
 	{ "--sandbox", "print the seccomp allow-list" },
-	{ "--no-defaults", "without the embedded default rules" },
-	{ "--config FILE", "configuration file" },
-	{ "--policy FILE", "rule file, repeatable" },
+	USAGE_NO_DEFAULTS,
+	USAGE_CONFIG,
+	USAGE_POLICY,
 	{ "--corpus DIR", "evaluate on labelled cases: a confusion matrix" },
 	{ "--json", "with --corpus: one JSON object" },
 	{ NULL, NULL }
@@ -86,7 +96,7 @@ static const struct usage_opt doctor_opts[] = {
 	{ "--runner DIR", "the runner's directory (its .env)" },
 	{ "--user NAME", "the runner's user" },
 	{ "--unit FILE", "a systemd unit to read instead of the runner's" },
-	{ "--config FILE", "configuration file to check" },
+	USAGE_CONFIG,
 	{ "--binary FILE", "the breaker binary the hooks run" },
 	{ NULL, NULL }
 };

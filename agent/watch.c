@@ -784,14 +784,12 @@ cmd_watch(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CMDOPT_POLICY_LONGOPTS,
-		{ "state-dir",	 required_argument, NULL, 's' },
+		CMDOPT_STATE_LONGOPT,
 		{ "observe",	 no_argument,	    NULL, 'o' },
 		{ "tracking-id", required_argument, NULL, 't' },
-		{ "help",	 no_argument,	    NULL, 'h' },
-		{ NULL,		 0,		    NULL, 0 }
+		CMDOPT_END_LONGOPTS
 	};
-	struct cmdopt_policy	 po;
-	const char		*state = cmdopt_env("BREAKER_STATE_DIR");
+	struct cmdopt		 po;
 	const char		*why, *tracking = NULL;
 	struct watch_opts	 wo;
 	struct watch_cli	 c;
@@ -801,13 +799,10 @@ cmd_watch(int argc, char **argv)
 	char			*errors = NULL;
 	int			 ch, observe = 0, rc = 0;
 
-	cmdopt_policy_init(&po);
-	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS "s:ot:h",
-	    longopts, NULL)) != -1) {
+	cmdopt_init(&po);
+	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS
+	    CMDOPT_STATE_LETTERS "ot:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's':
-			state = optarg;
-			break;
 		case 'o':
 			observe = 1;
 			break;
@@ -815,18 +810,18 @@ cmd_watch(int argc, char **argv)
 			tracking = optarg;
 			break;
 		case 'h':
-			cmdopt_policy_clear(&po);
+			cmdopt_clear(&po);
 			return usage_help("watch");
 		default:
-			if (cmdopt_policy_option(&po, ch, optarg))
+			if (cmdopt_option(&po, ch, optarg))
 				break;
 			watch_usage();
-			cmdopt_policy_clear(&po);
+			cmdopt_clear(&po);
 			return 2;
 		}
 	}
-	policy = cmdopt_policy_load(&po, &errors);
-	cmdopt_policy_clear(&po);
+	policy = cmdopt_policy(&po, &errors);
+	cmdopt_clear(&po);
 	if (policy == NULL) {
 		fprintf(stderr, "breaker watch: bad policy:\n%s\n",
 		    errors ? errors : "(no detail)");
@@ -836,8 +831,8 @@ cmd_watch(int argc, char **argv)
 	if (observe)
 		policy_set_mode(policy, POLICY_OBSERVE);
 	job = job_from_env();
-	if (job_resolve_dir(job, state, policy_state_dir(policy), &why) == -1 ||
-	    job_make_dir(job) == -1) {
+	if (job_resolve_dir(job, cmdopt_state_dir(&po),
+	    policy_state_dir(policy), &why) == -1 || job_make_dir(job) == -1) {
 		fprintf(stderr, "breaker watch: %s\n", why ? why :
 		    job_problem(job));
 		job_free(job);
