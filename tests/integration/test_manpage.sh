@@ -56,7 +56,7 @@ for o in $("$bin" --help | head -1 | grep -o -- '--[a-z][a-z-]*'); do
 done
 
 # 4. Every BREAKER_* environment variable read by the code or the hooks.
-vars=$( (grep -ho 'getenv("BREAKER_[A-Z_]*")\|env_nonempty("BREAKER_[A-Z_]*")' \
+vars=$( (grep -ho '\(getenv\|cmdopt_env\)("BREAKER_[A-Z_]*")' \
 	"$src"/agent/*.c | grep -o 'BREAKER_[A-Z_]*'
 	grep -ho '\${*BREAKER_[A-Z_]*' "$src"/hooks/*.sh | grep -o 'BREAKER_[A-Z_]*'
 	) | sort -u)
