@@ -582,7 +582,63 @@ ready_check_sources(struct daemon *d, int fd)
 	return bad;
 }
 
-/* ---- the client side: start, status, finish ---- */
+/* The forked daemon's life: it never returns to the hook's code. */
+static void __attribute__((noreturn))
+daemon_child(struct daemon *d, int ready_fd)
+{
+	int	status;
+
+	detach(d, ready_fd);
+	status = daemon_run(d, ready_fd);
+	policy_free(d->policy);
+	job_free(d->job);
+	_exit(status);
+}
+
+int
+daemon_start(struct policy *policy, struct job *job, int foreground,
+    char **said)
+{
+	struct daemon	d;
+	int		pfd[2], err;
+	pid_t		pid;
+
+	*said = NULL;
+	memset(&d, 0, sizeof d);
+	d.policy = policy;
+	d.job = job;
+	/* Fresh start for this job key: forget an earlier daemon's end. */
+	if (job_open_dir(job) == 0)
+		(void)unlinkat(job->dirfd, DAEMON_EXITFILE, 0);
+	d.worker = proc_find_worker(getpid());
+	if (foreground) {
+		log_procname("breaker-daemon");
+		daemon_run(&d, -1);
+		return 0;
+	}
+	fflush(stdout);
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		err = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		errno = err;
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		daemon_child(&d, pfd[1]);
+	}
+	close(pfd[1]);
+	*said = ready_read(pfd[0], DAEMON_READY_TIMEOUT);
+	close(pfd[0]);
+	/* Reap a daemon that failed at once; a running one is not ours. */
+	waitpid(pid, NULL, WNOHANG);
+	return 0;
+}
+
+/* ---- the client side: status, finish ---- */
 
 /* Wait (bounded) for the daemon's process to be gone after its answer. */
 static void
@@ -778,58 +834,4 @@ daemon_status(const char *dir, double timeout, char **reply)
 	free(sock);
 	errno = err;
 	return rc;
-}
-
-/* The forked daemon's life: it never returns to the hook's code. */
-static void __attribute__((noreturn))
-daemon_child(struct daemon *d, int ready_fd)
-{
-	int	status;
-
-	detach(d, ready_fd);
-	status = daemon_run(d, ready_fd);
-	policy_free(d->policy);
-	job_free(d->job);
-	_exit(status);
-}
-
-int
-daemon_start(struct policy *policy, struct job *job, int foreground,
-    char **said)
-{
-	struct daemon	d;
-	int		pfd[2];
-	pid_t		pid;
-
-	*said = NULL;
-	memset(&d, 0, sizeof d);
-	d.policy = policy;
-	d.job = job;
-	/* Fresh start for this job key: forget an earlier daemon's end. */
-	if (job_open_dir(job) == 0)
-		(void)unlinkat(job->dirfd, DAEMON_EXITFILE, 0);
-	d.worker = proc_find_worker(getpid());
-	if (foreground) {
-		log_procname("breaker-daemon");
-		daemon_run(&d, -1);
-		return 0;
-	}
-	fflush(stdout);
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		return -1;
-	if ((pid = fork()) == -1) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		daemon_child(&d, pfd[1]);
-	}
-	close(pfd[1]);
-	*said = ready_read(pfd[0], DAEMON_READY_TIMEOUT);
-	close(pfd[0]);
-	/* Reap a daemon that failed at once; a running one is not ours. */
-	waitpid(pid, NULL, WNOHANG);
-	return 0;
 }
