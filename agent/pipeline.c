@@ -6,13 +6,20 @@
  *
  * The hot path (a line no rule matches) allocates nothing: the event is on
  * the stack, parsing is lazy, the regex match data is shared, and a rule
- * with a required literal is skipped by memmem before its regex runs.
+ * with required literals is skipped unless its source's multi-literal gate
+ * (match_gate_scan, one pass over the line for every rule) found one.
+ *
+ * A line lines.c cut as over-long (LINES_TRUNCATED) is matched on the bytes
+ * it kept, since a fatal error early in a huge JSON line is still fatal;
+ * but it is counted (pipeline_cut) and a verdict it fires says so
+ * (verdict.line_cut), so no report presents it as a whole line.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "correlate.h"
+#include "lines.h"
 #include "log.h"
 #include "match.h"
 #include "pipeline.h"
@@ -41,6 +48,8 @@ struct psource {
 	uint64_t	 lines;
 	uint64_t	 malformed;
 	uint64_t	 quoted;	/* tool output, offered to no rule */
+	uint64_t	 cut;		/* cut lines (LINES_TRUNCATED) a rule
+					   counted */
 	struct source_context ctx;
 	int		 track;		/* follow ctx (not for squid) */
 	size_t		*rules;
@@ -59,6 +68,8 @@ struct pipeline {
 	size_t			 nsrc;
 	struct match_ctx	 ctx;
 	double			 clock;		/* last time seen */
+	size_t			 line_cut;	/* the line being fed was cut
+						   at this length; 0: whole */
 	uint64_t		 nverdicts;	/* all rules */
 	int			 prefilter;
 	pipeline_hit_cb		 hit_cb;
@@ -355,6 +366,7 @@ fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
 	v->first_seen = first;
 	v->fired_at = now;
 	v->observe = r->observe;
+	v->line_cut = pl->line_cut;
 	/* the firing line is the group's newest: never crowd it out */
 	own = evidence_count(g);
 	if (after != NULL && own < VERDICT_MAX_EVIDENCE)
@@ -536,13 +548,13 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 	uint64_t		 found[MATCH_GATE_WORDS];
 	double			 t;
 	size_t			 i;
-	int			 lazy = 0;
+	int			 lazy = 0, counted = 0;
 
-	(void)flags;
 	if (source >= pl->nsrc)
 		return;
 	s = &pl->src[source];
 	s->lines++;
+	pl->line_cut = flags & LINES_TRUNCATED ? len : 0;
 	source_event_init(&ev, policy_source(pl->policy, source)->format,
 	    line, len);
 	if (now < 0) {
@@ -574,10 +586,14 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 				pl->clock = now = t;
 		}
 		hit(pl, pr, &ev, s->lines, now);
+		counted = 1;
 	}
+	if (counted && pl->line_cut > 0)
+		s->cut++;
 done:
 	if (ev.malformed)
 		s->malformed++;
+	pl->line_cut = 0;
 	source_event_clear(&ev);
 }
 
@@ -629,6 +645,12 @@ uint64_t
 pipeline_quoted(const struct pipeline *pl, size_t source)
 {
 	return source < pl->nsrc ? pl->src[source].quoted : 0;
+}
+
+uint64_t
+pipeline_cut(const struct pipeline *pl, size_t source)
+{
+	return source < pl->nsrc ? pl->src[source].cut : 0;
 }
 
 uint64_t

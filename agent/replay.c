@@ -200,8 +200,11 @@ report_text(struct replay *r, double elapsed)
 		    (unsigned long long)r->src[i].st.lines,
 		    (unsigned long long)r->src[i].bytes);
 		if (r->src[i].st.truncated)
-			printf(", %llu over-long lines cut",
-			    (unsigned long long)r->src[i].st.truncated);
+			printf(", %llu over-long lines cut (%llu of them "
+			    "counted by a rule on their first bytes)",
+			    (unsigned long long)r->src[i].st.truncated,
+			    (unsigned long long)pipeline_cut(r->pl,
+			    r->src[i].idx));
 		if (pipeline_quoted(r->pl, r->src[i].idx))
 			printf(", %llu shown as a tool's output (offered to no "
 			    "rule)", (unsigned long long)pipeline_quoted(r->pl,
@@ -257,10 +260,14 @@ report_text(struct replay *r, double elapsed)
 		fmt_time(v->fired_at, t, sizeof t);
 		msg = clean(v->message ? v->message : "", strlen(v->message ?
 		    v->message : ""));
-		printf("  %u. %-7s %s at %s:%llu (time %s): %s%s\n", v->seq,
+		printf("  %u. %-7s %s at %s:%llu (time %s): %s%s", v->seq,
 		    severity_name(v->severity), v->rule_id, v->source,
 		    (unsigned long long)v->line_no, t, msg,
 		    v->observe ? " [observe]" : "");
+		if (v->line_cut > 0)
+			printf(" [from a line cut at %llu bytes]",
+			    (unsigned long long)v->line_cut);
+		printf("\n");
 		free(msg);
 	}
 	if (r->seq == 0)
@@ -287,6 +294,8 @@ json_sources(struct replay *r)
 		cJSON_AddNumberToObject(o, "lines", r->src[i].st.lines);
 		cJSON_AddNumberToObject(o, "bytes", r->src[i].bytes);
 		cJSON_AddNumberToObject(o, "truncated", r->src[i].st.truncated);
+		cJSON_AddNumberToObject(o, "truncated_counted",
+		    pipeline_cut(r->pl, r->src[i].idx));
 		cJSON_AddNumberToObject(o, "unparsable",
 		    pipeline_malformed(r->pl, r->src[i].idx));
 		cJSON_AddNumberToObject(o, "tool_output",
@@ -355,6 +364,8 @@ report_json(struct replay *r, double elapsed)
 		cJSON_AddNumberToObject(o, "time", v->fired_at);
 		cJSON_AddNumberToObject(o, "first_seen", v->first_seen);
 		cJSON_AddNumberToObject(o, "count", v->count);
+		if (v->line_cut > 0)
+			cJSON_AddNumberToObject(o, "line_cut", v->line_cut);
 		msg = clean(v->message ? v->message : "",
 		    strlen(v->message ? v->message : ""));
 		cJSON_AddStringToObject(o, "message", msg);

@@ -33,7 +33,10 @@ void		 pipeline_free(struct pipeline *);
 
 /*
  * Feed one complete line of source number `source` (an index into the
- * policy's sources). `flags` are LINES_* from lines.h. `now` is the event
+ * policy's sources). `flags` are LINES_* from lines.h: a LINES_TRUNCATED
+ * line (cut at `len` bytes as over-long) is matched on what it kept, and
+ * is counted in pipeline_cut when a rule counts it; a verdict it fires
+ * carries `line_cut` = len. `now` is the event
  * time in epoch seconds; pass a negative value to let the pipeline take it
  * from the line (squid timestamps, JSON "timestamp") or, failing that, keep
  * the last time seen (replay's synthetic clock).
@@ -77,6 +80,8 @@ uint64_t	 pipeline_lines(const struct pipeline *, size_t source);
  * offered to no rule, whatever they say.
  */
 uint64_t	 pipeline_quoted(const struct pipeline *, size_t source);
+/* Lines cut as over-long (LINES_TRUNCATED) that a rule still counted. */
+uint64_t	 pipeline_cut(const struct pipeline *, size_t source);
 /* Lines a jsonl/squid parser could not read (still matched as text). */
 uint64_t	 pipeline_malformed(const struct pipeline *, size_t source);
 
