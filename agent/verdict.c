@@ -433,16 +433,17 @@ verdict_from_json(const cJSON *o)
 	return v;
 }
 
-/*
- * file_write_atomic: a temporary beside the final name, O_EXCL and
- * O_NOFOLLOW (a planted symlink is refused), then renamed over it.
- */
 int
 verdict_persist(const struct verdict *v, const char *state_dir)
 {
 	return verdict_write(v, state_dir, 1);
 }
 
+/*
+ * Through file_write_atomic: a temporary beside the final name, O_EXCL and
+ * O_NOFOLLOW (a planted symlink is refused), then renamed over it, so a
+ * reader sees a whole record or none.
+ */
 int
 verdict_write(const struct verdict *v, const char *state_dir, int durable)
 {
