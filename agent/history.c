@@ -407,7 +407,7 @@ scan_run(struct hrun *h, const struct policy *p)
 /* The job's end: the last runner stamp of the agent job's step logs (all
  * step logs when the engine step is unknown), else the last line time. */
 static double
-job_end(const struct hrun *h, double last_line)
+history_job_end(const struct hrun *h, double last_line)
 {
 	const char	*jobdir = NULL;
 	double		 end = last_line;
@@ -452,7 +452,7 @@ readable_run(const struct hrun *h)
 }
 
 static void
-replay_one(struct hrun *h, const struct policy *p)
+history_replay_run(struct hrun *h, const struct policy *p)
 {
 	const struct verdict	*v;
 	struct replay		*r;
@@ -472,7 +472,7 @@ replay_one(struct hrun *h, const struct policy *p)
 	TAILQ_FOREACH(v, replay_verdicts(r), entry)
 		h->nverdicts++;
 	replay_times(r, &first, &last);
-	h->job_end = job_end(h, last);
+	h->job_end = history_job_end(h, last);
 	if ((v = replay_first_stop(r)) != NULL) {
 		h->rule = xstrdup(v->rule_id);
 		/* below 1e8 is replay's synthetic clock: no real time */
@@ -776,7 +776,7 @@ history_replay(const struct policy *p, char *const *dirs, size_t ndirs,
 	for (i = 0; i < n; i++) {
 		scan_run(&runs[i], p);
 		if (readable_run(&runs[i]))
-			replay_one(&runs[i], p);
+			history_replay_run(&runs[i], p);
 		tally(&t, &runs[i]);
 		if (!o->json)
 			print_run(&runs[i]);

@@ -427,7 +427,7 @@ reset_dependents(struct pipeline *pl, const struct prule *pr,
 }
 
 static void
-hit(struct pipeline *pl, struct prule *pr, struct source_event *ev,
+prule_hit(struct pipeline *pl, struct prule *pr, struct source_event *ev,
     uint64_t line_no, double now)
 {
 	const struct policy_rule	*r = pr->r;
@@ -585,7 +585,7 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 			if ((t = source_event_time(&ev)) >= 0)
 				pl->clock = now = t;
 		}
-		hit(pl, pr, &ev, s->lines, now);
+		prule_hit(pl, pr, &ev, s->lines, now);
 		counted = 1;
 	}
 	if (counted && pl->line_cut > 0)
