@@ -569,11 +569,11 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 		pl->clock = now;
 	if (s->track && source_context_quoted(&s->ctx, line, len)) {
 		s->quoted++;	/* a tool's output, not the engine's voice */
-		goto done;
+		goto out;
 	}
 	if (s->gate != NULL && !match_gate_scan(s->gate, line, len, found) &&
 	    s->ungated == 0)
-		goto done;	/* the common case: nothing here for anyone */
+		goto out;	/* the common case: nothing here for anyone */
 	for (i = 0; i < s->nrules; i++) {
 		pr = &pl->rules[s->rules[i]];
 		if (pr->lit != NULL && !gate_open(pr, found))
@@ -590,7 +590,7 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 	}
 	if (counted && pl->line_cut > 0)
 		s->cut++;
-done:
+out:
 	if (ev.malformed)
 		s->malformed++;
 	pl->line_cut = 0;
