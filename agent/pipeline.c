@@ -11,8 +11,8 @@
  *
  * A line lines.c cut as over-long (LINES_TRUNCATED) is matched on the bytes
  * it kept, since a fatal error early in a huge JSON line is still fatal;
- * but it is counted (pipeline_cut) and a verdict it fires says so
- * (verdict.line_cut), so no report presents it as a whole line.
+ * but it is counted (pipeline_source_stats' `cut`) and a verdict it fires
+ * says so (verdict.line_cut), so no report presents it as a whole line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,11 +45,7 @@ struct prule {
 };
 
 struct psource {
-	uint64_t	 lines;
-	uint64_t	 malformed;
-	uint64_t	 quoted;	/* tool output, offered to no rule */
-	uint64_t	 cut;		/* cut lines (LINES_TRUNCATED) a rule
-					   counted */
+	struct pipeline_source_stats st;
 	struct source_context ctx;
 	int		 track;		/* follow ctx (not for squid) */
 	size_t		*rules;
@@ -553,7 +549,7 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 	if (source >= pl->nsrc)
 		return;
 	s = &pl->src[source];
-	s->lines++;
+	s->st.lines++;
 	pl->line_cut = flags & LINES_TRUNCATED ? len : 0;
 	source_event_init(&ev, policy_source(pl->policy, source)->format,
 	    line, len);
@@ -568,7 +564,7 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 	} else
 		pl->clock = now;
 	if (s->track && source_context_quoted(&s->ctx, line, len)) {
-		s->quoted++;	/* a tool's output, not the engine's voice */
+		s->st.quoted++;	/* a tool's output, not the engine's voice */
 		goto out;
 	}
 	if (s->gate != NULL && !match_gate_scan(s->gate, line, len, found) &&
@@ -585,14 +581,14 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 			if ((t = source_event_time(&ev)) >= 0)
 				pl->clock = now = t;
 		}
-		prule_hit(pl, pr, &ev, s->lines, now);
+		prule_hit(pl, pr, &ev, s->st.lines, now);
 		counted = 1;
 	}
 	if (counted && pl->line_cut > 0)
-		s->cut++;
+		s->st.cut++;
 out:
 	if (ev.malformed)
-		s->malformed++;
+		s->st.malformed++;
 	pl->line_cut = 0;
 	source_event_clear(&ev);
 }
@@ -635,28 +631,12 @@ pipeline_rule_stats(const struct pipeline *pl, size_t i,
 	st->evicted = cs.evicted_groups + cs.evicted_values;
 }
 
-uint64_t
-pipeline_lines(const struct pipeline *pl, size_t source)
+struct pipeline_source_stats
+pipeline_source_stats(const struct pipeline *pl, size_t source)
 {
-	return source < pl->nsrc ? pl->src[source].lines : 0;
-}
+	static const struct pipeline_source_stats	none;
 
-uint64_t
-pipeline_quoted(const struct pipeline *pl, size_t source)
-{
-	return source < pl->nsrc ? pl->src[source].quoted : 0;
-}
-
-uint64_t
-pipeline_cut(const struct pipeline *pl, size_t source)
-{
-	return source < pl->nsrc ? pl->src[source].cut : 0;
-}
-
-uint64_t
-pipeline_malformed(const struct pipeline *pl, size_t source)
-{
-	return source < pl->nsrc ? pl->src[source].malformed : 0;
+	return source < pl->nsrc ? pl->src[source].st : none;
 }
 
 void

@@ -188,6 +188,7 @@ static void
 report_text(struct replay *r, double elapsed)
 {
 	struct pipeline_rule_stats	 st;
+	struct pipeline_source_stats	 ps;
 	struct verdict			*v;
 	uint64_t			 lines = 0, bytes = 0;
 	size_t				 i, k, silent = 0;
@@ -195,6 +196,7 @@ report_text(struct replay *r, double elapsed)
 
 	printf("policy: %s\n\nsources:\n", policy_describe(r->policy));
 	for (i = 0; i < r->nsrc; i++) {
+		ps = pipeline_source_stats(r->pl, r->src[i].idx);
 		printf("  %-10s %s: %llu lines, %llu bytes",
 		    r->src[i].name, r->src[i].path,
 		    (unsigned long long)r->src[i].st.lines,
@@ -203,17 +205,15 @@ report_text(struct replay *r, double elapsed)
 			printf(", %llu over-long lines cut (%llu of them "
 			    "counted by a rule on their first bytes)",
 			    (unsigned long long)r->src[i].st.truncated,
-			    (unsigned long long)pipeline_cut(r->pl,
-			    r->src[i].idx));
-		if (pipeline_quoted(r->pl, r->src[i].idx))
+			    (unsigned long long)ps.cut);
+		if (ps.quoted)
 			printf(", %llu shown as a tool's output (offered to no "
-			    "rule)", (unsigned long long)pipeline_quoted(r->pl,
-			    r->src[i].idx));
-		if (pipeline_malformed(r->pl, r->src[i].idx))
+			    "rule)", (unsigned long long)ps.quoted);
+		if (ps.malformed)
 			printf(", %llu not parsable as %s",
-			    (unsigned long long)pipeline_malformed(r->pl,
-			    r->src[i].idx), source_format_name(policy_source(
-			    r->policy, r->src[i].idx)->format));
+			    (unsigned long long)ps.malformed,
+			    source_format_name(policy_source(r->policy,
+			    r->src[i].idx)->format));
 		printf("\n");
 		lines += r->src[i].st.lines;
 		bytes += r->src[i].bytes;
@@ -282,10 +282,12 @@ report_text(struct replay *r, double elapsed)
 static cJSON *
 json_sources(struct replay *r)
 {
-	cJSON	*a = cJSON_CreateArray(), *o;
-	size_t	 i;
+	struct pipeline_source_stats	 ps;
+	cJSON				*a = cJSON_CreateArray(), *o;
+	size_t				 i;
 
 	for (i = 0; i < r->nsrc; i++) {
+		ps = pipeline_source_stats(r->pl, r->src[i].idx);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", r->src[i].name);
 		cJSON_AddStringToObject(o, "path", r->src[i].path);
@@ -294,12 +296,9 @@ json_sources(struct replay *r)
 		cJSON_AddNumberToObject(o, "lines", r->src[i].st.lines);
 		cJSON_AddNumberToObject(o, "bytes", r->src[i].bytes);
 		cJSON_AddNumberToObject(o, "truncated", r->src[i].st.truncated);
-		cJSON_AddNumberToObject(o, "truncated_counted",
-		    pipeline_cut(r->pl, r->src[i].idx));
-		cJSON_AddNumberToObject(o, "unparsable",
-		    pipeline_malformed(r->pl, r->src[i].idx));
-		cJSON_AddNumberToObject(o, "tool_output",
-		    pipeline_quoted(r->pl, r->src[i].idx));
+		cJSON_AddNumberToObject(o, "truncated_counted", ps.cut);
+		cJSON_AddNumberToObject(o, "unparsable", ps.malformed);
+		cJSON_AddNumberToObject(o, "tool_output", ps.quoted);
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;

@@ -186,7 +186,7 @@ test_codex_lone_reconnect_silent(void **state)
 	assert_string_equal(st.id, "t.codex.reconnect");
 	assert_int_equal(st.hits, 1);
 	assert_int_equal(st.verdicts, 0);	/* severity none */
-	assert_int_equal(pipeline_lines(pl, 0), 5);
+	assert_int_equal(pipeline_source_stats(pl, 0).lines, 5);
 	pipeline_free(pl);
 	policy_free(p);
 }
@@ -247,7 +247,7 @@ test_squid_rules(void **state)
 	/* the fixture: one provider (api.openai.com) is tunnelled, not
 	 * denied; chatgpt.com (telemetry) and awmgmcpg are excepted */
 	feed_file(pl, fw, "shared:squid-access.log");
-	assert_int_equal(pipeline_lines(pl, fw), 12);
+	assert_int_equal(pipeline_source_stats(pl, fw).lines, 12);
 	assert_int_equal(g.n, 0);
 	/* a provider denial fires once per host */
 	snprintf(line, sizeof line, denied, 1, "api.openai.com",
@@ -573,7 +573,7 @@ test_cut_line_said(void **state)
 	pipeline_feed(pl, 0, "nothing for any rule", 20, LINES_TRUNCATED, 1);
 	pipeline_feed(pl, 0, line, strlen(line), LINES_TRUNCATED, 2);
 	assert_int_equal(g.n, 1);
-	assert_int_equal(pipeline_cut(pl, 0), 1);	/* counted only */
+	assert_int_equal(pipeline_source_stats(pl, 0).cut, 1);	/* counted only */
 	v = nth(&g, 0);
 	assert_int_equal(v->line_cut, strlen(line));
 	msg = verdict_message(v, 0, NULL);
@@ -588,7 +588,7 @@ test_cut_line_said(void **state)
 	pl = pipeline_new(p, on_verdict, &g);
 	feed(pl, 0, line, 1);
 	assert_int_equal(g.n, 1);
-	assert_int_equal(pipeline_cut(pl, 0), 0);
+	assert_int_equal(pipeline_source_stats(pl, 0).cut, 0);
 	assert_int_equal(nth(&g, 0)->line_cut, 0);
 	msg = verdict_message(nth(&g, 0), 0, NULL);
 	assert_null(strstr(msg, "cut at"));
