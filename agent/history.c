@@ -103,24 +103,6 @@ suffix_score(const char *a, const char *b)
 	return n;
 }
 
-static char *
-read_small(const char *path, size_t max)
-{
-	char	*buf;
-	ssize_t	 n;
-	size_t	 len = 0;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	buf = xmalloc(max + 1);
-	while (len < max && (n = read(fd, buf + len, max - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
 static const char *
 json_str(const cJSON *o, const char *key)
 {
@@ -140,7 +122,9 @@ read_meta(struct hrun *h, const char *path, const char *name)
 	const char	*s;
 	char		*text;
 
-	if ((text = read_small(path, META_MAX)) == NULL)
+	/* A larger file is not metadata we know: skipped like bad JSON. */
+	if ((text = file_read_small(AT_FDCWD, path, META_MAX, 0,
+	    NULL, NULL)) == NULL)
 		return;
 	root = cJSON_Parse(text);
 	free(text);
@@ -170,7 +154,7 @@ probe_steplog(const char *path, double *first, double *last)
 	double		 t;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = file_open_read(AT_FDCWD, path, 0, NULL)) == -1)
 		return 0;
 	if ((n = read(fd, buf, 64)) <= 0 ||
 	    lines_runner_stamp(buf, n, first) == 0 || fstat(fd, &sb) == -1) {
@@ -221,7 +205,7 @@ is_combined(const char *path)
 	ssize_t	 n;
 	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = file_open_read(AT_FDCWD, path, 0, NULL)) == -1)
 		return 0;
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
