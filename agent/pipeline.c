@@ -634,9 +634,12 @@ pipeline_rule_stats(const struct pipeline *pl, size_t i,
 struct pipeline_source_stats
 pipeline_source_stats(const struct pipeline *pl, size_t source)
 {
-	static const struct pipeline_source_stats	none;
+	struct pipeline_source_stats	none;
 
-	return source < pl->nsrc ? pl->src[source].st : none;
+	if (source < pl->nsrc)
+		return pl->src[source].st;
+	memset(&none, 0, sizeof none);
+	return none;
 }
 
 void
