@@ -142,6 +142,25 @@ file_read_small(int dirfd, const char *path, size_t max, int flags,
 	return buf;
 }
 
+ssize_t
+file_read_head(int dirfd, const char *path, int flags, char *buf, size_t size)
+{
+	ssize_t	n;
+	int	fd, saved;
+
+	if (size == 0 || (fd = file_open_read(dirfd, path, flags, NULL)) == -1)
+		return -1;
+	n = file_read_all(fd, buf, size - 1);
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		errno = saved;
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 int
 file_write_all(int fd, const void *buf, size_t len)
 {

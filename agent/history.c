@@ -202,16 +202,9 @@ static int
 is_combined(const char *path)
 {
 	char	 buf[4096], *nl, *job, *step, *rest;
-	ssize_t	 n;
-	int	 fd;
 
-	if ((fd = file_open_read(AT_FDCWD, path, 0, NULL)) == -1)
+	if (file_read_head(AT_FDCWD, path, 0, buf, sizeof buf) <= 0)
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	if ((nl = strchr(buf, '\n')) != NULL)
 		*nl = '\0';
 	return split_combined(buf, &job, &step, &rest);

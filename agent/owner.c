@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "owner.h"
 #include "util.h"
@@ -151,17 +152,10 @@ static int
 owner_fd_writable(pid_t pid, int fd)
 {
 	char	path[64], buf[512];
-	ssize_t	n;
-	int	f;
 
 	snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
-	if ((f = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (file_read_head(AT_FDCWD, path, 0, buf, sizeof buf) <= 0)
 		return 0;
-	n = read(f, buf, sizeof buf - 1);
-	close(f);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	return owner_fdinfo_writable(buf) == 1;
 }
 
