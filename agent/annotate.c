@@ -186,10 +186,40 @@ annotate_print(FILE *out, const struct verdict_list *list,
 	fflush(out);
 }
 
+/*
+ * A warning is breaker's own sentence, quoting what went wrong (a list of
+ * configuration errors, one per line, a path, strerror). Its line breaks
+ * are ours: each stays a line break (escaped %0A below) instead of showing
+ * as a control picture "␊" in the middle of a sentence; blank lines and a
+ * trailing break are dropped. Each line is still sanitised on its own, so
+ * any other control character in a quoted value shows as its picture.
+ */
+static char *
+annotate_warning_lines(const char *message)
+{
+	const char	*s = message != NULL ? message : "", *e;
+	char		*out = NULL, *line, *t;
+
+	for (;; s = e + 1) {
+		e = s + strcspn(s, "\r\n");
+		if (e > s) {
+			line = sanitise_text(s, (size_t)(e - s));
+			xasprintf(&t, "%s%s%s", out ? out : "", out ? "\n" :
+			    "", line);
+			free(line);
+			free(out);
+			out = t;
+		}
+		if (*e == '\0')
+			break;
+	}
+	return out != NULL ? out : xstrdup("");
+}
+
 void
 annotate_warning(FILE *out, const char *title, const char *message)
 {
-	char	*t = sanitise_str(title), *m = sanitise_str(message);
+	char	*t = sanitise_str(title), *m = annotate_warning_lines(message);
 
 	print_command(out, "warning", t, m);
 	free(t);

@@ -208,7 +208,7 @@ header(const struct events_job *ej, const char *type, double t,
 }
 
 static cJSON *
-verdict_record(const struct events_job *ej, const struct verdict *v)
+events_verdict_record(const struct events_job *ej, const struct verdict *v)
 {
 	const char	*out = events_outcome(v);
 	cJSON		*o;
@@ -247,7 +247,7 @@ unconfined(const struct events_health *h)
 }
 
 static cJSON *
-job_record(const struct events_job *ej)
+events_job_record(const struct events_job *ej)
 {
 	const struct verdict	*v, *stop = events_first_stop(ej);
 	const char		*basis, *out = stop ? events_outcome(stop) :
@@ -291,8 +291,8 @@ events_records(const struct events_job *ej)
 	cJSON			*a = cJSON_CreateArray();
 
 	TAILQ_FOREACH(v, ej->verdicts, entry)
-		cJSON_AddItemToArray(a, verdict_record(ej, v));
-	cJSON_AddItemToArray(a, job_record(ej));
+		cJSON_AddItemToArray(a, events_verdict_record(ej, v));
+	cJSON_AddItemToArray(a, events_job_record(ej));
 	return a;
 }
 

@@ -50,6 +50,29 @@ file_refuse(int fd, int err)
 	return -1;
 }
 
+/*
+ * The one way a file is opened here: EINTR retried, then refused unless it
+ * is a regular file (a FIFO, device or directory planted under the name).
+ * O_NONBLOCK is in `oflags`, so a FIFO cannot hang the open.
+ */
+static int
+file_open_regular(int dirfd, const char *path, int oflags, mode_t mode,
+    struct stat *st)
+{
+	int	fd;
+
+	do
+		fd = openat(dirfd, path, oflags, mode);
+	while (fd == -1 && errno == EINTR);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1)
+		return file_refuse(fd, errno);
+	if (!S_ISREG(st->st_mode))
+		return file_refuse(fd, S_ISDIR(st->st_mode) ? EISDIR : EINVAL);
+	return fd;
+}
+
 int
 file_open_read(int dirfd, const char *path, int flags, struct stat *stp)
 {
@@ -59,15 +82,8 @@ file_open_read(int dirfd, const char *path, int flags, struct stat *stp)
 	oflags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 	if (!(flags & FILE_FOLLOW))
 		oflags |= O_NOFOLLOW;
-	do
-		fd = openat(dirfd, path, oflags);
-	while (fd == -1 && errno == EINTR);
-	if (fd == -1)
+	if ((fd = file_open_regular(dirfd, path, oflags, 0, &st)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1)
-		return file_refuse(fd, errno);
-	if (!S_ISREG(st.st_mode))
-		return file_refuse(fd, S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
 	if ((flags & FILE_OWNED) && st.st_uid != geteuid() && st.st_uid != 0)
 		return file_refuse(fd, EPERM);
 	if (stp != NULL)
@@ -126,6 +142,25 @@ file_read_small(int dirfd, const char *path, size_t max, int flags,
 	return buf;
 }
 
+ssize_t
+file_read_head(int dirfd, const char *path, int flags, char *buf, size_t size)
+{
+	ssize_t	n;
+	int	fd, saved;
+
+	if (size == 0 || (fd = file_open_read(dirfd, path, flags, NULL)) == -1)
+		return -1;
+	n = file_read_all(fd, buf, size - 1);
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		errno = saved;
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 int
 file_write_all(int fd, const void *buf, size_t len)
 {
@@ -150,16 +185,10 @@ file_append(int dirfd, const char *path, const void *buf, size_t len)
 	struct stat	st;
 	int		fd, rv, saved;
 
-	do
-		fd = openat(dirfd, path, O_WRONLY | O_APPEND | O_CREAT |
-		    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
-	while (fd == -1 && errno == EINTR);
-	if (fd == -1)
+	if ((fd = file_open_regular(dirfd, path, O_WRONLY | O_APPEND |
+	    O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644,
+	    &st)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1)
-		return file_refuse(fd, errno);
-	if (!S_ISREG(st.st_mode))
-		return file_refuse(fd, EINVAL);
 	rv = file_write_all(fd, buf, len);
 	saved = errno;
 	if (close(fd) == -1 && rv == 0)

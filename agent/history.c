@@ -103,24 +103,6 @@ suffix_score(const char *a, const char *b)
 	return n;
 }
 
-static char *
-read_small(const char *path, size_t max)
-{
-	char	*buf;
-	ssize_t	 n;
-	size_t	 len = 0;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	buf = xmalloc(max + 1);
-	while (len < max && (n = read(fd, buf + len, max - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
 static const char *
 json_str(const cJSON *o, const char *key)
 {
@@ -140,7 +122,9 @@ read_meta(struct hrun *h, const char *path, const char *name)
 	const char	*s;
 	char		*text;
 
-	if ((text = read_small(path, META_MAX)) == NULL)
+	/* A larger file is not metadata we know: skipped like bad JSON. */
+	if ((text = file_read_small(AT_FDCWD, path, META_MAX, 0,
+	    NULL, NULL)) == NULL)
 		return;
 	root = cJSON_Parse(text);
 	free(text);
@@ -170,7 +154,7 @@ probe_steplog(const char *path, double *first, double *last)
 	double		 t;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = file_open_read(AT_FDCWD, path, 0, NULL)) == -1)
 		return 0;
 	if ((n = read(fd, buf, 64)) <= 0 ||
 	    lines_runner_stamp(buf, n, first) == 0 || fstat(fd, &sb) == -1) {
@@ -218,16 +202,9 @@ static int
 is_combined(const char *path)
 {
 	char	 buf[4096], *nl, *job, *step, *rest;
-	ssize_t	 n;
-	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (file_read_head(AT_FDCWD, path, 0, buf, sizeof buf) <= 0)
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	if ((nl = strchr(buf, '\n')) != NULL)
 		*nl = '\0';
 	return split_combined(buf, &job, &step, &rest);
@@ -407,7 +384,7 @@ scan_run(struct hrun *h, const struct policy *p)
 /* The job's end: the last runner stamp of the agent job's step logs (all
  * step logs when the engine step is unknown), else the last line time. */
 static double
-job_end(const struct hrun *h, double last_line)
+history_job_end(const struct hrun *h, double last_line)
 {
 	const char	*jobdir = NULL;
 	double		 end = last_line;
@@ -452,7 +429,7 @@ readable_run(const struct hrun *h)
 }
 
 static void
-replay_one(struct hrun *h, const struct policy *p)
+history_replay_run(struct hrun *h, const struct policy *p)
 {
 	const struct verdict	*v;
 	struct replay		*r;
@@ -472,7 +449,7 @@ replay_one(struct hrun *h, const struct policy *p)
 	TAILQ_FOREACH(v, replay_verdicts(r), entry)
 		h->nverdicts++;
 	replay_times(r, &first, &last);
-	h->job_end = job_end(h, last);
+	h->job_end = history_job_end(h, last);
 	if ((v = replay_first_stop(r)) != NULL) {
 		h->rule = xstrdup(v->rule_id);
 		/* below 1e8 is replay's synthetic clock: no real time */
@@ -776,7 +753,7 @@ history_replay(const struct policy *p, char *const *dirs, size_t ndirs,
 	for (i = 0; i < n; i++) {
 		scan_run(&runs[i], p);
 		if (readable_run(&runs[i]))
-			replay_one(&runs[i], p);
+			history_replay_run(&runs[i], p);
 		tally(&t, &runs[i]);
 		if (!o->json)
 			print_run(&runs[i]);

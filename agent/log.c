@@ -168,7 +168,8 @@ log_vmsg(int level, const char *name, int with_errno, const char *fmt,
 	errno = saved_errno;
 }
 
-#define LOG_FN(fn, lvl, name, err)					\
+/* One body for every entry point; `end` is what follows the message. */
+#define LOG_FN(fn, lvl, name, err, end)					\
 void									\
 fn(const char *fmt, ...)						\
 {									\
@@ -179,31 +180,12 @@ fn(const char *fmt, ...)						\
 	va_start(ap, fmt);						\
 	log_vmsg(lvl, name, err, fmt, ap);				\
 	va_end(ap);							\
+	end;								\
 }
 
-LOG_FN(log_warn, LOG_LEVEL_WARN, "warning", 1)
-LOG_FN(log_warnx, LOG_LEVEL_WARN, "warning", 0)
-LOG_FN(log_info, LOG_LEVEL_INFO, "info", 0)
-LOG_FN(log_debug, LOG_LEVEL_DEBUG, "debug", 0)
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vmsg(LOG_LEVEL_WARN, "fatal", 1, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vmsg(LOG_LEVEL_WARN, "fatal", 0, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
+LOG_FN(log_warn, LOG_LEVEL_WARN, "warning", 1, (void)0)
+LOG_FN(log_warnx, LOG_LEVEL_WARN, "warning", 0, (void)0)
+LOG_FN(log_info, LOG_LEVEL_INFO, "info", 0, (void)0)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG, "debug", 0, (void)0)
+LOG_FN(fatal, LOG_LEVEL_WARN, "fatal", 1, exit(1))
+LOG_FN(fatalx, LOG_LEVEL_WARN, "fatal", 0, exit(1))

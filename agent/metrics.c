@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "file.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
@@ -129,21 +130,16 @@ static void
 load(struct set *set, const char *path)
 {
 	char	*buf, *line, *next, *sp, *end;
-	ssize_t	 n;
-	size_t	 len = 0;
 	double	 v;
-	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* Never through a link planted in the textfile directory. */
+	if ((buf = file_read_small(AT_FDCWD, path, FILE_MAX, 0, NULL,
+	    NULL)) == NULL) {
 		if (errno != ENOENT)
-			log_warn("metrics: %s", path);
+			log_warnx("metrics: %s: %s; the counters start again",
+			    path, file_why(errno));
 		return;
 	}
-	buf = xmalloc(FILE_MAX + 1);
-	while (len < FILE_MAX && (n = read(fd, buf + len, FILE_MAX - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
 	for (line = buf; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "owner.h"
 #include "util.h"
@@ -79,7 +81,7 @@ struct owner_seen {
 struct owner *
 owner_new(const struct owner_opts *opts, size_t nsources)
 {
-	struct owner	*o = xcalloc(1, sizeof(*o));
+	struct owner	*o = xcalloc(1, sizeof *o);
 	size_t		 i;
 
 	if (opts->tracking_id != NULL && *opts->tracking_id != '\0')
@@ -88,7 +90,7 @@ owner_new(const struct owner_opts *opts, size_t nsources)
 				   outlives us */
 	o->job_started = opts->job_started;
 	o->nsrc = nsources;
-	o->src = xcalloc(nsources ? nsources : 1, sizeof(*o->src));
+	o->src = xcalloc(nsources ? nsources : 1, sizeof *o->src);
 	for (i = 0; i < nsources; i++) {
 		o->src[i].pidfd = -1;
 		o->src[i].fdnum = -1;
@@ -150,17 +152,10 @@ static int
 owner_fd_writable(pid_t pid, int fd)
 {
 	char	path[64], buf[512];
-	ssize_t	n;
-	int	f;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
-	if ((f = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+	if (file_read_head(AT_FDCWD, path, 0, buf, sizeof buf) <= 0)
 		return 0;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	return owner_fdinfo_writable(buf) == 1;
 }
 
@@ -175,9 +170,10 @@ owner_holds(pid_t pid, dev_t dev, ino_t ino, int *fdp)
 	struct dirent	*de;
 	struct stat	 st;
 	DIR		*d;
-	int		 found = 0;
+	const char	*errstr;
+	int		 found = 0, fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
 	if ((d = opendir(path)) == NULL)
 		return errno == EACCES || errno == EPERM ? -1 : 0;
 	while (!found && (de = readdir(d)) != NULL) {
@@ -187,8 +183,9 @@ owner_holds(pid_t pid, dev_t dev, ino_t ino, int *fdp)
 		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1 ||
 		    st.st_dev != dev || st.st_ino != ino)
 			continue;
-		if (owner_fd_writable(pid, atoi(de->d_name))) {
-			*fdp = atoi(de->d_name);
+		fd = (int)parse_num(de->d_name, 0, INT_MAX, &errstr);
+		if (errstr == NULL && owner_fd_writable(pid, fd)) {
+			*fdp = fd;
 			found = 1;
 		}
 	}
@@ -203,9 +200,9 @@ owner_same_pidns(pid_t pid)
 	char	path[64], mine[64], theirs[64];
 	ssize_t	a, b;
 
-	a = readlink("/proc/self/ns/pid", mine, sizeof(mine) - 1);
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	b = readlink(path, theirs, sizeof(theirs) - 1);
+	a = readlink("/proc/self/ns/pid", mine, sizeof mine - 1);
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)pid);
+	b = readlink(path, theirs, sizeof theirs - 1);
 	if (a <= 0 || b <= 0)
 		return -1;
 	return a == b && memcmp(mine, theirs, (size_t)a) == 0;
@@ -217,7 +214,7 @@ owner_uid_of(pid_t pid)
 	char		path[64];
 	struct stat	st;
 
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
 	return stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
 }
 
@@ -244,7 +241,7 @@ owner_see(const struct proc_info *p, const struct stat *file,
 		}
 	} else if (seen->host_writer == 0) {
 		seen->host_writer = p->pid;
-		snprintf(seen->host_comm, sizeof(seen->host_comm), "%s",
+		snprintf(seen->host_comm, sizeof seen->host_comm, "%s",
 		    p->comm);
 	}
 }
@@ -287,11 +284,11 @@ owner_pids_keep(struct owner *o, const struct proc_info *v, size_t n)
 {
 	size_t	i;
 
-	o->pids = xreallocarray(o->pids, n ? n : 1, sizeof(*o->pids));
+	o->pids = xreallocarray(o->pids, n ? n : 1, sizeof *o->pids);
 	for (i = 0; i < n; i++)
 		o->pids[i] = v[i].pid;
 	o->npids = n;
-	qsort(o->pids, n, sizeof(*o->pids), owner_pid_cmp);
+	qsort(o->pids, n, sizeof *o->pids, owner_pid_cmp);
 }
 
 /*
@@ -308,15 +305,15 @@ owner_pids_changed(const struct owner *o)
 	struct dirent	*de;
 	pid_t		 pid;
 	int		 changed = 0;
-	char		*end;
+	const char	*errstr;
 
 	if ((d = opendir("/proc")) == NULL)
 		return 1;
 	while (!changed && (de = readdir(d)) != NULL) {
-		pid = (pid_t)strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == getpid())
+		pid = (pid_t)parse_num(de->d_name, 1, INT_MAX, &errstr);
+		if (errstr != NULL || pid == getpid())
 			continue;
-		changed = bsearch(&pid, o->pids, o->npids, sizeof(*o->pids),
+		changed = bsearch(&pid, o->pids, o->npids, sizeof *o->pids,
 		    owner_pid_cmp) == NULL;
 	}
 	closedir(d);
@@ -330,7 +327,7 @@ owner_look(struct owner *o, const struct stat *file, struct owner_seen *seen)
 	struct proc_info	*v;
 	ssize_t			 n, i;
 
-	memset(seen, 0, sizeof(*seen));
+	memset(seen, 0, sizeof *seen);
 	if ((n = proc_list(o->tracking_id, &o->find, NULL, &v)) == -1)
 		return -1;
 	owner_pids_keep(o, v, (size_t)n);
@@ -379,7 +376,7 @@ owner_none(struct owner_src *s, const char *fmt, ...)
 
 	owner_forget(s);
 	va_start(ap, fmt);
-	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	vsnprintf(s->why, sizeof s->why, fmt, ap);
 	va_end(ap);
 }
 
@@ -485,7 +482,7 @@ owner_alive(const struct owner_src *s)
 
 	if (s->pidfd != -1)
 		return poll(&pfd, 1, 0) == 0;
-	snprintf(path, sizeof(path), "/proc/%d", (int)s->pid);
+	snprintf(path, sizeof path, "/proc/%d", (int)s->pid);
 	return access(path, F_OK) == 0;
 }
 
@@ -502,7 +499,7 @@ owner_still(const struct owner_src *s, int fd, double now)
 		return 0;
 	if (s->kind != OWNER_WRITER)
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)s->pid, s->fdnum);
+	snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)s->pid, s->fdnum);
 	return stat(path, &held) == 0 && held.st_dev == s->dev &&
 	    held.st_ino == s->ino;
 }
@@ -514,16 +511,16 @@ owner_say(struct owner_src *s, const char *name)
 	char	now[OWNER_WHY_MAX + 32];
 
 	if (s->kind == OWNER_WRITER)
-		snprintf(now, sizeof(now), "written by pid %d of this job",
+		snprintf(now, sizeof now, "written by pid %d of this job",
 		    (int)s->pid);
 	else if (s->kind == OWNER_AWF)
-		snprintf(now, sizeof(now), "the firewall of this job's awf "
+		snprintf(now, sizeof now, "the firewall of this job's awf "
 		    "(pid %d)", (int)s->pid);
 	else
-		snprintf(now, sizeof(now), "not attributed: %s", s->why);
+		snprintf(now, sizeof now, "not attributed: %s", s->why);
 	if (strcmp(now, s->said) == 0)
 		return;
-	snprintf(s->said, sizeof(s->said), "%s", now);
+	snprintf(s->said, sizeof s->said, "%s", now);
 	log_info("source %s: %s", name, now);
 }
 

@@ -6,13 +6,20 @@
  *
  * The hot path (a line no rule matches) allocates nothing: the event is on
  * the stack, parsing is lazy, the regex match data is shared, and a rule
- * with a required literal is skipped by memmem before its regex runs.
+ * with required literals is skipped unless its source's multi-literal gate
+ * (match_gate_scan, one pass over the line for every rule) found one.
+ *
+ * A line lines.c cut as over-long (LINES_TRUNCATED) is matched on the bytes
+ * it kept, since a fatal error early in a huge JSON line is still fatal;
+ * but it is counted (pipeline_source_stats' `cut`) and a verdict it fires
+ * says so (verdict.line_cut), so no report presents it as a whole line.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "correlate.h"
+#include "lines.h"
 #include "log.h"
 #include "match.h"
 #include "pipeline.h"
@@ -38,9 +45,7 @@ struct prule {
 };
 
 struct psource {
-	uint64_t	 lines;
-	uint64_t	 malformed;
-	uint64_t	 quoted;	/* tool output, offered to no rule */
+	struct pipeline_source_stats st;
 	struct source_context ctx;
 	int		 track;		/* follow ctx (not for squid) */
 	size_t		*rules;
@@ -59,6 +64,8 @@ struct pipeline {
 	size_t			 nsrc;
 	struct match_ctx	 ctx;
 	double			 clock;		/* last time seen */
+	size_t			 line_cut;	/* the line being fed was cut
+						   at this length; 0: whole */
 	uint64_t		 nverdicts;	/* all rules */
 	int			 prefilter;
 	pipeline_hit_cb		 hit_cb;
@@ -355,6 +362,7 @@ fire(struct pipeline *pl, struct prule *pr, struct source_event *ev,
 	v->first_seen = first;
 	v->fired_at = now;
 	v->observe = r->observe;
+	v->line_cut = pl->line_cut;
 	/* the firing line is the group's newest: never crowd it out */
 	own = evidence_count(g);
 	if (after != NULL && own < VERDICT_MAX_EVIDENCE)
@@ -415,7 +423,7 @@ reset_dependents(struct pipeline *pl, const struct prule *pr,
 }
 
 static void
-hit(struct pipeline *pl, struct prule *pr, struct source_event *ev,
+prule_hit(struct pipeline *pl, struct prule *pr, struct source_event *ev,
     uint64_t line_no, double now)
 {
 	const struct policy_rule	*r = pr->r;
@@ -536,13 +544,13 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 	uint64_t		 found[MATCH_GATE_WORDS];
 	double			 t;
 	size_t			 i;
-	int			 lazy = 0;
+	int			 lazy = 0, counted = 0;
 
-	(void)flags;
 	if (source >= pl->nsrc)
 		return;
 	s = &pl->src[source];
-	s->lines++;
+	s->st.lines++;
+	pl->line_cut = flags & LINES_TRUNCATED ? len : 0;
 	source_event_init(&ev, policy_source(pl->policy, source)->format,
 	    line, len);
 	if (now < 0) {
@@ -556,12 +564,12 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 	} else
 		pl->clock = now;
 	if (s->track && source_context_quoted(&s->ctx, line, len)) {
-		s->quoted++;	/* a tool's output, not the engine's voice */
-		goto done;
+		s->st.quoted++;	/* a tool's output, not the engine's voice */
+		goto out;
 	}
 	if (s->gate != NULL && !match_gate_scan(s->gate, line, len, found) &&
 	    s->ungated == 0)
-		goto done;	/* the common case: nothing here for anyone */
+		goto out;	/* the common case: nothing here for anyone */
 	for (i = 0; i < s->nrules; i++) {
 		pr = &pl->rules[s->rules[i]];
 		if (pr->lit != NULL && !gate_open(pr, found))
@@ -573,11 +581,15 @@ pipeline_feed(struct pipeline *pl, size_t source, const char *line,
 			if ((t = source_event_time(&ev)) >= 0)
 				pl->clock = now = t;
 		}
-		hit(pl, pr, &ev, s->lines, now);
+		prule_hit(pl, pr, &ev, s->st.lines, now);
+		counted = 1;
 	}
-done:
+	if (counted && pl->line_cut > 0)
+		s->st.cut++;
+out:
 	if (ev.malformed)
-		s->malformed++;
+		s->st.malformed++;
+	pl->line_cut = 0;
 	source_event_clear(&ev);
 }
 
@@ -619,22 +631,15 @@ pipeline_rule_stats(const struct pipeline *pl, size_t i,
 	st->evicted = cs.evicted_groups + cs.evicted_values;
 }
 
-uint64_t
-pipeline_lines(const struct pipeline *pl, size_t source)
+struct pipeline_source_stats
+pipeline_source_stats(const struct pipeline *pl, size_t source)
 {
-	return source < pl->nsrc ? pl->src[source].lines : 0;
-}
+	struct pipeline_source_stats	none;
 
-uint64_t
-pipeline_quoted(const struct pipeline *pl, size_t source)
-{
-	return source < pl->nsrc ? pl->src[source].quoted : 0;
-}
-
-uint64_t
-pipeline_malformed(const struct pipeline *pl, size_t source)
-{
-	return source < pl->nsrc ? pl->src[source].malformed : 0;
+	if (source < pl->nsrc)
+		return pl->src[source].st;
+	memset(&none, 0, sizeof none);
+	return none;
 }
 
 void

@@ -188,6 +188,7 @@ static void
 report_text(struct replay *r, double elapsed)
 {
 	struct pipeline_rule_stats	 st;
+	struct pipeline_source_stats	 ps;
 	struct verdict			*v;
 	uint64_t			 lines = 0, bytes = 0;
 	size_t				 i, k, silent = 0;
@@ -195,22 +196,24 @@ report_text(struct replay *r, double elapsed)
 
 	printf("policy: %s\n\nsources:\n", policy_describe(r->policy));
 	for (i = 0; i < r->nsrc; i++) {
+		ps = pipeline_source_stats(r->pl, r->src[i].idx);
 		printf("  %-10s %s: %llu lines, %llu bytes",
 		    r->src[i].name, r->src[i].path,
 		    (unsigned long long)r->src[i].st.lines,
 		    (unsigned long long)r->src[i].bytes);
 		if (r->src[i].st.truncated)
-			printf(", %llu over-long lines cut",
-			    (unsigned long long)r->src[i].st.truncated);
-		if (pipeline_quoted(r->pl, r->src[i].idx))
+			printf(", %llu over-long lines cut (%llu of them "
+			    "counted by a rule on their first bytes)",
+			    (unsigned long long)r->src[i].st.truncated,
+			    (unsigned long long)ps.cut);
+		if (ps.quoted)
 			printf(", %llu shown as a tool's output (offered to no "
-			    "rule)", (unsigned long long)pipeline_quoted(r->pl,
-			    r->src[i].idx));
-		if (pipeline_malformed(r->pl, r->src[i].idx))
+			    "rule)", (unsigned long long)ps.quoted);
+		if (ps.malformed)
 			printf(", %llu not parsable as %s",
-			    (unsigned long long)pipeline_malformed(r->pl,
-			    r->src[i].idx), source_format_name(policy_source(
-			    r->policy, r->src[i].idx)->format));
+			    (unsigned long long)ps.malformed,
+			    source_format_name(policy_source(r->policy,
+			    r->src[i].idx)->format));
 		printf("\n");
 		lines += r->src[i].st.lines;
 		bytes += r->src[i].bytes;
@@ -257,10 +260,14 @@ report_text(struct replay *r, double elapsed)
 		fmt_time(v->fired_at, t, sizeof t);
 		msg = clean(v->message ? v->message : "", strlen(v->message ?
 		    v->message : ""));
-		printf("  %u. %-7s %s at %s:%llu (time %s): %s%s\n", v->seq,
+		printf("  %u. %-7s %s at %s:%llu (time %s): %s%s", v->seq,
 		    severity_name(v->severity), v->rule_id, v->source,
 		    (unsigned long long)v->line_no, t, msg,
 		    v->observe ? " [observe]" : "");
+		if (v->line_cut > 0)
+			printf(" [from a line cut at %llu bytes]",
+			    (unsigned long long)v->line_cut);
+		printf("\n");
 		free(msg);
 	}
 	if (r->seq == 0)
@@ -275,10 +282,12 @@ report_text(struct replay *r, double elapsed)
 static cJSON *
 json_sources(struct replay *r)
 {
-	cJSON	*a = cJSON_CreateArray(), *o;
-	size_t	 i;
+	struct pipeline_source_stats	 ps;
+	cJSON				*a = cJSON_CreateArray(), *o;
+	size_t				 i;
 
 	for (i = 0; i < r->nsrc; i++) {
+		ps = pipeline_source_stats(r->pl, r->src[i].idx);
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", r->src[i].name);
 		cJSON_AddStringToObject(o, "path", r->src[i].path);
@@ -287,10 +296,9 @@ json_sources(struct replay *r)
 		cJSON_AddNumberToObject(o, "lines", r->src[i].st.lines);
 		cJSON_AddNumberToObject(o, "bytes", r->src[i].bytes);
 		cJSON_AddNumberToObject(o, "truncated", r->src[i].st.truncated);
-		cJSON_AddNumberToObject(o, "unparsable",
-		    pipeline_malformed(r->pl, r->src[i].idx));
-		cJSON_AddNumberToObject(o, "tool_output",
-		    pipeline_quoted(r->pl, r->src[i].idx));
+		cJSON_AddNumberToObject(o, "truncated_counted", ps.cut);
+		cJSON_AddNumberToObject(o, "unparsable", ps.malformed);
+		cJSON_AddNumberToObject(o, "tool_output", ps.quoted);
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
@@ -355,6 +363,8 @@ report_json(struct replay *r, double elapsed)
 		cJSON_AddNumberToObject(o, "time", v->fired_at);
 		cJSON_AddNumberToObject(o, "first_seen", v->first_seen);
 		cJSON_AddNumberToObject(o, "count", v->count);
+		if (v->line_cut > 0)
+			cJSON_AddNumberToObject(o, "line_cut", v->line_cut);
 		msg = clean(v->message ? v->message : "",
 		    strlen(v->message ? v->message : ""));
 		cJSON_AddStringToObject(o, "message", msg);

@@ -114,7 +114,7 @@ is_word(unsigned char c)
 }
 
 static size_t
-run(const char *s, size_t len, size_t i, int (*cls)(unsigned char))
+span(const char *s, size_t len, size_t i, int (*cls)(unsigned char))
 {
 	size_t	j = i;
 
@@ -211,7 +211,7 @@ static const struct key_kind {
 };
 
 static size_t
-match_prefixed(const char *s, size_t len, size_t i)
+redact_prefixed(const char *s, size_t len, size_t i)
 {
 	const struct key_kind	*k;
 	size_t			 n, p, body;
@@ -225,7 +225,7 @@ match_prefixed(const char *s, size_t len, size_t i)
 			continue;
 		if (!k->anywhere && !boundary(s, i, k->cls))
 			continue;
-		body = run(s, len, i + p, k->cls);
+		body = span(s, len, i + p, k->cls);
 		if (body < k->min)
 			continue;
 		if (k->need_digit && !has_digit(s + i + p, body))
@@ -237,18 +237,18 @@ match_prefixed(const char *s, size_t len, size_t i)
 
 /* eyJ… is base64url of '{"': a JWT or a JSON blob that may hold secrets. */
 static size_t
-match_jwt(const char *s, size_t len, size_t i)
+redact_jwt(const char *s, size_t len, size_t i)
 {
 	size_t	body, j, dots = 0;
 
 	if (i + 3 > len || memcmp(s + i, "eyJ", 3) != 0)
 		return 0;
-	body = run(s, len, i + 3, is_tok);
+	body = span(s, len, i + 3, is_tok);
 	if (body < 10)
 		return 0;
 	j = i + 3 + body;
 	while (j < len && s[j] == '.') {
-		j += 1 + run(s, len, j + 1, is_tok);
+		j += 1 + span(s, len, j + 1, is_tok);
 		dots++;
 	}
 	if ((dots > 0 && j - i >= 30) || body >= 40)
@@ -273,7 +273,7 @@ skip_gap(const char *s, size_t len, size_t j)
 /* "Bearer <token>", "Basic <token>": prose ("Bearer authentication
  * failed") has no digit and is short. */
 static struct redact_hit
-match_scheme_token(const char *s, size_t len, size_t i)
+redact_scheme_token(const char *s, size_t len, size_t i)
 {
 	static const char	*words[] = { "bearer", "basic" };
 	struct redact_hit	 h = { 0, 0 };
@@ -287,7 +287,7 @@ match_scheme_token(const char *s, size_t len, size_t i)
 	j = skip_gap(s, len, i + strlen(words[w]));
 	if (j == i + strlen(words[w]))
 		return h;
-	tok = run(s, len, j, is_b64);
+	tok = span(s, len, j, is_b64);
 	if (tok < 8 || (!has_digit(s + j, tok) && tok < 24))
 		return h;
 	h.keep = j - i;
@@ -369,7 +369,7 @@ assignment_value(const char *s, size_t len, size_t j)
  * count), then assignment_value(), then the value.
  */
 static struct redact_hit
-match_assignment(const char *s, size_t len, size_t i)
+redact_assignment(const char *s, size_t len, size_t i)
 {
 	static const struct {
 		const char	*name;
@@ -401,17 +401,17 @@ match_assignment(const char *s, size_t len, size_t i)
 	if ((j = assignment_value(s, len, i + strlen(names[k].name))) == 0)
 		return h;
 	if (names[k].kind == VALUE_AUTH) {
-		w = run(s, len, j, is_word);
+		w = span(s, len, j, is_word);
 		if (w > 0 && is_scheme(s + j, w)) {
 			c = skip_gap(s, len, j + w);
-			if (c > j + w && (w = run(s, len, c, is_cred)) > 0) {
+			if (c > j + w && (w = span(s, len, c, is_cred)) > 0) {
 				h.keep = c - i;
 				h.len = c - i + w;
 			}
 			return h;
 		}
 	}
-	w = run(s, len, j, is_cred);
+	w = span(s, len, j, is_cred);
 	if (w == 0 || (names[k].kind != VALUE_ANY && !keyish(s + j, w)))
 		return h;
 	h.keep = j - i;
@@ -427,12 +427,12 @@ redact_at(const char *s, size_t len, size_t i)
 	/* Every pattern starts with one of these: skip the rest cheaply. */
 	if (s[i] == '\0' || strchr("sSgAyeaApPxXtTkKbB", s[i]) == NULL)
 		return h;
-	if ((h.len = match_prefixed(s, len, i)) > 0 ||
-	    (h.len = match_jwt(s, len, i)) > 0)
+	if ((h.len = redact_prefixed(s, len, i)) > 0 ||
+	    (h.len = redact_jwt(s, len, i)) > 0)
 		return h;
-	h = match_assignment(s, len, i);
+	h = redact_assignment(s, len, i);
 	if (h.len == 0)
-		h = match_scheme_token(s, len, i);
+		h = redact_scheme_token(s, len, i);
 	return h;
 }
 
@@ -462,7 +462,7 @@ sanitise_redact(const char *s, size_t len, size_t *outlen)
 		}
 		/* Key characters glued to a match go with it: a key cut short
 		 * by another key's class ("ghp_…AIza…-…") leaves no tail. */
-		end = i + h.len + run(s, len, i + h.len, is_b64);
+		end = i + h.len + span(s, len, i + h.len, is_b64);
 		memset(mark + i + h.keep, 1, end - i - h.keep);
 		next = end > REDACT_REWIND ? end - REDACT_REWIND : 0;
 		i = next > i ? next : i + 1;

@@ -214,9 +214,10 @@ md_table(FILE *f, const struct verdict_list *list,
 		title = md_cell(v->title != NULL ? v->title : "");
 		src = md_cell(v->source != NULL ? v->source : "?");
 		fmt_when(when, sizeof when, v->fired_at, job);
-		fprintf(f, "| %u | **%s** %s | %s | %s line %llu | %s |\n",
+		fprintf(f, "| %u | **%s** %s | %s | %s line %llu%s | %s |\n",
 		    v->seq, id, title, severity_name(v->severity), src,
-		    (unsigned long long)v->line_no, when);
+		    (unsigned long long)v->line_no, v->line_cut > 0 ?
+		    " (cut)" : "", when);
 		free(id);
 		free(title);
 		free(src);

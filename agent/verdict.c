@@ -258,6 +258,8 @@ verdict_to_json(const struct verdict *v)
 	json_add_str_or_null(o, "message", v->message);
 	json_add_u64(o, "line_no", v->line_no);
 	json_add_u64(o, "count", v->count);
+	if (v->line_cut > 0)
+		json_add_u64(o, "line_cut", v->line_cut);
 	cJSON_AddNumberToObject(o, "first_seen", v->first_seen);
 	cJSON_AddNumberToObject(o, "fired_at", v->fired_at);
 	cJSON_AddBoolToObject(o, "observe", v->observe != 0);
@@ -388,6 +390,7 @@ verdict_from_json(const cJSON *o)
 	bad |= json_get_str(o, "message", &v->message);
 	bad |= json_get_u64(o, "line_no", &v->line_no);
 	bad |= json_get_u64(o, "count", &v->count);
+	bad |= json_get_u64(o, "line_cut", &v->line_cut);
 	bad |= json_get_double(o, "first_seen", &v->first_seen);
 	bad |= json_get_double(o, "fired_at", &v->fired_at);
 	if ((it = cJSON_GetObjectItemCaseSensitive(o, "observe")) != NULL) {
@@ -430,16 +433,17 @@ verdict_from_json(const cJSON *o)
 	return v;
 }
 
-/*
- * file_write_atomic: a temporary beside the final name, O_EXCL and
- * O_NOFOLLOW (a planted symlink is refused), then renamed over it.
- */
 int
 verdict_persist(const struct verdict *v, const char *state_dir)
 {
 	return verdict_write(v, state_dir, 1);
 }
 
+/*
+ * Through file_write_atomic: a temporary beside the final name, O_EXCL and
+ * O_NOFOLLOW (a planted symlink is refused), then renamed over it, so a
+ * reader sees a whole record or none.
+ */
 int
 verdict_write(const struct verdict *v, const char *state_dir, int durable)
 {
@@ -686,6 +690,9 @@ verdict_message(const struct verdict *v, int job_observe, const char *hint)
 	}
 	fprintf(f, "%s\nRule %s (%s) fired on %s line %llu", head, id,
 	    severity_name(v->severity), src, (unsigned long long)v->line_no);
+	if (v->line_cut > 0)
+		fprintf(f, " (from a line cut at %llu bytes)",
+		    (unsigned long long)v->line_cut);
 	if (v->count > 1)
 		fprintf(f, " after %llu events", (unsigned long long)v->count);
 	fprintf(f, ".\n");

@@ -655,7 +655,7 @@ sources_json(const struct watch *w)
 			cJSON_AddNumberToObject(o, "hole_bytes", st.hole_bytes);
 		}
 		cJSON_AddNumberToObject(o, "pipeline_lines",
-		    pipeline_lines(w->pipe, i));
+		    pipeline_source_stats(w->pipe, i).lines);
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;

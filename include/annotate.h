@@ -47,7 +47,11 @@ struct annotate_job {
  */
 void	annotate_print(FILE *out, const struct verdict_list *,
 	    const struct annotate_job *);
-/* Print one warning annotation (configuration problem etc.). */
+/*
+ * Print one warning annotation (configuration problem etc.). The message's
+ * line breaks are breaker's own: they stay line breaks, blank lines and a
+ * trailing break dropped; each line is sanitised.
+ */
 void	annotate_warning(FILE *out, const char *title, const char *message);
 /* The job ran in observe mode (job may be NULL). */
 int	annotate_job_observe(const struct annotate_job *);

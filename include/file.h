@@ -49,6 +49,14 @@ int	 file_open_read(int dirfd, const char *path, int flags,
  */
 char	*file_read_small(int dirfd, const char *path, size_t max, int flags,
 	    size_t *lenp, struct stat *st);
+/*
+ * The first `size` - 1 bytes at most of a file, NUL-terminated in `buf`
+ * (opened as file_open_read does): a probe of a log's head, or a /proc
+ * file, whose st_size is 0 so file_read_small cannot size it. Bytes read,
+ * or -1.
+ */
+ssize_t	 file_read_head(int dirfd, const char *path, int flags, char *buf,
+	    size_t size);
 /* read(2) until `len` bytes or EOF, through EINTR; bytes read or -1. */
 ssize_t	 file_read_all(int fd, void *buf, size_t len);
 /* write(2) all of it, through EINTR and short writes; 0 or -1. */

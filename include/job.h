@@ -19,6 +19,15 @@
 #define JOB_KEEP_DIRS		64	/* finished job dirs kept per root */
 #define JOB_MAX_AGE		(3 * 24 * 3600)	/* older ones always go */
 
+/*
+ * Open on purpose, as a record (like struct verdict): the runner's identity,
+ * read by the daemon, the reports and doctor. The fields below `started`
+ * are the state directory's, and job.c alone sets them: job_resolve_dir
+ * (root, dir), job_make_dir/job_open_dir (dirfd, problem). The root cannot
+ * be known when the identity is read (it depends on the configuration
+ * loaded after), hence two steps rather than one constructor. Callers only
+ * read them.
+ */
 struct job {
 	char	*run_id;	/* GITHUB_RUN_ID, or NULL */
 	char	*run_attempt;	/* GITHUB_RUN_ATTEMPT */

@@ -33,7 +33,10 @@ void		 pipeline_free(struct pipeline *);
 
 /*
  * Feed one complete line of source number `source` (an index into the
- * policy's sources). `flags` are LINES_* from lines.h. `now` is the event
+ * policy's sources). `flags` are LINES_* from lines.h: a LINES_TRUNCATED
+ * line (cut at `len` bytes as over-long) is matched on what it kept, and
+ * is counted in the source's `cut` when a rule counts it; a verdict it fires
+ * carries `line_cut` = len. `now` is the event
  * time in epoch seconds; pass a negative value to let the pipeline take it
  * from the line (squid timestamps, JSON "timestamp") or, failing that, keep
  * the last time seen (replay's synthetic clock).
@@ -75,13 +78,19 @@ struct pipeline_rule_stats {
 size_t		 pipeline_nrules(const struct pipeline *);
 void		 pipeline_rule_stats(const struct pipeline *, size_t,
 		    struct pipeline_rule_stats *);
-uint64_t	 pipeline_lines(const struct pipeline *, size_t source);
-/*
- * Lines shown as a tool's output (source.h, source_context_quoted): counted,
- * offered to no rule, whatever they say.
- */
-uint64_t	 pipeline_quoted(const struct pipeline *, size_t source);
-/* Lines a jsonl/squid parser could not read (still matched as text). */
-uint64_t	 pipeline_malformed(const struct pipeline *, size_t source);
+/* What became of a source's lines; an unknown index reads as all zero. */
+struct pipeline_source_stats {
+	uint64_t	 lines;		/* lines fed */
+	/* shown as a tool's output (source.h, source_context_quoted):
+	 * counted, offered to no rule, whatever they say */
+	uint64_t	 quoted;
+	/* cut as over-long (LINES_TRUNCATED) and still counted by a rule,
+	 * on the bytes they kept */
+	uint64_t	 cut;
+	/* a jsonl/squid parser could not read them (still matched as text) */
+	uint64_t	 malformed;
+};
+struct pipeline_source_stats pipeline_source_stats(const struct pipeline *,
+		    size_t source);
 
 #endif

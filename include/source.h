@@ -44,10 +44,8 @@ enum source_squid_field {
 };
 /* Field name -> index, or -1. */
 int		 source_squid_field(const char *);
-/*
- * Index -> field name ("?" out of range). Only tests/fuzz/fuzz_squid.c
- * uses it, to build lines field by field; kept here, next to the table.
- */
+/* Index -> field name, or "?". Only the fuzz target (fuzz_squid.c) calls
+ * it, to check that every name maps back to its own index. */
 const char	*source_squid_field_name(int);
 
 /* A compiled field path: dotted JSON path, or a squid field index. */

@@ -58,6 +58,10 @@ struct verdict {
 	char		*source;	/* source name, e.g. "engine" */
 	char		*message;	/* rendered message template */
 	uint64_t	 line_no;	/* line of the firing event in source */
+	/* The firing line was over-long, cut by lines.c at this many bytes
+	 * and matched on them; 0: a whole line. In the JSON ("line_cut")
+	 * only when set. */
+	uint64_t	 line_cut;
 	uint64_t	 count;		/* events the correlation counted */
 	double		 first_seen;	/* epoch seconds of first counted event */
 	double		 fired_at;	/* epoch seconds the rule fired */

@@ -110,8 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)fuzz_each_line(data, size, parse_fields, NULL);
 	pl = pipeline_new(policy, fuzz_take_verdict, NULL);
 	fed = fuzz_feed_lines(pl, eng, data, size, -1);
-	FUZZ_ASSERT(pipeline_lines(pl, eng) == fed);
-	FUZZ_ASSERT(pipeline_malformed(pl, eng) <= fed);
+	FUZZ_ASSERT(pipeline_source_stats(pl, eng).lines == fed);
+	FUZZ_ASSERT(pipeline_source_stats(pl, eng).malformed <= fed);
 	pipeline_tick(pl, pipeline_clock(pl) + 7200);
 	pipeline_free(pl);
 	return 0;

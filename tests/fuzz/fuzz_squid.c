@@ -102,8 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)fuzz_each_line(data, size, parse_fields, NULL);
 	pl = pipeline_new(policy, fuzz_take_verdict, NULL);
 	fed = fuzz_feed_lines(pl, fw, data, size, -1);
-	FUZZ_ASSERT(pipeline_lines(pl, fw) == fed);
-	FUZZ_ASSERT(pipeline_malformed(pl, fw) <= fed);
+	FUZZ_ASSERT(pipeline_source_stats(pl, fw).lines == fed);
+	FUZZ_ASSERT(pipeline_source_stats(pl, fw).malformed <= fed);
 	pipeline_tick(pl, pipeline_clock(pl) + 3600);
 	pipeline_free(pl);
 	return 0;

@@ -389,6 +389,29 @@ test_metrics(void **state)
 	assert_true(access(path, F_OK) == 0);
 }
 
+/*
+ * The previous file is read without following a link planted under its
+ * name (the textfile directory may be shared): the counters start again
+ * instead of adding whatever the link's target says.
+ */
+static void
+test_metrics_link_refused(void **state)
+{
+	struct fixture	*f = *state;
+	char		 path[128], bait[128];
+	FILE		*fp;
+
+	snprintf(bait, sizeof bait, "%s/bait", f->dir);
+	assert_non_null(fp = fopen(bait, "w"));
+	fprintf(fp, "breaker_jobs_total{runner=\"vm-runner-01\"} 1000\n");
+	fclose(fp);
+	snprintf(path, sizeof path, "%s/breaker-vm-runner-01.prom", f->dir);
+	assert_int_equal(symlink(bait, path), 0);
+	assert_int_equal(metrics_update(f->dir, &f->ej), 0);
+	assert_true(prom(path, "breaker_jobs_total{runner=\"vm-runner-01\"}")
+	    == 1);
+}
+
 static int
 load_config(const char *dir, const char *json, char **errors)
 {
@@ -443,6 +466,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_levels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_link_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config, setup, teardown),
 	};
 

@@ -244,6 +244,28 @@ test_append(void **state)
 }
 
 /* The OpenSSH-like walk, and the job user's reach, on opened dirs. */
+/* A head probe: at most size - 1 bytes, NUL-terminated; /proc files too
+ * (st_size 0); never a FIFO or through a link. */
+static void
+test_read_head(void **state)
+{
+	char	buf[8];
+
+	put("log", "0123456789", 0644);
+	assert_int_equal(file_read_head(AT_FDCWD, at("log"), 0, buf,
+	    sizeof buf), 7);
+	assert_string_equal(buf, "0123456");
+	assert_true(file_read_head(AT_FDCWD, "/proc/self/stat", 0, buf,
+	    sizeof buf) > 0);
+	assert_int_equal(mkfifo(at("fifo"), 0600), 0);
+	assert_int_equal(file_read_head(AT_FDCWD, at("fifo"), 0, buf,
+	    sizeof buf), -1);
+	assert_int_equal(symlink(at("log"), at("link")), 0);
+	assert_int_equal(file_read_head(AT_FDCWD, at("link"), 0, buf,
+	    sizeof buf), -1);
+	assert_int_equal(errno, ELOOP);
+}
+
 static void
 test_trust_and_reach(void **state)
 {
@@ -282,6 +304,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_atomic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_dir, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trust_and_reach, setup,

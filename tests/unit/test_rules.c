@@ -650,7 +650,7 @@ test_tool_output_is_not_codex(void **state)
 	for (i = 0; i < f.n; i++)
 		print_error("fired: %s\n", f.ids[i]);
 	assert_int_equal(f.n, 0);
-	assert_int_equal(pipeline_quoted(pl, source_index("engine")), 15);
+	assert_int_equal(pipeline_source_stats(pl, source_index("engine")).quoted, 15);
 	/* past the block's 20 lines, codex's own error line */
 	for (i = 0; i < 20; i++)
 		feed(pl, source_index("engine"), "filler", 6, T0 + 100 + i);
@@ -699,7 +699,7 @@ test_agent_prose_is_not_codex(void **state)
 	for (i = 0; i < f.n; i++)
 		print_error("fired: %s\n", f.ids[i]);
 	assert_int_equal(f.n, 0);
-	assert_int_equal(pipeline_quoted(pl, source_index("engine")), 6);
+	assert_int_equal(pipeline_source_stats(pl, source_index("engine")).quoted, 6);
 	feed(pl, source_index("engine"), real, strlen(real), T0 + 100);
 	assert_int_equal(f.n, 1);
 	assert_string_equal(f.ids[0], "codex.auth.unauthorized");

@@ -524,12 +524,38 @@ test_unsaved_flag(void **state)
 	verdict_free(v);
 }
 
+/* A verdict from a cut line keeps saying so after a save and a load. */
+static void
+test_line_cut(void **state)
+{
+	struct verdict	*v = verdict_new(), *back;
+	cJSON		*o;
+
+	(void)state;
+	v->seq = 1;
+	verdict_set(&v->rule_id, "r");
+	o = verdict_to_json(v);
+	assert_null(cJSON_GetObjectItem(o, "line_cut"));	/* whole */
+	cJSON_Delete(o);
+	v->line_cut = 65536;
+	o = verdict_to_json(v);
+	back = verdict_from_json(o);
+	assert_non_null(back);
+	assert_int_equal(back->line_cut, 65536);
+	verdict_free(back);
+	cJSON_ReplaceItemInObject(o, "line_cut", cJSON_CreateString("x"));
+	assert_null(verdict_from_json(o));
+	cJSON_Delete(o);
+	verdict_free(v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_defaults),
 		cmocka_unit_test(test_unsaved_flag),
+		cmocka_unit_test(test_line_cut),
 		cmocka_unit_test(test_severity),
 		cmocka_unit_test(test_evidence_sanitised),
 		cmocka_unit_test(test_evidence_caps),
