@@ -45,9 +45,17 @@ static void
 start_warn(const char *what, const char *detail)
 {
 	char	*msg;
+	int	 len;
 
-	xasprintf(&msg, "%s%s%s. breaker is not watching this job; the job "
-	    "runs as usual.", what, detail ? ": " : "", detail ? detail : "");
+	/*
+	 * The detail may be an error list ending in a line break: the closing
+	 * sentence goes on a line of its own, never after a stray ". ".
+	 */
+	len = detail ? (int)strlen(detail) : 0;
+	while (len > 0 && (detail[len - 1] == '\n' || detail[len - 1] == ' '))
+		len--;
+	xasprintf(&msg, "%s%s%.*s\nbreaker is not watching this job; the job "
+	    "runs as usual.", what, detail ? ": " : "", len, detail ? detail : "");
 	annotate_warning(stdout, "breaker is not watching this job", msg);
 	free(msg);
 }

@@ -38,6 +38,13 @@ cat >"$T/config.json" <<EOF2
 EOF2
 run_job "$T/job3"
 check_job "$T/job3" "unknown key" 'sourcez'
+# The closing sentence stands on its own line, not after the error list's
+# line break as ". breaker is not watching" (nor as a control picture).
+out=$(hook_output "$T/job3" started | grep -E '^::warning title=breaker.*is not watching' || true)
+echo "$out" | grep -q '%0Abreaker is not watching this job; the job runs as usual\.$' &&
+	! echo "$out" | grep -qE '%0A\. breaker|␊' &&
+	pass "unknown key: the warning's closing sentence is a line of its own" ||
+	fail "unknown key: warning reads: $out"
 
 # An unreadable log (here: a directory where the firewall log should be):
 # a warning from the started hook, and the other sources are still watched.
