@@ -126,7 +126,8 @@ proc_read(pid_t pid, const char *what, size_t max, size_t *lenp)
 
 /*
  * The stat text: comm may hold spaces and ')' (a process names itself, and
- * the engine is hostile), so it ends at the LAST ')'.
+ * the engine is hostile), so it ends at the LAST ')'. After it: state (field
+ * 3), ppid (4), fields 5 to 21 skipped in groups of five, starttime (22).
  */
 static int
 proc_stat_text(struct proc_ent *e, const char *text)
@@ -138,9 +139,10 @@ proc_stat_text(struct proc_ent *e, const char *text)
 	open_p = strchr(text, '(');
 	close_p = strrchr(text, ')');
 	if (open_p == NULL || close_p == NULL || close_p < open_p ||
-	    sscanf(close_p + 1, " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-	    "%*s %*s %*s %*s %*s %*s %*s %llu", &e->state, &ppid,
-	    &e->start) != 3) {
+	    sscanf(close_p + 1, " %c %d"
+	    " %*s %*s %*s %*s %*s" " %*s %*s %*s %*s %*s"
+	    " %*s %*s %*s %*s %*s" " %*s %*s"
+	    " %llu", &e->state, &ppid, &e->start) != 3) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -791,6 +791,9 @@ test_find_subtree(void **state)
 
 	assert_int_equal(proc_lookup(walk.pid[0], &info), 0);
 	assert_int_equal(info.ppid, top);
+	/* the start time is stat's field 22 (it once read field 21, always 0) */
+	assert_true(info.start != 0);
+	assert_true(info.start == scan.start[0]);
 	assert_int_equal(proc_lookup(0, &info), -1);
 
 	proc_test_no_pidfd(1);
