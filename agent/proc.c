@@ -381,6 +381,13 @@ proc_is_named(const struct proc_ent *e, const char *name)
 	return e->argc > 0 && strcmp(proc_base(e->argv[0]), name) == 0;
 }
 
+/* The configured Worker name, and always the runner's own. */
+static int
+proc_is_worker(const struct proc_ent *e, const char *worker)
+{
+	return proc_is_named(e, worker) || proc_is_named(e, PROC_WORKER_NAME);
+}
+
 static const char *
 proc_worker_name(const struct proc_find_opts *o)
 {
@@ -441,6 +448,22 @@ proc_under(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
 }
 
 /*
+ * Does e carry the job's id: in its environ, or, when that is unreadable,
+ * through its nearest readable ancestor (e->inherited)? Never breaker
+ * itself, nor a zombie.
+ */
+static int
+proc_carries_id(const struct proc_snap *s, struct proc_ent *e)
+{
+	if (e->pid == getpid() || e->state == 'Z')
+		return 0;
+	if (e->env == ENV_MATCH)
+		return 1;
+	e->inherited = e->env == ENV_UNREADABLE && proc_inherits(s, e);
+	return e->inherited;
+}
+
+/*
  * With the job's own Worker known, the job is what carries its id AND runs
  * under that Worker. The rest that carries the id is marked a decoy: any
  * process of the machine can copy the id into its environment.
@@ -453,16 +476,12 @@ proc_mark_own(struct proc_snap *s, pid_t worker)
 
 	for (i = 0; i < s->n; i++) {
 		e = &s->v[i];
-		if (e->pid == getpid() || e->state == 'Z')
+		if (!proc_carries_id(s, e))
 			continue;
-		if (e->env == ENV_MATCH ||
-		    (e->env == ENV_UNREADABLE && proc_inherits(s, e))) {
-			e->inherited = e->env == ENV_UNREADABLE;
-			if (proc_under(s, e, worker))
-				e->job = 1;
-			else
-				e->decoy = 1;
-		}
+		if (proc_under(s, e, worker))
+			e->job = 1;
+		else
+			e->decoy = 1;
 	}
 }
 
@@ -481,12 +500,7 @@ proc_mark_job(struct proc_snap *s, const struct proc_find_opts *o)
 	}
 	for (i = 0; i < s->n; i++) {
 		e = &s->v[i];
-		if (e->pid == getpid() || e->state == 'Z')
-			continue;
-		if (e->env == ENV_MATCH)
-			e->job = 1;
-		else if (e->env == ENV_UNREADABLE && proc_inherits(s, e))
-			e->job = e->inherited = 1;
+		e->job = proc_carries_id(s, e);
 		if (e->job && proc_snap_worker(s, e, worker) != NULL)
 			any_worker = 1;
 	}
@@ -641,14 +655,12 @@ proc_excluded(const struct proc_snap *s, const struct proc_ent *e,
 	const struct proc_ent	*p;
 	int			 i, noprofile = 0, norc = 0;
 
-	if (e->pid == getpid() || proc_is_named(e, worker) ||
-	    proc_is_named(e, PROC_WORKER_NAME) ||
+	if (e->pid == getpid() || proc_is_worker(e, worker) ||
 	    proc_is_named(e, "Runner.Listener") ||
 	    (o != NULL && o->worker_pid > 0 && (e->pid == o->worker_pid ||
 	    e->ppid == o->worker_pid)))
 		return 1;
-	if ((p = proc_snap_parent(s, e)) != NULL &&
-	    (proc_is_named(p, worker) || proc_is_named(p, PROC_WORKER_NAME)))
+	if ((p = proc_snap_parent(s, e)) != NULL && proc_is_worker(p, worker))
 		return 1;
 	for (i = 1; i < e->argc; i++) {
 		noprofile |= strcmp(e->argv[i], "--noprofile") == 0;
