@@ -37,7 +37,7 @@
 #define PROC_CMDLINE_MAX	4096
 #define PROC_ENVIRON_MAX	(4 * 1024 * 1024)
 #define PROC_ARGV_MAX		16
-#define PROC_SUBTREE_MAX	4096	/* descendants pinned at most */
+#define PROC_SUBTREE_MAX	4096	/* descendants walked to, at most */
 #define TRACKING_VAR		"RUNNER_TRACKING_ID="
 
 /*
