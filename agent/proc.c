@@ -354,6 +354,20 @@ proc_snap_parent(const struct proc_snap *s, const struct proc_ent *e)
 	return proc_snap_get(s, e->ppid);
 }
 
+/*
+ * One step up e's ancestry: `while ((e = proc_snap_up(s, e, &hops)))` with
+ * hops 0 visits the strict ancestors, nearest first. No more steps than the
+ * snapshot has processes, in case the pids it read form a cycle.
+ */
+static const struct proc_ent *
+proc_snap_up(const struct proc_snap *s, const struct proc_ent *e,
+    size_t *hops)
+{
+	if ((*hops)++ >= s->n)
+		return NULL;
+	return proc_snap_parent(s, e);
+}
+
 /* ---- names ------------------------------------------------------------ */
 
 static const char *
@@ -396,19 +410,16 @@ proc_worker_name(const struct proc_find_opts *o)
 	return o->worker;
 }
 
-/* Nearest strict ancestor named `worker`, bounded against cycles. */
+/* Nearest strict ancestor named `worker`. */
 static const struct proc_ent *
 proc_snap_worker(const struct proc_snap *s, const struct proc_ent *e,
     const char *worker)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL)
-			return NULL;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL)
 		if (proc_is_named(e, worker))
 			return e;
-	}
 	return NULL;
 }
 
@@ -421,29 +432,23 @@ proc_snap_worker(const struct proc_snap *s, const struct proc_ent *e,
 static int
 proc_inherits(const struct proc_snap *s, const struct proc_ent *e)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL)
-			return 0;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL)
 		if (e->env != ENV_UNREADABLE)
 			return e->env == ENV_MATCH;
-	}
 	return 0;
 }
 
-/* Is `top` a strict ancestor of e (bounded against cycles)? */
+/* Is `top` a strict ancestor of e? */
 static int
 proc_under(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL)
-			return 0;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL)
 		if (e->pid == top)
 			return 1;
-	}
 	return 0;
 }
 
@@ -678,14 +683,11 @@ proc_has_matching_ancestor(const struct proc_snap *s,
     const struct proc_ent *e, const char *name, enum proc_match kind,
     const struct proc_find_opts *o)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL || !e->job)
-			return 0;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL && e->job)
 		if (!proc_excluded(s, e, o) && proc_match(e, name) == kind)
 			return 1;
-	}
 	return 0;
 }
 
