@@ -219,7 +219,7 @@ watch_publish(struct watch *w)
 	return w->publishing;
 }
 
-/* What came of the stop, from proc.c's result fields, not its sentence. */
+/* What came of the stop, from proc_stop.c's result fields, not its sentence. */
 static enum verdict_outcome
 stop_outcome(const struct proc_stop_result *r)
 {

@@ -1,5 +1,5 @@
 /*
- * proc.c against real processes. The helpers are this very binary, exec'd
+ * proc.c and proc_stop.c against real processes. The helpers are this very binary, exec'd
  * through symlinks named like the processes of a job (awf, codex, node,
  * sudo, Runner.Worker) so that comm and argv are the real thing, with a
  * tracking id unique to each test in their environment. A helper's mode
