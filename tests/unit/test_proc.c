@@ -1,10 +1,11 @@
 /*
- * proc.c and proc_stop.c against real processes. The helpers are this very binary, exec'd
- * through symlinks named like the processes of a job (awf, codex, node,
- * sudo, Runner.Worker) so that comm and argv are the real thing, with a
- * tracking id unique to each test in their environment. A helper's mode
- * comes from BREAKER_PROC_HELPER ("spawn,sleep": each level takes one);
- * it writes 'r' on fd 3 when ready, and a letter per signal it records.
+ * proc.c and proc_stop.c against real processes. The helpers are this very
+ * binary, exec'd through symlinks named like the processes of a job (awf,
+ * codex, node, sudo, Runner.Worker) so that comm and argv are the real
+ * thing, with a tracking id unique to each test in their environment. A
+ * helper's mode comes from BREAKER_PROC_HELPER ("spawn,sleep": each level
+ * takes one); it writes 'r' on fd 3 when ready, and a letter per signal it
+ * records.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
