@@ -1,29 +1,20 @@
 /*
- * Finding the job's processes in /proc and stopping the engine through
- * pidfds with the runner's ladder.
+ * Finding the job's processes in /proc: the job by its tracking id, the
+ * engine among them, an engine found ahead of need, a stopped engine's
+ * descendants, and one process's identity. Stopping them is proc_stop.c's.
  *
  * /proc is a moving target: a process may vanish between readdir and every
  * read (ESRCH, ENOENT), or keep its environ from us (EACCES when it runs as
  * another user). Each of those is normal and only makes that process
  * invisible or "unreadable"; nothing here fails on it.
  *
- * Why pidfds: between finding a pid and signalling it the process can exit
- * and its pid be reused by something unrelated. A pidfd names one process for
- * good, pidfd_send_signal on it can never reach another, and it turns
- * readable when the process exits, for any process, not only our children
- * (checked on Linux 6.x; since 5.3). Only when pidfd_open says ENOSYS (a
- * kernel older than 5.3, or a seccomp filter that denies it) do we fall back
- * to kill() and polling, and then that race is back, narrowed to one poll
- * interval: the pid is re-checked for existence right before each kill().
- *
- * The two calls go through syscall(2) rather than glibc's wrappers: those
- * arrived in glibc 2.36, and the official runner image (Ubuntu 22.04) has
- * 2.35. The kernel interface is the same.
+ * A pidfd names one process for good (see proc_stop.c for why the stop
+ * needs that). pidfd_open goes through syscall(2) rather than glibc's
+ * wrapper: that arrived in glibc 2.36, and the official runner image
+ * (Ubuntu 22.04) has 2.35. The kernel interface is the same.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include <ctype.h>
 #include <dirent.h>
@@ -34,39 +25,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
 #include "log.h"
+#include "policy.h"
 #include "proc.h"
 #include "util.h"
 #include "xalloc.h"
-
-static int
-proc_pidfd_open(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int
-proc_pidfd_send_signal(int pidfd, int signo)
-{
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
-}
-
-#ifndef P_PIDFD
-#define P_PIDFD		3
-#endif
 
 #define PROC_ROOT		"/proc"
 #define PROC_CMDLINE_MAX	4096
 #define PROC_ENVIRON_MAX	(4 * 1024 * 1024)
 #define PROC_ARGV_MAX		16
-#define PROC_FINAL_WAIT_MS	2000
-#define PROC_POLL_MS		50
-#define PROC_SUBTREE_MAX	4096	/* descendants pinned at most */
+#define PROC_SUBTREE_MAX	4096	/* descendants walked to, at most */
 #define TRACKING_VAR		"RUNNER_TRACKING_ID="
 
 /*
@@ -121,7 +92,7 @@ proc_read(pid_t pid, const char *what, size_t max, size_t *lenp)
 	ssize_t	 r;
 	int	 fd, saved;
 
-	snprintf(path, sizeof(path), PROC_ROOT "/%d/%s", (int)pid, what);
+	snprintf(path, sizeof path, PROC_ROOT "/%d/%s", (int)pid, what);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
 	buf = xmalloc(cap + 1);
@@ -155,7 +126,8 @@ proc_read(pid_t pid, const char *what, size_t max, size_t *lenp)
 
 /*
  * The stat text: comm may hold spaces and ')' (a process names itself, and
- * the engine is hostile), so it ends at the LAST ')'.
+ * the engine is hostile), so it ends at the LAST ')'. After it: state (field
+ * 3), ppid (4), fields 5 to 21 skipped in groups of five, starttime (22).
  */
 static int
 proc_stat_text(struct proc_ent *e, const char *text)
@@ -167,28 +139,32 @@ proc_stat_text(struct proc_ent *e, const char *text)
 	open_p = strchr(text, '(');
 	close_p = strrchr(text, ')');
 	if (open_p == NULL || close_p == NULL || close_p < open_p ||
-	    sscanf(close_p + 1, " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-	    "%*s %*s %*s %*s %*s %*s %*s %llu", &e->state, &ppid,
-	    &e->start) != 3) {
+	    sscanf(close_p + 1, " %c %d"
+	    " %*s %*s %*s %*s %*s" " %*s %*s %*s %*s %*s"
+	    " %*s %*s %*s %*s %*s" " %*s %*s"
+	    " %llu", &e->state, &ppid, &e->start) != 3) {
 		errno = EINVAL;
 		return -1;
 	}
 	n = (size_t)(close_p - open_p - 1);
-	if (n >= sizeof(e->comm))
-		n = sizeof(e->comm) - 1;
+	if (n >= sizeof e->comm)
+		n = sizeof e->comm - 1;
 	memcpy(e->comm, open_p + 1, n);
 	e->comm[n] = '\0';
 	e->ppid = ppid;
 	return 0;
 }
 
+/* e, from scratch, from the stat file of pid. */
 static int
-proc_parse_stat(struct proc_ent *e)
+proc_parse_stat(struct proc_ent *e, pid_t pid)
 {
 	char	*buf;
 	int	 rv;
 
-	if ((buf = proc_read(e->pid, "stat", 4096, NULL)) == NULL)
+	memset(e, 0, sizeof *e);
+	e->pid = pid;
+	if ((buf = proc_read(pid, "stat", 4096, NULL)) == NULL)
 		return -1;
 	rv = proc_stat_text(e, buf);
 	free(buf);
@@ -203,9 +179,7 @@ proc_identity(pid_t pid, unsigned long long *start, uid_t *ruid, uid_t *suid)
 	unsigned	 r, eff, sav;
 	int		 rv = -1;
 
-	memset(&e, 0, sizeof(e));
-	e.pid = pid;
-	if (pid <= 0 || proc_parse_stat(&e) == -1)
+	if (pid <= 0 || proc_parse_stat(&e, pid) == -1)
 		return -1;
 	if ((buf = proc_read(pid, "status", 16384, NULL)) == NULL)
 		return -1;
@@ -319,7 +293,7 @@ proc_snap_take(struct proc_snap *s, const char *id, int all_argv)
 	struct proc_ent	*e;
 	size_t		 cap = 0;
 
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, sizeof *s);
 	if ((d = opendir(PROC_ROOT)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
@@ -327,12 +301,11 @@ proc_snap_take(struct proc_snap *s, const char *id, int all_argv)
 			continue;
 		if (s->n == cap) {
 			cap = cap ? cap * 2 : 256;
-			s->v = xreallocarray(s->v, cap, sizeof(*s->v));
+			s->v = xreallocarray(s->v, cap, sizeof *s->v);
 		}
 		e = &s->v[s->n];
-		memset(e, 0, sizeof(*e));
-		e->pid = (pid_t)strtol(de->d_name, NULL, 10);
-		if (proc_parse_stat(e) == -1)
+		if (proc_parse_stat(e, (pid_t)strtol(de->d_name, NULL,
+		    10)) == -1)
 			continue;	/* vanished: normal */
 		/*
 		 * argv only matters for the job's processes: skip it for the
@@ -347,7 +320,7 @@ proc_snap_take(struct proc_snap *s, const char *id, int all_argv)
 	}
 	closedir(d);
 	if (s->n > 1)
-		qsort(s->v, s->n, sizeof(*s->v), proc_ent_cmp);
+		qsort(s->v, s->n, sizeof *s->v, proc_ent_cmp);
 	return 0;
 }
 
@@ -359,7 +332,7 @@ proc_snap_free(struct proc_snap *s)
 	for (i = 0; i < s->n; i++)
 		free(s->v[i].cmdline);
 	free(s->v);
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, sizeof *s);
 }
 
 static struct proc_ent *
@@ -370,7 +343,7 @@ proc_snap_get(const struct proc_snap *s, pid_t pid)
 	if (pid <= 0)
 		return NULL;
 	key.pid = pid;
-	return bsearch(&key, s->v, s->n, sizeof(*s->v), proc_ent_cmp);
+	return bsearch(&key, s->v, s->n, sizeof *s->v, proc_ent_cmp);
 }
 
 static struct proc_ent *
@@ -379,6 +352,20 @@ proc_snap_parent(const struct proc_snap *s, const struct proc_ent *e)
 	if (e->ppid == e->pid)
 		return NULL;
 	return proc_snap_get(s, e->ppid);
+}
+
+/*
+ * One step up e's ancestry: `while ((e = proc_snap_up(s, e, &hops)))` with
+ * hops 0 visits the strict ancestors, nearest first. No more steps than the
+ * snapshot has processes, in case the pids it read form a cycle.
+ */
+static const struct proc_ent *
+proc_snap_up(const struct proc_snap *s, const struct proc_ent *e,
+    size_t *hops)
+{
+	if ((*hops)++ >= s->n)
+		return NULL;
+	return proc_snap_parent(s, e);
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -408,6 +395,13 @@ proc_is_named(const struct proc_ent *e, const char *name)
 	return e->argc > 0 && strcmp(proc_base(e->argv[0]), name) == 0;
 }
 
+/* The configured Worker name, and always the runner's own. */
+static int
+proc_is_worker(const struct proc_ent *e, const char *worker)
+{
+	return proc_is_named(e, worker) || proc_is_named(e, PROC_WORKER_NAME);
+}
+
 static const char *
 proc_worker_name(const struct proc_find_opts *o)
 {
@@ -416,19 +410,16 @@ proc_worker_name(const struct proc_find_opts *o)
 	return o->worker;
 }
 
-/* Nearest strict ancestor named `worker`, bounded against cycles. */
+/* Nearest strict ancestor named `worker`. */
 static const struct proc_ent *
 proc_snap_worker(const struct proc_snap *s, const struct proc_ent *e,
     const char *worker)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL)
-			return NULL;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL)
 		if (proc_is_named(e, worker))
 			return e;
-	}
 	return NULL;
 }
 
@@ -441,30 +432,40 @@ proc_snap_worker(const struct proc_snap *s, const struct proc_ent *e,
 static int
 proc_inherits(const struct proc_snap *s, const struct proc_ent *e)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL)
-			return 0;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL)
 		if (e->env != ENV_UNREADABLE)
 			return e->env == ENV_MATCH;
-	}
 	return 0;
 }
 
-/* Is `top` a strict ancestor of e (bounded against cycles)? */
+/* Is `top` a strict ancestor of e? */
 static int
 proc_under(const struct proc_snap *s, const struct proc_ent *e, pid_t top)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL)
-			return 0;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL)
 		if (e->pid == top)
 			return 1;
-	}
 	return 0;
+}
+
+/*
+ * Does e carry the job's id: in its environ, or, when that is unreadable,
+ * through its nearest readable ancestor (e->inherited)? Never breaker
+ * itself, nor a zombie.
+ */
+static int
+proc_carries_id(const struct proc_snap *s, struct proc_ent *e)
+{
+	if (e->pid == getpid() || e->state == 'Z')
+		return 0;
+	if (e->env == ENV_MATCH)
+		return 1;
+	e->inherited = e->env == ENV_UNREADABLE && proc_inherits(s, e);
+	return e->inherited;
 }
 
 /*
@@ -480,16 +481,12 @@ proc_mark_own(struct proc_snap *s, pid_t worker)
 
 	for (i = 0; i < s->n; i++) {
 		e = &s->v[i];
-		if (e->pid == getpid() || e->state == 'Z')
+		if (!proc_carries_id(s, e))
 			continue;
-		if (e->env == ENV_MATCH ||
-		    (e->env == ENV_UNREADABLE && proc_inherits(s, e))) {
-			e->inherited = e->env == ENV_UNREADABLE;
-			if (proc_under(s, e, worker))
-				e->job = 1;
-			else
-				e->decoy = 1;
-		}
+		if (proc_under(s, e, worker))
+			e->job = 1;
+		else
+			e->decoy = 1;
 	}
 }
 
@@ -508,12 +505,7 @@ proc_mark_job(struct proc_snap *s, const struct proc_find_opts *o)
 	}
 	for (i = 0; i < s->n; i++) {
 		e = &s->v[i];
-		if (e->pid == getpid() || e->state == 'Z')
-			continue;
-		if (e->env == ENV_MATCH)
-			e->job = 1;
-		else if (e->env == ENV_UNREADABLE && proc_inherits(s, e))
-			e->job = e->inherited = 1;
+		e->job = proc_carries_id(s, e);
 		if (e->job && proc_snap_worker(s, e, worker) != NULL)
 			any_worker = 1;
 	}
@@ -532,13 +524,13 @@ static void
 proc_fill_info(const struct proc_ent *e, const char *name, int sudo,
     struct proc_info *out)
 {
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof *out);
 	out->pid = e->pid;
 	out->ppid = e->ppid;
 	out->start = e->start;
-	snprintf(out->comm, sizeof(out->comm), "%s", e->comm);
+	snprintf(out->comm, sizeof out->comm, "%s", e->comm);
 	if (name != NULL)
-		snprintf(out->name, sizeof(out->name), "%s", name);
+		snprintf(out->name, sizeof out->name, "%s", name);
 	out->via_sudo = sudo;
 	out->inherited = e->inherited;
 }
@@ -559,7 +551,7 @@ proc_find_job(const char *tracking_id, const struct proc_find_opts *o,
 	for (i = 0; i < s.n; i++) {
 		if (!s.v[i].job)
 			continue;
-		*out = xreallocarray(*out, n + 1, sizeof(**out));
+		*out = xreallocarray(*out, n + 1, sizeof **out);
 		proc_fill_info(&s.v[i], NULL, 0, &(*out)[n++]);
 	}
 	proc_snap_free(&s);
@@ -644,11 +636,11 @@ proc_classify(const char *stat, char *cmdline, size_t cmdlen,
 	struct proc_ent	e;
 	size_t		i;
 
-	memset(&e, 0, sizeof(e));
+	memset(&e, 0, sizeof e);
 	comm[0] = '\0';
 	if (proc_stat_text(&e, stat) == -1)
 		return -2;
-	memcpy(comm, e.comm, sizeof(e.comm));
+	memcpy(comm, e.comm, sizeof e.comm);
 	proc_cmdline_split(&e, cmdline, cmdlen);
 	for (i = 0; i < nnames; i++)
 		if (proc_match(&e, names[i]) != MATCH_NONE)
@@ -668,14 +660,12 @@ proc_excluded(const struct proc_snap *s, const struct proc_ent *e,
 	const struct proc_ent	*p;
 	int			 i, noprofile = 0, norc = 0;
 
-	if (e->pid == getpid() || proc_is_named(e, worker) ||
-	    proc_is_named(e, PROC_WORKER_NAME) ||
+	if (e->pid == getpid() || proc_is_worker(e, worker) ||
 	    proc_is_named(e, "Runner.Listener") ||
 	    (o != NULL && o->worker_pid > 0 && (e->pid == o->worker_pid ||
 	    e->ppid == o->worker_pid)))
 		return 1;
-	if ((p = proc_snap_parent(s, e)) != NULL &&
-	    (proc_is_named(p, worker) || proc_is_named(p, PROC_WORKER_NAME)))
+	if ((p = proc_snap_parent(s, e)) != NULL && proc_is_worker(p, worker))
 		return 1;
 	for (i = 1; i < e->argc; i++) {
 		noprofile |= strcmp(e->argv[i], "--noprofile") == 0;
@@ -693,14 +683,11 @@ proc_has_matching_ancestor(const struct proc_snap *s,
     const struct proc_ent *e, const char *name, enum proc_match kind,
     const struct proc_find_opts *o)
 {
-	size_t	hops;
+	size_t	hops = 0;
 
-	for (hops = 0; hops < s->n; hops++) {
-		if ((e = proc_snap_parent(s, e)) == NULL || !e->job)
-			return 0;
+	while ((e = proc_snap_up(s, e, &hops)) != NULL && e->job)
 		if (!proc_excluded(s, e, o) && proc_match(e, name) == kind)
 			return 1;
-	}
 	return 0;
 }
 
@@ -750,7 +737,7 @@ proc_note_decoys(const struct proc_snap *s, const char *const *names,
 			if (out->ndecoys++ == 0) {
 				out->decoy = s->v[i].pid;
 				snprintf(out->decoy_name,
-				    sizeof(out->decoy_name), "%s", names[j]);
+				    sizeof out->decoy_name, "%s", names[j]);
 			}
 			break;
 		}
@@ -788,36 +775,34 @@ proc_list(const char *tracking_id, const struct proc_find_opts *o,
 {
 	struct proc_snap	s;
 	size_t			i, n;
+	int			matched;
 
 	*out = NULL;
 	if (proc_snap_take(&s, tracking_id, match != NULL) == -1)
 		return -1;
 	if (tracking_id != NULL && *tracking_id != '\0')
 		proc_mark_job(&s, o);
-	*out = xcalloc(s.n ? s.n : 1, sizeof(**out));
+	*out = xcalloc(s.n ? s.n : 1, sizeof **out);
 	for (i = 0, n = 0; i < s.n; i++) {
 		if (s.v[i].state == 'Z')
 			continue;	/* holds nothing, runs nothing */
-		proc_fill_info(&s.v[i], NULL, 0, &(*out)[n]);
-		(*out)[n].job = s.v[i].job;
-		if (match != NULL && !proc_excluded(&s, &s.v[i], o) &&
-		    proc_match(&s.v[i], match) != MATCH_NONE)
-			snprintf((*out)[n].name, sizeof((*out)[n].name), "%s",
-			    match);
-		n++;
+		matched = match != NULL && !proc_excluded(&s, &s.v[i], o) &&
+		    proc_match(&s.v[i], match) != MATCH_NONE;
+		proc_fill_info(&s.v[i], matched ? match : NULL, 0, &(*out)[n]);
+		(*out)[n++].job = s.v[i].job;
 	}
 	proc_snap_free(&s);
 	return (ssize_t)n;
 }
 
 int
-proc_find_engine_opts(const char *tracking_id, const char *const *names,
+proc_find_engine(const char *tracking_id, const char *const *names,
     size_t n, const struct proc_find_opts *o, struct proc_info *out)
 {
 	struct proc_snap	s;
 	int			rv;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof *out);
 	if (tracking_id == NULL || *tracking_id == '\0')
 		return -1;
 	if (proc_snap_take(&s, tracking_id, 0) == -1)
@@ -828,24 +813,85 @@ proc_find_engine_opts(const char *tracking_id, const char *const *names,
 	return rv;
 }
 
-int
-proc_find_engine(const char *tracking_id, const char *const *names,
-    size_t n, struct proc_info *out)
-{
-	return proc_find_engine_opts(tracking_id, names, n, NULL, out);
-}
-
 void
 proc_default_stop(struct policy_stop *ps)
 {
-	memset(ps, 0, sizeof(*ps));
+	memset(ps, 0, sizeof *ps);
 	ps->targets = proc_default_targets;
-	ps->ntargets = sizeof(proc_default_targets) /
-	    sizeof(proc_default_targets[0]);
+	ps->ntargets = nitems(proc_default_targets);
 	ps->ladder[0] = (struct policy_signal_step){ SIGINT, 7500 };
 	ps->ladder[1] = (struct policy_signal_step){ SIGTERM, 2500 };
 	ps->ladder[2] = (struct policy_signal_step){ SIGKILL, 0 };
 	ps->nladder = 3;
+}
+
+/* ---- one process --------------------------------------------------------- */
+
+int
+proc_lookup(pid_t pid, struct proc_info *out)
+{
+	struct proc_ent	e;
+
+	if (pid <= 0 || proc_parse_stat(&e, pid) == -1 || e.state == 'Z' ||
+	    e.state == 'X')
+		return -1;
+	proc_fill_info(&e, NULL, 0, out);
+	return 0;
+}
+
+int
+proc_exists(pid_t pid)
+{
+	struct proc_info	info;
+
+	return proc_lookup(pid, &info) == 0;
+}
+
+pid_t
+proc_find_worker(pid_t from)
+{
+	struct proc_ent	e;
+	int		hops, named;
+
+	for (hops = 0; hops < 4096 && from > 0; hops++) {
+		if (proc_parse_stat(&e, from) == -1)
+			return 0;
+		proc_parse_cmdline(&e);
+		named = proc_is_named(&e, PROC_WORKER_NAME);
+		free(e.cmdline);
+		if (named)
+			return from;
+		if (e.ppid == from)
+			return 0;
+		from = e.ppid;
+	}
+	return 0;
+}
+
+int
+proc_pidfd_open(pid_t pid)
+{
+	if (proc_no_pidfd) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int
+proc_alive(pid_t pid, int pidfd)
+{
+	struct pollfd	pfd = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd == -1)
+		return proc_exists(pid);
+	return poll(&pfd, 1, 0) == 0;
+}
+
+void
+proc_test_no_pidfd(int on)
+{
+	proc_no_pidfd = on;
 }
 
 /* ---- the engine found ahead of need ------------------------------------ */
@@ -856,50 +902,39 @@ proc_default_stop(struct policy_stop *ps)
 
 struct proc_ready {
 	char			*tracking_id;
-	struct policy_stop	 stop;
+	const char *const	*targets;	/* the caller's, or default */
+	size_t			 ntargets;
 	struct proc_find_opts	 find;
 	struct proc_info	 info;
 	int			 known;		/* info names a live engine */
-	size_t			 rank;		/* of info.name in the targets */
+	size_t			 rank;		/* of info.name in targets */
 	int			 pidfd;		/* liveness of info.pid */
 	double			 checked;	/* monotonic s of last check */
 	double			 scanned;	/* monotonic s of last scan */
 };
 
-
 struct proc_ready *
-proc_ready_new(const struct proc_stop_args *a)
+proc_ready_new(const char *tracking_id, const struct policy_stop *stop,
+    const struct proc_find_opts *find)
 {
 	struct proc_ready	*r;
 
-	if (a->tracking_id == NULL || *a->tracking_id == '\0')
+	if (tracking_id == NULL || *tracking_id == '\0')
 		return NULL;
-	r = xcalloc(1, sizeof(*r));
-	r->tracking_id = xstrdup(a->tracking_id);
-	if (a->stop != NULL)
-		r->stop = *a->stop;
-	if (r->stop.ntargets == 0) {
-		struct policy_stop	def;
-
-		proc_default_stop(&def);
-		r->stop.targets = def.targets;
-		r->stop.ntargets = def.ntargets;
+	r = xcalloc(1, sizeof *r);
+	r->tracking_id = xstrdup(tracking_id);
+	if (stop != NULL && stop->ntargets > 0) {
+		r->targets = stop->targets;
+		r->ntargets = stop->ntargets;
+	} else {
+		r->targets = proc_default_targets;
+		r->ntargets = nitems(proc_default_targets);
 	}
-	r->find = a->find;
+	if (find != NULL)
+		r->find = *find;
 	r->pidfd = -1;
 	r->scanned = -1e9;
 	return r;
-}
-
-void
-proc_ready_free(struct proc_ready *r)
-{
-	if (r == NULL)
-		return;
-	if (r->pidfd != -1)
-		close(r->pidfd);
-	free(r->tracking_id);
-	free(r);
 }
 
 static void
@@ -911,14 +946,14 @@ proc_ready_forget(struct proc_ready *r)
 	r->known = 0;
 }
 
-static int
-proc_ready_alive(struct proc_ready *r)
+void
+proc_ready_free(struct proc_ready *r)
 {
-	struct pollfd	pfd = { .fd = r->pidfd, .events = POLLIN };
-
-	if (r->pidfd == -1)
-		return proc_exists(r->info.pid);
-	return poll(&pfd, 1, 0) == 0;
+	if (r == NULL)
+		return;
+	proc_ready_forget(r);
+	free(r->tracking_id);
+	free(r);
 }
 
 static void
@@ -928,16 +963,16 @@ proc_ready_scan(struct proc_ready *r, double now)
 	size_t			i;
 
 	r->scanned = now;
-	if (proc_find_engine_opts(r->tracking_id, r->stop.targets,
-	    r->stop.ntargets, &r->find, &info) == -1)
+	if (proc_find_engine(r->tracking_id, r->targets, r->ntargets,
+	    &r->find, &info) == -1)
 		return;
 	if (r->known && info.pid == r->info.pid && info.start == r->info.start)
 		return;
 	proc_ready_forget(r);
 	r->info = info;
-	r->pidfd = proc_no_pidfd ? -1 : proc_pidfd_open(info.pid);
-	for (r->rank = 0, i = 0; i < r->stop.ntargets; i++)
-		if (strcmp(r->stop.targets[i], info.name) == 0) {
+	r->pidfd = proc_pidfd_open(info.pid);
+	for (r->rank = 0, i = 0; i < r->ntargets; i++)
+		if (strcmp(r->targets[i], info.name) == 0) {
 			r->rank = i;
 			break;
 		}
@@ -955,7 +990,7 @@ proc_ready_refresh(struct proc_ready *r)
 	if (now - r->checked < PROC_READY_CHECK_MS / 1000.0)
 		return r->known;
 	r->checked = now;
-	if (r->known && !proc_ready_alive(r))
+	if (r->known && !proc_alive(r->info.pid, r->pidfd))
 		proc_ready_forget(r);
 	every = r->known && r->rank == 0 ? PROC_READY_BEST_MS :
 	    PROC_READY_RESCAN_MS;
@@ -964,296 +999,16 @@ proc_ready_refresh(struct proc_ready *r)
 	return r->known;
 }
 
-/* The ready engine, when there is one and it still lives. */
-static int
+int
 proc_ready_take(struct proc_ready *r, struct proc_info *out)
 {
-	if (r == NULL || !r->known || !proc_ready_alive(r))
+	if (r == NULL || !r->known || !proc_alive(r->info.pid, r->pidfd))
 		return -1;
 	*out = r->info;
 	return 0;
 }
 
-/* ---- single-process helpers ------------------------------------------- */
-
-int
-proc_exists(pid_t pid)
-{
-	struct proc_ent	e;
-
-	if (pid <= 0)
-		return 0;
-	memset(&e, 0, sizeof(e));
-	e.pid = pid;
-	if (proc_parse_stat(&e) == -1)
-		return 0;
-	return e.state != 'Z' && e.state != 'X';
-}
-
-pid_t
-proc_find_worker(pid_t from)
-{
-	struct proc_ent	e;
-	int		hops;
-
-	for (hops = 0; hops < 4096 && from > 0; hops++) {
-		memset(&e, 0, sizeof(e));
-		e.pid = from;
-		if (proc_parse_stat(&e) == -1)
-			return 0;
-		proc_parse_cmdline(&e);
-		if (proc_is_named(&e, PROC_WORKER_NAME)) {
-			free(e.cmdline);
-			return from;
-		}
-		free(e.cmdline);
-		if (e.ppid == from)
-			return 0;
-		from = e.ppid;
-	}
-	return 0;
-}
-
-const char *
-proc_signame(int signo)
-{
-	switch (signo) {
-	case SIGINT:	return "SIGINT";
-	case SIGTERM:	return "SIGTERM";
-	case SIGKILL:	return "SIGKILL";
-	case SIGHUP:	return "SIGHUP";
-	case SIGQUIT:	return "SIGQUIT";
-	case SIGUSR1:	return "SIGUSR1";
-	case SIGUSR2:	return "SIGUSR2";
-	case 0:		return "none";
-	default:	return "SIG?";
-	}
-}
-
-void
-proc_test_no_pidfd(int on)
-{
-	proc_no_pidfd = on;
-}
-
-void
-proc_test_no_children(int on)
-{
-	proc_no_children = on;
-}
-
-/* ---- stopping --------------------------------------------------------- */
-
-struct proc_member {
-	struct proc_stop	*ps;
-	pid_t			 pid;
-	int			 pidfd;		/* -1: kill() and polling */
-	int			 is_target;
-	int			 gone;
-	struct event		*ev;
-	TAILQ_ENTRY(proc_member) entry;
-};
-TAILQ_HEAD(proc_members, proc_member);
-
-enum proc_phase {
-	PHASE_TARGET = 0,
-	PHASE_SUBTREE,		/* the target is gone, its leftovers are not */
-	PHASE_DONE,
-};
-
-struct proc_stop {
-	struct event_base	*base;
-	proc_stop_cb		 cb;
-	void			*arg;
-	struct policy_signal_step ladder[POLICY_MAX_LADDER];
-	size_t			 nladder;
-	size_t			 step;		/* the next step to take */
-	unsigned		 final_wait_ms;
-	int			 subtree;
-	enum proc_phase		 phase;
-	struct proc_member	*target;
-	struct proc_members	 desc;
-	struct event		*timer;
-	struct event		*done;
-	double			 last_mono;	/* last signal to the target */
-	int			 subtree_signo;
-	struct proc_stop_result	 res;
-	struct proc_stop_sent	 sent[PROC_STOP_MAX_SENT];
-	char			 name[PROC_NAME_MAX];
-	char			 message[768];
-	struct proc_info	 found;		/* decoys seen by the search */
-};
-
-static void	proc_member_cb(evutil_socket_t, short, void *);
-static void	proc_finish(struct proc_stop *);
-
-static void
-proc_member_arm(struct proc_member *m)
-{
-	struct timeval	tv = { 0, PROC_POLL_MS * 1000 };
-
-	if (m->pidfd != -1) {
-		m->ev = event_new(m->ps->base, m->pidfd, EV_READ,
-		    proc_member_cb, m);
-		event_add(m->ev, NULL);
-	} else {
-		m->ev = event_new(m->ps->base, -1, EV_PERSIST, proc_member_cb,
-		    m);
-		event_add(m->ev, &tv);
-	}
-}
-
-/*
- * NULL when the process is already gone (*errp 0) or cannot be pinned
- * (*errp set): kill() stands in for pidfds only when the kernel has none.
- */
-static struct proc_member *
-proc_member_new(struct proc_stop *ps, pid_t pid, unsigned long long start,
-    int is_target, int *errp)
-{
-	struct proc_member	*m;
-	struct proc_ent		 now;
-	int			 fd = -1;
-
-	*errp = 0;
-	if (!proc_no_pidfd && (fd = proc_pidfd_open(pid)) == -1) {
-		if (errno == ESRCH)
-			return NULL;
-		if (errno != ENOSYS) {
-			*errp = errno;
-			return NULL;
-		}
-	}
-	/*
-	 * The pid was read from a scan: if that process exited since and the
-	 * pid was reused, the pidfd pins a stranger. Its start time tells.
-	 */
-	memset(&now, 0, sizeof(now));
-	now.pid = pid;
-	if (proc_parse_stat(&now) == -1 || now.state == 'Z' ||
-	    (start != 0 && now.start != start)) {
-		if (fd != -1)
-			close(fd);
-		return NULL;
-	}
-	m = xcalloc(1, sizeof(*m));
-	m->ps = ps;
-	m->pid = pid;
-	m->pidfd = fd;
-	m->is_target = is_target;
-	proc_member_arm(m);
-	return m;
-}
-
-static void
-proc_member_free(struct proc_member *m)
-{
-	if (m == NULL)
-		return;
-	if (m->ev != NULL)
-		event_free(m->ev);
-	if (m->pidfd != -1)
-		close(m->pidfd);
-	free(m);
-}
-
-static int
-proc_member_alive(struct proc_member *m)
-{
-	struct pollfd	pfd;
-
-	if (m->gone)
-		return 0;
-	if (m->pidfd == -1)
-		return proc_exists(m->pid);
-	pfd.fd = m->pidfd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	return poll(&pfd, 1, 0) == 0;
-}
-
-/*
- * One process, never a group: pid is always > 1 here, so kill() cannot
- * reach a group or everything.
- */
-static int
-proc_member_signal(struct proc_member *m, int signo)
-{
-	if (m->pid <= 1)
-		return EINVAL;
-	if (m->pidfd != -1) {
-		if (proc_pidfd_send_signal(m->pidfd, signo) == -1)
-			return errno;
-		return 0;
-	}
-	/* The pid-reuse race of the fallback is narrowed, not closed. */
-	if (!proc_exists(m->pid))
-		return ESRCH;
-	if (kill(m->pid, signo) == -1)
-		return errno;
-	return 0;
-}
-
-/* The wait status, when the target is our child (the demo, tests). */
-static int
-proc_member_status(struct proc_member *m)
-{
-	siginfo_t	si;
-	int		rv;
-
-	memset(&si, 0, sizeof(si));
-	if (m->pidfd != -1)
-		rv = waitid((idtype_t)P_PIDFD, (id_t)m->pidfd, &si,
-		    WEXITED | WNOHANG | WNOWAIT);
-	else
-		rv = waitid(P_PID, (id_t)m->pid, &si,
-		    WEXITED | WNOHANG | WNOWAIT);
-	if (rv == -1 || si.si_pid == 0)
-		return -1;
-	if (si.si_code == CLD_EXITED)
-		return (si.si_status & 0xff) << 8;
-	return (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
-}
-
-static void
-proc_record(struct proc_stop *ps, int signo, int subtree)
-{
-	struct proc_stop_sent	*s;
-
-	if (ps->res.nsent >= PROC_STOP_MAX_SENT)
-		return;
-	s = &ps->sent[ps->res.nsent++];
-	s->signo = signo;
-	s->subtree = subtree;
-	s->mono = mono_now();
-}
-
-static int
-proc_is_collected(struct proc_stop *ps, pid_t pid)
-{
-	struct proc_member	*m;
-
-	TAILQ_FOREACH(m, &ps->desc, entry)
-		if (m->pid == pid)
-			return 1;
-	return 0;
-}
-
-static void
-proc_pin_desc(struct proc_stop *ps, pid_t pid, unsigned long long start)
-{
-	struct proc_member	*m;
-	int			 err;
-
-	if (pid == getpid() || pid <= 1 || pid == ps->target->pid ||
-	    proc_is_collected(ps, pid))
-		return;
-	if ((m = proc_member_new(ps, pid, start, 0, &err)) != NULL)
-		TAILQ_INSERT_TAIL(&ps->desc, m, entry);
-	else if (err != 0)
-		log_warnx("pidfd_open %d: %s; descendant left alone", (int)pid,
-		    strerror(err));
-}
+/* ---- an engine's descendants ----------------------------------------- */
 
 /*
  * Append the children of every thread of `pid` (the kernel lists a child
@@ -1271,21 +1026,22 @@ proc_children_of(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 
 	if (proc_no_children)
 		return -1;
-	snprintf(path, sizeof(path), PROC_ROOT "/%d/task", (int)pid);
+	snprintf(path, sizeof path, PROC_ROOT "/%d/task", (int)pid);
 	if ((d = opendir(path)) == NULL)
 		return 0;		/* gone: no children to pin */
 	while ((de = readdir(d)) != NULL) {
 		if (!proc_numeric(de->d_name))
 			continue;
 		tasks++;
-		snprintf(what, sizeof(what), "task/%.20s/children", de->d_name);
-		if ((buf = proc_read(pid, what, PROC_CMDLINE_MAX, NULL)) == NULL)
+		snprintf(what, sizeof what, "task/%.20s/children", de->d_name);
+		if ((buf = proc_read(pid, what, PROC_CMDLINE_MAX,
+		    NULL)) == NULL)
 			continue;
 		files++;
 		for (p = buf; (c = strtol(p, &end, 10)) > 0; p = end) {
 			if (*n == *cap) {
 				*cap = *cap ? *cap * 2 : 16;
-				*v = xreallocarray(*v, *cap, sizeof(**v));
+				*v = xreallocarray(*v, *cap, sizeof **v);
 			}
 			(*v)[(*n)++] = (pid_t)c;
 		}
@@ -1296,32 +1052,32 @@ proc_children_of(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 }
 
 /*
- * The target's descendants by walking the children files down from it: the
- * cost follows the size of the engine's subtree, not of the machine, which
- * keeps it off the path from a fatal line to the first signal.
+ * By walking the children files down from top: the cost follows the size
+ * of the engine's subtree, not of the machine, which keeps it off the path
+ * from a fatal line to the first signal.
  */
 static int
-proc_walk_desc(struct proc_stop *ps)
+proc_walk_subtree(pid_t top, proc_subtree_cb fn, void *arg)
 {
 	pid_t	*v = NULL;
 	size_t	 n = 0, cap = 0, i;
 
-	if (proc_children_of(ps->target->pid, &v, &n, &cap) == -1) {
+	if (proc_children_of(top, &v, &n, &cap) == -1) {
 		free(v);
 		return -1;
 	}
 	for (i = 0; i < n && i < PROC_SUBTREE_MAX; i++)
 		if (proc_children_of(v[i], &v, &n, &cap) == -1)
-			break;	/* that one is exiting: pin what we have */
+			break;	/* that one is exiting: take what we have */
 	for (i = 0; i < n && i < PROC_SUBTREE_MAX; i++)
-		proc_pin_desc(ps, v[i], 0);
+		fn(v[i], 0, arg);
 	free(v);
 	return 0;
 }
 
 /* The same by a whole scan of /proc, where the walk is not possible. */
 static void
-proc_scan_desc(struct proc_stop *ps)
+proc_scan_subtree(pid_t top, proc_subtree_cb fn, void *arg)
 {
 	struct proc_snap	 s;
 	struct proc_ent		*e;
@@ -1331,384 +1087,21 @@ proc_scan_desc(struct proc_stop *ps)
 		return;
 	for (i = 0; i < s.n; i++) {
 		e = &s.v[i];
-		if (e->state != 'Z' && proc_under(&s, e, ps->target->pid))
-			proc_pin_desc(ps, e->pid, e->start);
+		if (e->state != 'Z' && proc_under(&s, e, top))
+			fn(e->pid, e->start, arg);
 	}
 	proc_snap_free(&s);
 }
 
-/*
- * The target's descendants, pinned by pidfds now: once the target exits
- * they are reparented and can no longer be told apart by ancestry.
- */
-static void
-proc_collect_desc(struct proc_stop *ps)
+void
+proc_find_subtree(pid_t top, proc_subtree_cb fn, void *arg)
 {
-	if (!ps->subtree)
-		return;
-	if (proc_walk_desc(ps) == -1)
-		proc_scan_desc(ps);
-}
-
-static void
-proc_arm_timer(struct proc_stop *ps, unsigned wait_ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = wait_ms / 1000;
-	tv.tv_usec = (wait_ms % 1000) * 1000;
-	/*
-	 * libevent counts from the time cached when the loop woke up; a /proc
-	 * scan since then would shorten the wait. Count from the signal.
-	 */
-	event_base_update_cache_time(ps->base);
-	evtimer_add(ps->timer, &tv);
-}
-
-static void
-proc_fail(struct proc_stop *ps, int err)
-{
-	ps->res.error = err;
-	if (err == EPERM)
-		snprintf(ps->message, sizeof(ps->message),
-		    "cannot signal %s (pid %d): permission denied (breaker "
-		    "runs as uid %u); the engine was not stopped", ps->name,
-		    (int)ps->res.pid, (unsigned)geteuid());
-	else
-		snprintf(ps->message, sizeof(ps->message),
-		    "cannot signal %s (pid %d): %s; the engine was not stopped",
-		    ps->name, (int)ps->res.pid, strerror(err));
-	proc_finish(ps);
-}
-
-/* Take ladder step ps->step, then wait for the exit or the next step. */
-static void
-proc_step(struct proc_stop *ps)
-{
-	const struct policy_signal_step	*st = &ps->ladder[ps->step++];
-	struct proc_member		*m;
-	unsigned			 wait_ms = st->wait_ms;
-	int				 err;
-
-	if (ps->phase == PHASE_TARGET) {
-		err = proc_member_signal(ps->target, st->signo);
-		if (err != 0 && err != ESRCH) {
-			proc_fail(ps, err);
-			return;
-		}
-		proc_record(ps, st->signo, 0);
-		ps->res.last_signal = st->signo;
-		ps->last_mono = mono_now();
-		log_info("sent %s to %s (pid %d)", proc_signame(st->signo),
-		    ps->name, (int)ps->res.pid);
-	} else {
-		TAILQ_FOREACH(m, &ps->desc, entry)
-			if (proc_member_alive(m) &&
-			    (err = proc_member_signal(m, st->signo)) != 0 &&
-			    err != ESRCH)
-				log_warnx("cannot signal pid %d: %s",
-				    (int)m->pid, strerror(err));
-		proc_record(ps, st->signo, 1);
-		ps->subtree_signo = st->signo;
-	}
-	if (ps->step == ps->nladder && wait_ms == 0)
-		wait_ms = ps->final_wait_ms;
-	proc_arm_timer(ps, wait_ms);
-}
-
-static void
-proc_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct proc_stop	*ps = arg;
-
-	if (ps->step >= ps->nladder) {
-		proc_finish(ps);	/* the ladder is spent */
-		return;
-	}
-	if (ps->phase == PHASE_TARGET)
-		proc_collect_desc(ps);	/* children born since */
-	proc_step(ps);
-}
-
-static size_t
-proc_desc_alive(struct proc_stop *ps)
-{
-	struct proc_member	*m;
-	size_t			 n = 0;
-
-	TAILQ_FOREACH(m, &ps->desc, entry)
-		n += proc_member_alive(m);
-	return n;
-}
-
-static void
-proc_target_gone(struct proc_stop *ps)
-{
-	ps->res.exited = 1;
-	ps->res.exited_at = wall_now();
-	if (ps->res.nsent > 0)
-		ps->res.elapsed = mono_now() - ps->last_mono;
-	ps->res.status = proc_member_status(ps->target);
-	evtimer_del(ps->timer);
-	if ((ps->res.nsubtree = proc_desc_alive(ps)) == 0) {
-		proc_finish(ps);
-		return;
-	}
-	log_info("%s (pid %d) exited, %zu descendant(s) left: stopping them",
-	    ps->name, (int)ps->res.pid, ps->res.nsubtree);
-	ps->phase = PHASE_SUBTREE;
-	ps->step = 0;
-	proc_step(ps);
-}
-
-static void
-proc_member_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct proc_member	*m = arg;
-	struct proc_stop	*ps = m->ps;
-
-	if (m->pidfd == -1 && proc_exists(m->pid))
-		return;
-	m->gone = 1;
-	event_del(m->ev);
-	if (ps->phase == PHASE_DONE)
-		return;
-	if (m->is_target) {
-		if (ps->phase == PHASE_TARGET)
-			proc_target_gone(ps);
-	} else if (ps->phase == PHASE_SUBTREE && proc_desc_alive(ps) == 0)
-		proc_finish(ps);
-}
-
-static void
-proc_message(struct proc_stop *ps)
-{
-	struct proc_stop_result	*r = &ps->res;
-	size_t			 len;
-
-	if (ps->message[0] != '\0')
-		return;
-	if (r->exited && r->nsent == 0)
-		snprintf(ps->message, sizeof(ps->message),
-		    "%s (pid %d) had already exited", ps->name, (int)r->pid);
-	else if (r->exited)
-		snprintf(ps->message, sizeof(ps->message),
-		    "%s (pid %d) exited %.2f s after %s", ps->name, (int)r->pid,
-		    r->elapsed, proc_signame(r->last_signal));
-	else
-		snprintf(ps->message, sizeof(ps->message),
-		    "%s (pid %d) was still running %.1f s after %s", ps->name,
-		    (int)r->pid, mono_now() - ps->last_mono,
-		    proc_signame(r->last_signal));
-	if (r->nsubtree == 0)
-		return;
-	len = strlen(ps->message);
-	snprintf(ps->message + len, sizeof(ps->message) - len,
-	    "; %zu leftover descendant%s stopped with up to %s, %s",
-	    r->nsubtree, r->nsubtree == 1 ? "" : "s",
-	    proc_signame(ps->subtree_signo), r->nsubtree_left == 0 ?
-	    "all gone" : "some still alive");
-}
-
-/* What was NOT signalled, when a look-alike was passed over. */
-static void
-proc_message_decoys(struct proc_stop *ps)
-{
-	const struct proc_info	*f = &ps->found;
-	size_t			 len = strlen(ps->message);
-
-	if (f->ndecoys == 0)
-		return;
-	snprintf(ps->message + len, sizeof(ps->message) - len,
-	    "; " PROC_NOT_SIGNALLED "%s (pid %d)%s, which carr%s this job's "
-	    "RUNNER_TRACKING_ID but %s not run under this job's Runner.Worker",
-	    f->decoy_name, (int)f->decoy, f->ndecoys > 1 ? " and others" : "",
-	    f->ndecoys > 1 ? "y" : "ies", f->ndecoys > 1 ? "do" : "does");
-}
-
-static void
-proc_finish(struct proc_stop *ps)
-{
-	if (ps->phase == PHASE_DONE)
-		return;
-	if (ps->phase == PHASE_SUBTREE)
-		ps->res.nsubtree_left = proc_desc_alive(ps);
-	ps->phase = PHASE_DONE;
-	evtimer_del(ps->timer);
-	proc_message(ps);
-	proc_message_decoys(ps);
-	event_active(ps->done, EV_TIMEOUT, 0);
-}
-
-static void
-proc_stop_free(struct proc_stop *ps)
-{
-	struct proc_member	*m;
-
-	while ((m = TAILQ_FIRST(&ps->desc)) != NULL) {
-		TAILQ_REMOVE(&ps->desc, m, entry);
-		proc_member_free(m);
-	}
-	proc_member_free(ps->target);
-	event_free(ps->timer);
-	event_free(ps->done);
-	free(ps);
-}
-
-static void
-proc_done_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct proc_stop	*ps = arg;
-
-	ps->cb(&ps->res, ps->arg);
-	proc_stop_free(ps);
-}
-
-static void
-proc_nothing(struct proc_stop *ps, const char *id,
-    const struct policy_stop *stop, const struct proc_find_opts *o)
-{
-	struct proc_info	*jobs;
-	ssize_t			 n;
-	size_t			 i, len;
-	int			 docker;
-
-	n = proc_find_job(id, o, &jobs);
-	for (i = 0, docker = 0; n > 0 && i < (size_t)n; i++)
-		docker |= strcmp(jobs[i].comm, "docker") == 0;
-	free(jobs);
-	if (n < 0)
-		snprintf(ps->message, sizeof(ps->message), "cannot read "
-		    PROC_ROOT ": %s; nothing was stopped", strerror(errno));
-	else if (n == 0)
-		snprintf(ps->message, sizeof(ps->message), "no process of "
-		    "this job was found (RUNNER_TRACKING_ID %.64s): the engine "
-		    "may run in a container job, in another pod, or as a user "
-		    "breaker cannot see; nothing was stopped", id);
-	else {
-		snprintf(ps->message, sizeof(ps->message), "none of the job's "
-		    "%zd processes is an engine (", n);
-		for (i = 0; i < stop->ntargets; i++) {
-			len = strlen(ps->message);
-			snprintf(ps->message + len, sizeof(ps->message) - len,
-			    "%s%.32s", i ? ", " : "", stop->targets[i]);
-		}
-		len = strlen(ps->message);
-		snprintf(ps->message + len, sizeof(ps->message) - len,
-		    ")%s; nothing was stopped", docker ? ": the step runs in "
-		    "a container (docker exec), out of breaker's reach" : "");
-	}
-	proc_finish(ps);
-}
-
-/* The named pid, when the caller already knows it. */
-static int
-proc_by_pid(struct proc_stop *ps, pid_t pid, unsigned long long *startp)
-{
-	struct proc_ent	e;
-
-	memset(&e, 0, sizeof(e));
-	e.pid = pid;
-	if (pid <= 1 || proc_parse_stat(&e) == -1 || e.state == 'Z') {
-		snprintf(ps->message, sizeof(ps->message),
-		    "process %d does not exist; nothing was stopped", (int)pid);
-		proc_finish(ps);
-		return -1;
-	}
-	snprintf(ps->name, sizeof(ps->name), "%s", e.comm);
-	*startp = e.start;
-	return 0;
-}
-
-static void
-proc_stop_setup(struct proc_stop *ps, const struct proc_stop_args *a,
-    struct policy_stop *stop)
-{
-	if (a->stop != NULL)
-		*stop = *a->stop;
-	else
-		proc_default_stop(stop);
-	if (stop->nladder == 0 || stop->ntargets == 0) {
-		struct policy_stop	def;
-
-		proc_default_stop(&def);
-		if (stop->nladder == 0) {
-			memcpy(stop->ladder, def.ladder, sizeof(def.ladder));
-			stop->nladder = def.nladder;
-		}
-		if (stop->ntargets == 0) {
-			stop->targets = def.targets;
-			stop->ntargets = def.ntargets;
-		}
-	}
-	ps->nladder = stop->nladder > POLICY_MAX_LADDER ? POLICY_MAX_LADDER :
-	    stop->nladder;
-	memcpy(ps->ladder, stop->ladder, ps->nladder * sizeof(ps->ladder[0]));
-	ps->final_wait_ms = a->final_wait_ms ? a->final_wait_ms :
-	    PROC_FINAL_WAIT_MS;
-	ps->subtree = !a->no_subtree;
-}
-
-struct proc_stop *
-proc_stop_start(struct event_base *base, const struct proc_stop_args *a,
-    proc_stop_cb cb, void *arg)
-{
-	struct proc_stop	*ps;
-	struct policy_stop	 stop;
-	struct proc_info	 info;
-	pid_t			 pid = a->pid;
-	unsigned long long	 start = 0;
-	int			 err;
-
-	ps = xcalloc(1, sizeof(*ps));
-	ps->base = base;
-	ps->cb = cb;
-	ps->arg = arg;
-	TAILQ_INIT(&ps->desc);
-	ps->timer = evtimer_new(base, proc_timer_cb, ps);
-	ps->done = event_new(base, -1, 0, proc_done_cb, ps);
-	ps->res.status = -1;
-	ps->res.target = ps->name;
-	ps->res.sent = ps->sent;
-	ps->res.message = ps->message;
-	proc_stop_setup(ps, a, &stop);
-
-	if (a->tracking_id != NULL) {
-		if (proc_ready_take(a->ready, &info) == -1 &&
-		    proc_find_engine_opts(a->tracking_id, stop.targets,
-		    stop.ntargets, &a->find, &info) == -1) {
-			ps->found = info;
-			proc_nothing(ps, a->tracking_id, &stop, &a->find);
-			return ps;
-		}
-		ps->found = info;
-		pid = info.pid;
-		start = info.start;
-		snprintf(ps->name, sizeof(ps->name), "%s", info.name);
-	} else if (proc_by_pid(ps, pid, &start) == -1)
-		return ps;
-	ps->res.found = 1;
-	ps->res.pid = pid;
-	if ((ps->target = proc_member_new(ps, pid, start, 1, &err)) == NULL) {
-		if (err != 0) {
-			proc_fail(ps, err);
-			return ps;
-		}
-		ps->res.exited = 1;
-		ps->res.exited_at = wall_now();
-		proc_finish(ps);
-		return ps;
-	}
-	proc_collect_desc(ps);	/* before any signal: see proc_collect_desc */
-	if (a->before_signal != NULL && ps->nladder > 0)
-		a->before_signal(ps->name, pid, ps->ladder[0].signo, a->arg);
-	proc_step(ps);
-	return ps;
+	if (proc_walk_subtree(top, fn, arg) == -1)
+		proc_scan_subtree(top, fn, arg);
 }
 
 void
-proc_stop_cancel(struct proc_stop *ps)
+proc_test_no_children(int on)
 {
-	if (ps != NULL)
-		proc_stop_free(ps);
+	proc_no_children = on;
 }

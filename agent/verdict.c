@@ -31,7 +31,7 @@
 
 #include "file.h"
 #include "log.h"
-#include "proc.h"
+#include "proc_stop.h"
 #include "sanitise.h"
 #include "util.h"
 #include "verdict.h"
@@ -643,7 +643,7 @@ write_action(FILE *f, const struct verdict *v, int job_observe)
 		break;
 	case VERDICT_REPORT_STOPPED:
 		fprintf(f, "breaker stopped the engine: %s.", stop);
-		/* a look-alike passed over (proc.c) is part of the story */
+		/* a look-alike passed over (proc_stop.c) is part of the story */
 		if (res != NULL && (nots = strstr(res, PROC_NOT_SIGNALLED)) !=
 		    NULL)
 			fprintf(f, " N%s.", nots + 1);

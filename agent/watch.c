@@ -31,6 +31,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "proc.h"
+#include "proc_stop.h"
 #include "sandbox.h"
 #include "sanitise.h"
 #include "tail.h"
@@ -219,7 +220,7 @@ watch_publish(struct watch *w)
 	return w->publishing;
 }
 
-/* What came of the stop, from proc.c's result fields, not its sentence. */
+/* What came of the stop, from proc_stop.c's result fields, not its sentence. */
 static enum verdict_outcome
 stop_outcome(const struct proc_stop_result *r)
 {
@@ -248,7 +249,7 @@ stop_done(const struct proc_stop_result *r, void *arg)
 		free(res);
 		v->stop_pid = r->pid;
 		verdict_set(&v->stop_signal, r->last_signal ?
-		    proc_signame(r->last_signal) : NULL);
+		    proc_stop_signame(r->last_signal) : NULL);
 		v->stopped_at = r->exited ? r->exited_at : 0;
 		v->stop_exit = r->status;
 	}
@@ -287,11 +288,11 @@ before_signal(const char *target, pid_t pid, int signo, void *arg)
 		return;
 	verdict_set(&v->stop_target, target);
 	v->stop_pid = pid;
-	verdict_set(&v->stop_signal, proc_signame(signo));
+	verdict_set(&v->stop_signal, proc_stop_signame(signo));
 	/* until stop_done knows better: signalled, not seen to exit */
 	v->outcome = VERDICT_OUTCOME_FAILED;
 	xasprintf(&res, "breaker sent %s to %s (pid %d); the daemon ended "
-	    "before the stop ladder finished", proc_signame(signo), target,
+	    "before the stop ladder finished", proc_stop_signame(signo), target,
 	    (int)pid);
 	verdict_set(&v->action_result, res);
 	free(res);
@@ -520,7 +521,7 @@ watch_new(struct event_base *base, const struct policy *policy,
 	w->opts = *opts;
 	TAILQ_INIT(&w->verdicts);
 	stop_args(w, &sa);
-	w->ready = proc_ready_new(&sa);	/* NULL without a tracking id */
+	w->ready = proc_ready_new(sa.tracking_id, sa.stop, &sa.find);
 	memset(&oo, 0, sizeof oo);
 	oo.tracking_id = opts->tracking_id;
 	oo.find = sa.find;

@@ -1,5 +1,5 @@
 /*
- * Finding the job's processes and stopping the engine.
+ * Finding the job's processes: the job, its engine, the engine's subtree.
  *
  * A job's processes are those whose /proc/PID/environ carries the job's
  * RUNNER_TRACKING_ID (the runner sets it for everything a step starts). A
@@ -25,12 +25,7 @@
  * Runner.Listener, nor the step's entry process (the Worker's child, or a
  * `bash --noprofile --norc …`).
  *
- * It is stopped through a pidfd (no pid-reuse race) with a ladder of
- * {signal, wait} steps, escalating only while it lives; never a process
- * group (Listener and Worker share one). Its descendants are pinned by
- * pidfds before the first signal (orphans are reparented and lose their
- * ancestry); those still alive once it has exited (a tool child holding the
- * step's output pipe) get the same ladder from its first step.
+ * Stopping it is proc_stop.h's; this module finds whom to stop.
  */
 #ifndef BREAKER_PROC_H
 #define BREAKER_PROC_H
@@ -38,15 +33,10 @@
 #include <sys/types.h>
 #include <stddef.h>
 
-#include "policy.h"
-
-struct event_base;
+struct policy_stop;
 struct proc_ready;
-struct proc_stop;
 
 #define PROC_WORKER_NAME	"Runner.Worker"
-/* Starts the part of a stop's message naming what was passed over. */
-#define PROC_NOT_SIGNALLED	"not signalled: "
 #define PROC_NAME_MAX		64
 
 /* How strictly a job process must descend from the Worker. */
@@ -99,13 +89,24 @@ ssize_t	proc_list(const char *tracking_id, const struct proc_find_opts *,
  * `names` (NULL, 0: the default list). opts NULL: PROC_ANCESTRY_AUTO.
  */
 int	proc_find_engine(const char *tracking_id, const char *const *names,
-	    size_t n, struct proc_info *out);
-int	proc_find_engine_opts(const char *tracking_id,
-	    const char *const *names, size_t n, const struct proc_find_opts *,
-	    struct proc_info *out);
+	    size_t n, const struct proc_find_opts *, struct proc_info *out);
 
-/* The default target list and ladder (the runner's own cancel ladder). */
+/*
+ * The default target list and ladder (the runner's own cancel ladder): the
+ * one definition of both, for the policy's defaults and for a stop given
+ * none.
+ */
 void	proc_default_stop(struct policy_stop *);
+
+/*
+ * Every descendant of `top` (not top itself), each passed to fn with its
+ * start time (0 when not read: the caller checks the pid against a
+ * pidfd). Walks /proc/PID/task/TID/children down from top, a cost that
+ * follows the subtree's size; scans all of /proc where the kernel has no
+ * children files.
+ */
+typedef void (*proc_subtree_cb)(pid_t, unsigned long long start, void *arg);
+void	proc_find_subtree(pid_t top, proc_subtree_cb, void *arg);
 
 /*
  * A process's start time (/proc/PID/stat, ticks since boot: with the pid,
@@ -115,65 +116,25 @@ void	proc_default_stop(struct policy_stop *);
 int	proc_identity(pid_t, unsigned long long *start, uid_t *ruid,
 	    uid_t *suid);
 
+/*
+ * A live process (not a zombie): 0 and *out's pid, ppid, start and comm;
+ * -1 when there is none.
+ */
+int	proc_lookup(pid_t, struct proc_info *out);
 /* The process exists and is not a zombie. */
 int	proc_exists(pid_t);
+/*
+ * A pidfd naming pid for good, -1 with errno (ENOSYS: the kernel has none,
+ * or a test said so; the caller falls back to the pid).
+ */
+int	proc_pidfd_open(pid_t);
+/* Is the process alive: by its pidfd (readable once it exits), else pid. */
+int	proc_alive(pid_t, int pidfd);
 /*
  * `from` itself or its nearest ancestor named Runner.Worker (comm or argv[0]
  * basename), by walking PPid; 0 when there is none.
  */
 pid_t	proc_find_worker(pid_t from);
-
-struct proc_stop_args {
-	const char		*tracking_id;	/* find the engine by this id */
-	pid_t			 pid;		/* or, id NULL: stop this pid */
-	const struct policy_stop *stop;		/* NULL: proc_default_stop() */
-	struct proc_find_opts	 find;
-	int			 no_subtree;	/* leave descendants be */
-	struct proc_ready	*ready;		/* engine found ahead, or NULL */
-	unsigned		 final_wait_ms;	/* after the last; 0: 2000 */
-	/* Called once the target is known, just before its first signal
-	 * (the caller records whom it is about to signal); may be NULL. */
-	void			(*before_signal)(const char *target, pid_t,
-				    int signo, void *arg);
-	void			*arg;
-};
-
-#define PROC_STOP_MAX_SENT	(POLICY_MAX_LADDER * 2)
-
-struct proc_stop_sent {
-	int	signo;
-	int	subtree;	/* to leftover descendants */
-	double	mono;		/* CLOCK_MONOTONIC seconds when sent */
-};
-
-struct proc_stop_result {
-	const char	*target;	/* matched name ("awf"); "" if none */
-	pid_t		 pid;		/* 0 when none */
-	int		 last_signal;	/* last one sent to the target; 0 */
-	int		 exited;	/* the target exited */
-	double		 exited_at;	/* epoch s it was seen gone; 0 */
-	double		 elapsed;	/* s from last signal to exit */
-	int		 status;	/* wait status if our child; -1 */
-	int		 error;		/* errno of a failure (EPERM…); 0 */
-	int		 found;		/* a target was found */
-	size_t		 nsubtree;	/* leftover descendants signalled */
-	size_t		 nsubtree_left;	/* of which alive at the end */
-	const struct proc_stop_sent *sent;	/* every signal, in order */
-	size_t		 nsent;
-	const char	*message;	/* one sentence for humans */
-};
-
-/*
- * Called once, from the event loop, when the stop is over (or was
- * impossible). The result and the proc_stop are freed after it returns.
- */
-typedef void (*proc_stop_cb)(const struct proc_stop_result *, void *arg);
-
-/* Never NULL; the callback always runs later, from the loop. */
-struct proc_stop *proc_stop_start(struct event_base *,
-		    const struct proc_stop_args *, proc_stop_cb, void *arg);
-/* Stop escalating and free without calling back (before the callback). */
-void		 proc_stop_cancel(struct proc_stop *);
 
 /*
  * The engine found ahead of need. A scan of /proc takes milliseconds, more
@@ -185,14 +146,16 @@ void		 proc_stop_cancel(struct proc_stop *);
  * first-ranked name). A stop handed a ready engine that is still alive
  * signals it without scanning; otherwise it scans as usual. With no lines,
  * nothing is done: an idle job costs nothing.
+ * proc_ready_new: NULL without a tracking id; the targets are stop's (NULL,
+ * or none: the default list).
  */
-struct proc_ready *proc_ready_new(const struct proc_stop_args *);
+struct proc_ready *proc_ready_new(const char *tracking_id,
+		    const struct policy_stop *, const struct proc_find_opts *);
 void		 proc_ready_free(struct proc_ready *);
 /* Returns 1 when a live engine is known (after a rescan if one was due). */
 int		 proc_ready_refresh(struct proc_ready *);
-
-/* "SIGINT" for SIGINT; "SIG?" for unknown. */
-const char	*proc_signame(int);
+/* The ready engine (r may be NULL): 0 and *out when it still lives. */
+int		 proc_ready_take(struct proc_ready *, struct proc_info *out);
 
 /*
  * The parsers of /proc text, which the engine partly writes (its comm and

@@ -33,7 +33,7 @@ enum verdict_action {
 
 /*
  * What came of it, decided where the stop's result is known (watch.c,
- * from proc.c's result) and kept as data: the events, metrics and reports
+ * from proc_stop.c's result) and kept as data: the events, metrics and reports
  * read it instead of guessing from the sentence in action_result.
  * Persisted as "outcome"; a file without it gets one derived on load.
  */

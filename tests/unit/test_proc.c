@@ -1,10 +1,11 @@
 /*
- * proc.c against real processes. The helpers are this very binary, exec'd
- * through symlinks named like the processes of a job (awf, codex, node,
- * sudo, Runner.Worker) so that comm and argv are the real thing, with a
- * tracking id unique to each test in their environment. A helper's mode
- * comes from BREAKER_PROC_HELPER ("spawn,sleep": each level takes one);
- * it writes 'r' on fd 3 when ready, and a letter per signal it records.
+ * proc.c and proc_stop.c against real processes. The helpers are this very
+ * binary, exec'd through symlinks named like the processes of a job (awf,
+ * codex, node, sudo, Runner.Worker) so that comm and argv are the real
+ * thing, with a tracking id unique to each test in their environment. A
+ * helper's mode comes from BREAKER_PROC_HELPER ("spawn,sleep": each level
+ * takes one); it writes 'r' on fd 3 when ready, and a letter per signal it
+ * records.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include <event2/event.h>
 
 #include "proc.h"
+#include "proc_stop.h"
 
 #define HELPER_ENV	"BREAKER_PROC_HELPER"
 #define MAX_SPAWNED	16
@@ -324,7 +326,7 @@ run_stop(const struct proc_stop_args *a, struct outcome *o)
 	const struct policy_stop *st = a->stop;
 
 	/* a broken proc.c must not signal a stranger during the tests */
-	if (a->tracking_id != NULL && proc_find_engine_opts(a->tracking_id,
+	if (a->tracking_id != NULL && proc_find_engine(a->tracking_id,
 	    st ? st->targets : NULL, st ? st->ntargets : 0, &a->find,
 	    &info) == 0)
 		assert_true(ours(info.pid));
@@ -399,24 +401,24 @@ test_engine_order(void **state)
 	nd = spawn("node", "sleep", trk, -1, "/opt/lib/claude", NULL, NULL);
 	wait_ready(4);
 
-	assert_int_equal(proc_find_engine_opts(trk, ac, 2, &no_anc, &info), 0);
+	assert_int_equal(proc_find_engine(trk, ac, 2, &no_anc, &info), 0);
 	assert_int_equal(info.pid, a);
 	assert_string_equal(info.name, "awf");
 	assert_string_equal(info.comm, "awf");
-	assert_int_equal(proc_find_engine_opts(trk, ca, 2, &no_anc, &info), 0);
+	assert_int_equal(proc_find_engine(trk, ca, 2, &no_anc, &info), 0);
 	assert_int_equal(info.pid, c);
-	assert_int_equal(proc_find_engine_opts(trk, NULL, 0, &no_anc, &info),
+	assert_int_equal(proc_find_engine(trk, NULL, 0, &no_anc, &info),
 	    0);
 	assert_int_equal(info.pid, a);	/* the default list starts with awf */
-	assert_int_equal(proc_find_engine_opts(trk, g, 1, &no_anc, &info), -1);
+	assert_int_equal(proc_find_engine(trk, g, 1, &no_anc, &info), -1);
 	/* the runner's own processes are never targets, even if listed */
 	spawn("Runner.Listener", "sleep", trk, -1, NULL, NULL, NULL);
 	spawn("bash", "sleep", trk, -1, "--noprofile", "--norc", "-e");
 	wait_ready(2);
-	assert_int_equal(proc_find_engine_opts(trk, rl, 2, &no_anc, &info),
+	assert_int_equal(proc_find_engine(trk, rl, 2, &no_anc, &info),
 	    -1);
 	/* `node /opt/lib/claude` is claude */
-	assert_int_equal(proc_find_engine_opts(trk, cl, 1, &no_anc, &info), 0);
+	assert_int_equal(proc_find_engine(trk, cl, 1, &no_anc, &info), 0);
 	assert_int_equal(info.pid, nd);
 	assert_string_equal(info.comm, "node");
 }
@@ -434,7 +436,7 @@ test_sudo(void **state)
 	s = spawn("sudo", "spawn,sleep", trk, -1, "-E", "--preserve-env=PATH",
 	    awf);
 	wait_ready(1);
-	assert_int_equal(proc_find_engine_opts(trk, aw, 1, &no_anc, &info), 0);
+	assert_int_equal(proc_find_engine(trk, aw, 1, &no_anc, &info), 0);
 	assert_int_equal(info.ppid, s);		/* awf itself, not sudo */
 	assert_int_equal(info.via_sudo, 0);
 	teardown(state);
@@ -443,7 +445,7 @@ test_sudo(void **state)
 	/* awf not visible by name: then sudo, which relays signals */
 	s = spawn("sudo", "spawnhide,sleep", trk, -1, "-u", "root", awf);
 	wait_ready(1);
-	assert_int_equal(proc_find_engine_opts(trk, aw, 1, &no_anc, &info), 0);
+	assert_int_equal(proc_find_engine(trk, aw, 1, &no_anc, &info), 0);
 	assert_int_equal(info.pid, s);
 	assert_int_equal(info.via_sudo, 1);
 }
@@ -479,16 +481,16 @@ test_worker_ancestry(void **state)
 	assert_true(proc_find_worker(getpid()) != w);
 
 	/* the entry `node …/awf` is never the target; awf is */
-	assert_int_equal(proc_find_engine_opts(trk, aw, 3, &o, &info), 0);
+	assert_int_equal(proc_find_engine(trk, aw, 3, &o, &info), 0);
 	assert_string_equal(info.comm, "awf");
 	assert_int_not_equal(info.ppid, w);
-	assert_int_equal(proc_find_engine_opts(trk, cx, 1, &o, &info), -1);
+	assert_int_equal(proc_find_engine(trk, cx, 1, &o, &info), -1);
 	o.ancestry = PROC_ANCESTRY_REQUIRE;
-	assert_int_equal(proc_find_engine_opts(trk, cx, 1, &o, &info), -1);
+	assert_int_equal(proc_find_engine(trk, cx, 1, &o, &info), -1);
 	/* a runner whose Worker is named otherwise: environ alone decides */
 	o.ancestry = PROC_ANCESTRY_AUTO;
 	o.worker = "Custom.Worker";
-	assert_int_equal(proc_find_engine_opts(trk, cx, 1, &o, &info), 0);
+	assert_int_equal(proc_find_engine(trk, cx, 1, &o, &info), 0);
 	assert_int_equal(info.pid, out);
 	assert_int_equal(proc_find_job(trk, &o, &v), 4);
 	free(v);
@@ -532,7 +534,7 @@ test_own_worker(void **state)
 	for (i = 0; i < n; i++)
 		assert_int_equal(proc_find_worker(v[i].pid), mine);
 	free(v);
-	assert_int_equal(proc_find_engine_opts(trk, aw, 2, &o, &info), 0);
+	assert_int_equal(proc_find_engine(trk, aw, 2, &o, &info), 0);
 	assert_string_equal(info.name, "awf");
 	assert_int_equal(proc_find_worker(info.pid), mine);
 	assert_true(info.ndecoys >= 1);	/* their node …/awf too */
@@ -540,7 +542,7 @@ test_own_worker(void **state)
 	/* the default targets have no bare node */
 	o.worker_pid = 0;
 	o.ancestry = PROC_ANCESTRY_NONE;
-	assert_int_equal(proc_find_engine_opts(trk, NULL, 0, &o, &info), 0);
+	assert_int_equal(proc_find_engine(trk, NULL, 0, &o, &info), 0);
 	assert_int_not_equal(info.pid, bare);
 	assert_string_equal(info.name, "awf");
 	/* proc_list: every process, the job's flagged, awf named */
@@ -576,7 +578,7 @@ test_exists_and_worker(void **state)
 	waitpid(pid, NULL, 0);
 	assert_false(proc_exists(pid));
 	assert_int_equal(proc_find_worker(0), 0);
-	assert_string_equal(proc_signame(SIGTERM), "SIGTERM");
+	assert_string_equal(proc_stop_signame(SIGTERM), "SIGTERM");
 }
 
 /* ---- stopping -------------------------------------------------------- */
@@ -656,7 +658,7 @@ ladder_case(const char *mode, const char *expect, int last, size_t nsent)
 			    st.ladder[i - 1].wait_ms / 1000.0 - slack);
 	}
 	assert_true(WIFSIGNALED(o.r.status) && WTERMSIG(o.r.status) == last);
-	assert_non_null(strstr(o.message, proc_signame(last)));
+	assert_non_null(strstr(o.message, proc_stop_signame(last)));
 }
 
 static void
@@ -743,6 +745,73 @@ test_subtree_by_scan(void **state)
 	proc_test_no_children(0);
 }
 
+struct found {
+	pid_t			pid[8];
+	unsigned long long	start[8];
+	size_t			n;
+};
+
+static void
+found_one(pid_t pid, unsigned long long start, void *arg)
+{
+	struct found	*f = arg;
+
+	if (f->n < 8) {
+		f->pid[f->n] = pid;
+		f->start[f->n++] = start;
+	}
+}
+
+/*
+ * proc_find_subtree, the walk and the scan: the same one descendant (the
+ * tool child), never the top itself nor a process beside it; the scan
+ * reads the start time the walk leaves to the caller. proc_lookup,
+ * proc_pidfd_open and proc_alive on that child.
+ */
+static void
+test_find_subtree(void **state)
+{
+	struct found		walk, scan;
+	struct proc_info	info;
+	pid_t			top;
+	int			fd, i;
+
+	top = spawn("codex", "hold", trk, -1, NULL, NULL, NULL);
+	spawn("awf", "sleep", trk, -1, NULL, NULL, NULL);	/* beside it */
+	wait_ready(2);
+	memset(&walk, 0, sizeof walk);
+	proc_find_subtree(top, found_one, &walk);
+	assert_int_equal(walk.n, 1);
+	assert_int_equal(walk.start[0], 0);
+	proc_test_no_children(1);
+	memset(&scan, 0, sizeof scan);
+	proc_find_subtree(top, found_one, &scan);
+	proc_test_no_children(0);
+	assert_int_equal(scan.n, 1);
+	assert_int_equal(scan.pid[0], walk.pid[0]);
+
+	assert_int_equal(proc_lookup(walk.pid[0], &info), 0);
+	assert_int_equal(info.ppid, top);
+	/* the start time is stat's field 22 (it once read field 21, always 0) */
+	assert_true(info.start != 0);
+	assert_true(info.start == scan.start[0]);
+	assert_int_equal(proc_lookup(0, &info), -1);
+
+	proc_test_no_pidfd(1);
+	assert_int_equal(proc_pidfd_open(walk.pid[0]), -1);
+	assert_int_equal(errno, ENOSYS);
+	assert_true(proc_alive(walk.pid[0], -1));
+	proc_test_no_pidfd(0);
+	fd = proc_pidfd_open(walk.pid[0]);
+	assert_true(fd >= 0);
+	assert_true(proc_alive(walk.pid[0], fd));
+	assert_int_equal(kill(walk.pid[0], SIGKILL), 0);
+	for (i = 0; i < 200 && proc_alive(walk.pid[0], fd); i++)
+		usleep(10000);
+	assert_false(proc_alive(walk.pid[0], fd));
+	close(fd);
+}
+
 /*
  * The engine found ahead of need: a refresh finds it, a better-ranked one
  * that appears later replaces it, and a stop handed the ready engine stops
@@ -765,8 +834,8 @@ test_ready_engine(void **state)
 	a.tracking_id = trk;
 	a.stop = &st;
 	a.find = no_anc;
-	assert_null(proc_ready_new(&(struct proc_stop_args){ 0 }));
-	r = proc_ready_new(&a);
+	assert_null(proc_ready_new(NULL, NULL, NULL));
+	r = proc_ready_new(a.tracking_id, a.stop, &a.find);
 	assert_non_null(r);
 	assert_int_equal(proc_ready_refresh(r), 1);
 
@@ -811,7 +880,7 @@ test_ready_engine_stale(void **state)
 	a.tracking_id = trk;
 	a.stop = &st;
 	a.find = no_anc;
-	r = proc_ready_new(&a);
+	r = proc_ready_new(a.tracking_id, a.stop, &a.find);
 	assert_int_equal(proc_ready_refresh(r), 1);
 	assert_int_equal(kill(cx, SIGKILL), 0);
 	assert_int_equal(waitpid(cx, &status, 0), cx);
@@ -1088,6 +1157,7 @@ main(int argc, char **argv)
 		T(test_subtree_pipe),
 		T(test_subtree_off),
 		T(test_subtree_by_scan),
+		T(test_find_subtree),
 		T(test_ready_engine),
 		T(test_ready_engine_stale),
 		T(test_no_target),
