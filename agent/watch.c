@@ -154,9 +154,12 @@ github_done(int ok, const char *result, void *arg)
 static void
 github_warn_unbuilt(const struct policy *policy)
 {
-	const struct policy_github	*pg = policy_github(policy);
+	const struct policy_github	*pg;
 
-	if (!BREAKER_GITHUB && pg != NULL && (pg->cancel_run || pg->check_run))
+	if (BREAKER_GITHUB)
+		return;
+	pg = policy_github(policy);
+	if (pg != NULL && (pg->cancel_run || pg->check_run))
 		log_warnx("github: the configuration allows GitHub actions, "
 		    "but %s: they are off", GITHUB_NOT_BUILT);
 }
