@@ -247,15 +247,22 @@ lset_add(struct lset *l, const char *s, size_t n)
 	return 0;
 }
 
+/* The shortest of n lengths; SIZE_MAX for none. */
 static size_t
-lset_min(const struct lset *l)
+lens_min(const size_t *lens, size_t n)
 {
 	size_t	i, m = (size_t)-1;
 
-	for (i = 0; i < l->count; i++)
-		if (l->n[i] < m)
-			m = l->n[i];
+	for (i = 0; i < n; i++)
+		if (lens[i] < m)
+			m = lens[i];
 	return m;
+}
+
+static size_t
+lset_min(const struct lset *l)
+{
+	return lens_min(l->n, l->count);
 }
 
 /* Keep the better of two sets in `best`: fewer entries, then longer. */
@@ -775,12 +782,7 @@ match_litset_free(struct match_litset *ls)
 static size_t
 litset_min(const struct match_litset *ls)
 {
-	size_t	i, m = (size_t)-1;
-
-	for (i = 0; i < ls->n; i++)
-		if (ls->lens[i] < m)
-			m = ls->lens[i];
-	return m;
+	return lens_min(ls->lens, ls->n);
 }
 
 /* Is `b` a better gate than `a`: fewer alternatives, then longer ones. */
