@@ -29,13 +29,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "github.h"
 
 struct cJSON;
 struct evdns_base;
 struct evdns_getaddrinfo_request;
+struct evp_pkey_st;		/* OpenSSL's EVP_PKEY: github_auth.c's alone */
 struct event;
 struct http;
 struct http_xfer;
@@ -165,7 +164,7 @@ struct github {
 	/* credentials */
 	char			*app_id;
 	char			*installation_id;
-	EVP_PKEY		*key;
+	struct evp_pkey_st	*key;
 	char			*jwt;		/* the last JWT, to scrub */
 	char			*token;
 	time_t			 token_expires;	/* 0: never (token file) */
