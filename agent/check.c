@@ -17,6 +17,7 @@
 #include "cmdopt.h"
 #include "corpus.h"
 #include "file.h"
+#include "github.h"
 #include "log.h"
 #include "policy.h"
 #include "samples.h"
@@ -54,6 +55,28 @@ is_config(const char *path)
 	return yes;
 }
 
+/*
+ * A build without the GitHub client cannot do what a configuration that
+ * allows GitHub actions asks: an error here, where the admin is looking
+ * (at job start it is only a warning, and the job is watched without them).
+ */
+static int
+check_github(const struct policy *p, const char *config, FILE *out)
+{
+	const struct policy_github	*pg;
+
+	if (BREAKER_GITHUB)
+		return 0;
+	pg = policy_github(p);
+	if (pg == NULL || !(pg->cancel_run || pg->check_run))
+		return 0;
+	fprintf(out, "%s: actions: \"cancel-run\" and \"check-run\" need "
+	    "the GitHub client, but %s; remove them, or install a breaker "
+	    "built with it\n", config ? config : "configuration",
+	    GITHUB_NOT_BUILT);
+	return 1;
+}
+
 static void
 usage(void)
 {
@@ -77,6 +100,7 @@ cmd_check(int argc, char **argv)
 	size_t			 i;
 	size_t			 nsamples = 0;
 	int			 ch, sandbox = 0, bad = 0, json = 0, isconf;
+	int			 unbuilt;
 	int			 rc;
 	FILE			*out;
 
@@ -130,15 +154,17 @@ cmd_check(int argc, char **argv)
 	}
 	/* with --json, stdout holds the corpus report alone */
 	out = json ? stderr : stdout;
+	unbuilt = check_github(p, cmdopt_config(&po), out);
 	for (i = 0; i < policy_nrules(p); i++)
 		if (samples_check(p, i, out, &nsamples) > 0)
 			bad = 1;
-	fprintf(out, "%s: %s; %zu rules, %zu samples %s\n", bad ? "FAILED" :
-	    "ok", policy_describe(p), policy_nrules(p), nsamples, bad ?
-	    "checked, some misbehave" : "behave as written");
+	fprintf(out, "%s: %s; %zu rules, %zu samples %s\n",
+	    bad || unbuilt ? "FAILED" : "ok", policy_describe(p),
+	    policy_nrules(p), nsamples, bad ? "checked, some misbehave" :
+	    "behave as written");
 	if (sandbox)
 		sandbox_print(out);
-	rc = bad ? 2 : 0;
+	rc = bad || unbuilt ? 2 : 0;
 	if (corpus != NULL) {
 		if (!json)
 			printf("\n");

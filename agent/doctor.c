@@ -39,6 +39,7 @@
 
 #include "cmd.h"
 #include "cmdopt.h"
+#include "github.h"
 #include "http.h"
 #include "job.h"
 #include "log.h"
@@ -912,6 +913,13 @@ check_http(struct doctor *d, const struct policy *p)
 
 	if (g == NULL || !(g->cancel_run || g->check_run))
 		return;
+#if !BREAKER_GITHUB
+	doctor_add(d, "github", DOCTOR_PROBLEM, "install a breaker built with "
+	    "the GitHub client, or remove \"cancel-run\" and \"check-run\" "
+	    "from actions",
+	    "the configuration allows GitHub actions, but " GITHUB_NOT_BUILT
+	    ": they are off");
+#else
 	if (!http_available())
 		doctor_add(d, "github", DOCTOR_PROBLEM, "sudo apt-get install "
 		    "libcurl4 (libcurl >= 7.84)", "the configuration allows "
@@ -920,6 +928,7 @@ check_http(struct doctor *d, const struct policy *p)
 	else
 		doctor_add(d, "github", DOCTOR_OK, NULL, "GitHub actions "
 		    "allowed; libcurl loads");
+#endif
 }
 
 static void

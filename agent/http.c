@@ -6,7 +6,7 @@
  * readiness back with curl_multi_socket_action(). Finished transfers are
  * collected after every action and reported to their callback, always from
  * the event loop. One transfer is one attempt on a fresh connection: the
- * retries, back-off and rate limits are github.c's.
+ * retries, back-off and rate limits are github_req.c's.
  */
 #include <sys/queue.h>
 

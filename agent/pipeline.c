@@ -22,6 +22,7 @@
 #include "lines.h"
 #include "log.h"
 #include "match.h"
+#include "match_gate.h"
 #include "pipeline.h"
 #include "policy.h"
 #include "sanitise.h"
@@ -173,9 +174,11 @@ pipeline_new(const struct policy *policy, pipeline_verdict_cb cb, void *arg)
 		    sizeof *s->rules);
 		s->rules[s->nrules++] = i;
 	}
-	for (i = 0; i < pl->nsrc; i++)
+	for (i = 0; i < pl->nsrc; i++) {
 		pl->src[i].track = policy_source(policy, i)->format !=
 		    SOURCE_SQUID;
+		match_gate_seal(pl->src[i].gate);	/* every rule is in */
+	}
 	for (i = 0; i < pl->nrules; i++) {
 		r = pl->rules[i].r;
 		if (r->reset_by != NULL) {

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "github.h"
 #include "log.h"
 #include "sandbox.h"
 #include "util.h"
@@ -94,24 +95,18 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	{ "nanosleep",		"bounded waits" },
 	{ "gettimeofday",	"libevent" },
 
-	/* the control socket and the optional GitHub API */
-	{ "socket",		"GitHub API connections, resolver" },
-	{ "connect",		"GitHub API connections, resolver" },
+	/* the control socket (bound before the sandbox) and libevent */
 	{ "accept",		"control socket" },
 	{ "accept4",		"control socket" },
-	{ "recvfrom",		"sockets, resolver" },
+	{ "recvfrom",		"sockets, libevent's signal pipe" },
 	{ "recvmsg",		"sockets" },
-	{ "sendto",		"sockets, resolver" },
+	{ "sendto",		"sockets, libevent's signal pipe" },
 	{ "sendmsg",		"sockets" },
-	{ "sendmmsg",		"resolver (A and AAAA at once)" },
 	{ "shutdown",		"sockets" },
-	{ "getsockopt",		"connect completion (libevent)" },
-	{ "setsockopt",		"socket options (libevent)" },
-	{ "getsockname",	"sockets" },
+	{ "getsockopt",		"control socket peer credentials; connect "
+				"completion (libevent)" },
 	{ "getpeername",	"control socket peer check" },
-	{ "bind",		"resolver's UDP socket" },
-	{ "socketpair",		"libcurl's multi handle (its wake-up pair)" },
-	{ "getrandom",		"TLS and JWT (OpenSSL)" },
+	{ "getrandom",		"libc; TLS and JWT (OpenSSL)" },
 	{ "uname",		"libc and OpenSSL probes" },
 
 	/* stopping the engine */
@@ -148,6 +143,20 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	{ "restart_syscall",	"interrupted sleeps" },
 	{ "exit",		"thread exit" },
 	{ "exit_group",		"process exit" },
+};
+
+/*
+ * The optional GitHub client (meson -Dgithub, on by default): new network
+ * connections. A build without it has no way to open one after start.
+ */
+static const struct sandbox_syscall sandbox_allow_github[] = {
+	{ "socket",		"GitHub API connections, resolver" },
+	{ "connect",		"GitHub API connections, resolver" },
+	{ "bind",		"resolver's UDP socket" },
+	{ "sendmmsg",		"resolver (A and AAAA at once)" },
+	{ "setsockopt",		"socket options (libcurl, resolver)" },
+	{ "getsockname",	"libcurl: the local end of a connection" },
+	{ "socketpair",		"libcurl's multi handle (its wake-up pair)" },
 };
 
 /*
@@ -317,6 +326,8 @@ sandbox_load_filter(enum sandbox_mode mode)
 		return sandbox_fail("seccomp_init failed", 0);
 	}
 	if (sandbox_add(ctx, sandbox_allow, nitems(sandbox_allow)) == -1 ||
+	    (BREAKER_GITHUB && sandbox_add(ctx, sandbox_allow_github,
+	    nitems(sandbox_allow_github)) == -1) ||
 	    (SANDBOX_SANITIZER && sandbox_add(ctx, sandbox_allow_sanitizer,
 	    nitems(sandbox_allow_sanitizer)) == -1)) {
 		sandbox_fail("building the seccomp filter", 0);
@@ -348,6 +359,7 @@ sandbox_enter(enum sandbox_mode mode)
 	log_debug("sandbox: %s, %zu system calls allowed",
 	    mode == SANDBOX_LOG ? "logging" : "enforcing",
 	    nitems(sandbox_allow) +
+	    (BREAKER_GITHUB ? nitems(sandbox_allow_github) : 0) +
 	    (SANDBOX_SANITIZER ? nitems(sandbox_allow_sanitizer) : 0));
 	return 0;
 }
@@ -370,6 +382,13 @@ sandbox_print(FILE *out)
 	    "(any other system call kills the process; \"sandbox\": \"log\" "
 	    "only logs it; \"require\" refuses to run without it):\n");
 	sandbox_print_list(out, sandbox_allow, nitems(sandbox_allow));
+	if (BREAKER_GITHUB) {
+		fprintf(out, "for the GitHub client (this build has it):\n");
+		sandbox_print_list(out, sandbox_allow_github,
+		    nitems(sandbox_allow_github));
+	} else
+		fprintf(out, "no socket or connect: this build has no GitHub "
+		    "client (meson -Dgithub=disabled)\n");
 	if (SANDBOX_SANITIZER) {
 		fprintf(out, "added in this sanitizer build:\n");
 		sandbox_print_list(out, sandbox_allow_sanitizer,

@@ -151,6 +151,21 @@ github_done(int ok, const char *result, void *arg)
 	persist(w, v);
 }
 
+/* Fail-open: a configuration `breaker check` refuses in a build without
+ * the GitHub client still watches the job, its GitHub actions off. */
+static void
+github_warn_unbuilt(const struct policy *policy)
+{
+	const struct policy_github	*pg;
+
+	if (BREAKER_GITHUB)
+		return;
+	pg = policy_github(policy);
+	if (pg != NULL && (pg->cancel_run || pg->check_run))
+		log_warnx("github: the configuration allows GitHub actions, "
+		    "but %s: they are off", GITHUB_NOT_BUILT);
+}
+
 /* The REST client, made on first use; NULL without credentials or job. */
 static struct github *
 github_client(struct watch *w)
@@ -540,6 +555,7 @@ watch_new(struct event_base *base, const struct policy *policy,
 		w->src[i].idx = i;
 		watch_follow(w, &w->src[i], ps);
 	}
+	github_warn_unbuilt(policy);
 	return w;
 }
 

@@ -15,6 +15,17 @@
 
 #include <stdio.h>
 
+/*
+ * 1 when this build has the GitHub client (meson -Dgithub, the default).
+ * Without it (-Dgithub=disabled) github_new() always returns NULL, saying
+ * why (GITHUB_NOT_BUILT), and the daemon's seccomp table has no socket.
+ */
+#ifndef BREAKER_GITHUB
+#define BREAKER_GITHUB	1
+#endif
+#define GITHUB_NOT_BUILT	"this breaker was built without the GitHub " \
+				"client (meson -Dgithub=disabled)"
+
 struct event_base;
 struct policy_github;
 struct verdict;

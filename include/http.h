@@ -1,7 +1,7 @@
 /*
  * HTTPS requests through libcurl's multi-socket interface, driven by the
- * daemon's libevent loop: no thread, no blocking call. The GitHub actions
- * (github.c) keep their own retry and rate-limit logic on top; this module
+ * daemon's libevent loop: no thread, no blocking call. The GitHub client's
+ * github_req.c keeps its own retry and rate-limit logic on top; this module
  * is one attempt of one request: TLS (OpenSSL, verified against the system
  * store or a CA file), a forward proxy (HTTP CONNECT), bounded time and size.
  *

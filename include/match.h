@@ -55,7 +55,8 @@ unsigned	 match_max_groups(const struct match_pred *);
  * The prefilter. A literal set is texts of which every line the predicate
  * matches contains at least one (derived from regexes, split at top-level
  * alternatives, and from string comparisons on squid and plain JSON
- * fields); -1 when the predicate admits no such set.
+ * fields); -1 when the predicate admits no such set. The pipeline feeds
+ * them to a gate (match_gate.h).
  */
 struct match_litset {
 	char		**lits;
@@ -65,18 +66,6 @@ struct match_litset {
 int		 match_literals(const struct match_pred *, enum source_format,
 		    struct match_litset *);
 void		 match_litset_free(struct match_litset *);
-
-/* A multi-literal gate: one pass over a line finds which literals occur. */
-#define MATCH_GATE_MAX		256
-#define MATCH_GATE_WORDS	(MATCH_GATE_MAX / 64)
-struct match_gate;
-struct match_gate *match_gate_new(void);
-void		 match_gate_free(struct match_gate *);
-/* The literal's id, or -1 when the gate is full. */
-int		 match_gate_add(struct match_gate *, const char *, size_t);
-/* Set bit `id` of found[] for each literal present; 1 if any is. */
-int		 match_gate_scan(const struct match_gate *, const char *, size_t,
-		    uint64_t *found);
 
 #define MATCH_MAX_CAPTURES	16
 

@@ -5,6 +5,8 @@
 # Ends with one line: "tests: N passed, M failed[, K skipped]".
 #
 # Environment: BREAKER_TEST_BUILD (build dir, default build-test),
+# BREAKER_NOGITHUB_BUILD (the -Dgithub=disabled build, default
+# build-nogithub),
 # BREAKER_FUZZ_SECONDS (per fuzz target, default 30),
 # BREAKER_SUITES (space-separated meson suites to run; default all).
 set -uo pipefail
@@ -45,6 +47,19 @@ if [ "$failed_builds" -eq 0 ]; then
 	# The permission branches: the unit suite again as an unprivileged user.
 	if [ -z "${BREAKER_SUITES:-}" ] || [[ " ${BREAKER_SUITES} " == *" unit "* ]]; then
 		bash "$root/tests/nonroot.sh" "$build" "$nonroot_log"
+	fi
+fi
+
+# The build without the GitHub client (-Dgithub=disabled): compile only
+# (about 40 s), plus its seccomp table's claim of no socket or connect.
+nogithub=${BREAKER_NOGITHUB_BUILD:-$root/build-nogithub}
+if [ -z "${BREAKER_SUITES:-}" ]; then
+	echo "== building without the GitHub client in $nogithub"
+	if ! configure "$nogithub" -Dwerror=true -Dgithub=disabled -Dtests=false \
+	    -Dbuildtype=debug || ! meson compile -C "$nogithub" -j "$jobs" ||
+	    ! "$nogithub/breaker" check --sandbox | grep -q "no socket or connect"; then
+		echo "tests: the -Dgithub=disabled build failed"
+		failed_builds=$((failed_builds + 1))
 	fi
 fi
 

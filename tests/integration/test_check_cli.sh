@@ -84,4 +84,25 @@ out=$("$B" check /nonexistent/x.json 2>&1); rc=$?
 out=$("$B" check --sandbox 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(echo "$out" | wc -l)" -gt 3 ] && pass "--sandbox prints the allow-list" ||
 	fail "--sandbox: exit $rc: $out"
+
+# GitHub actions in a build without the GitHub client (-Dgithub=disabled):
+# an error here, where the admin looks (the daemon only warns, fail-open).
+# The build says which it is in --sandbox: the network rows are its own.
+cat > "$T/gh.json" <<'J'
+{"version": 1, "actions": ["stop", "check-run"],
+ "github": {"token_file": "/etc/breaker/token"}}
+J
+out=$("$B" check "$T/gh.json" 2>&1); rc=$?
+if "$B" check --sandbox 2>&1 | grep -q "this build has no GitHub client"; then
+	[ $rc = 2 ] && echo "$out" | grep -q "gh.json: actions: \"cancel-run\" and \"check-run\" need the GitHub client" &&
+		echo "$out" | grep -q "^FAILED: " &&
+		pass "no GitHub client: GitHub actions are a check error" ||
+		fail "no GitHub client: exit $rc: $out"
+	"$B" check --sandbox | grep -qE "^  (socket|connect) " &&
+		fail "no GitHub client, yet socket/connect allowed" ||
+		pass "no GitHub client: no socket or connect in the sandbox"
+else
+	[ $rc = 0 ] && pass "GitHub actions check with the GitHub client built" ||
+		fail "exit $rc: $out"
+fi
 finish

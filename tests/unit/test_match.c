@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "match.h"
+#include "match_gate.h"
 #include "xalloc.h"
 
 static char			 last_error[512];
@@ -370,6 +371,8 @@ test_gate(void **state)
 	b = match_gate_add(g, "Reconnecting", 12);
 	c = match_gate_add(g, "Rec", 3);
 	assert_int_equal(match_gate_add(g, "TCP_DENIED", 10), a);
+	match_gate_seal(g);
+	assert_int_equal(match_gate_add(g, "later", 5), -1);
 	assert_false(match_gate_scan(g, "nothing here", 12, found));
 	assert_true(match_gate_scan(g, "x Reconnecting", 14, found));
 	assert_false(found[0] & (1ULL << a));
@@ -378,6 +381,34 @@ test_gate(void **state)
 	assert_true(match_gate_scan(g, "TCP_DENIED", 10, found));
 	assert_true(found[0] & (1ULL << a));
 	assert_false(match_gate_scan(g, "TCP_DENIE", 9, found));
+	match_gate_free(g);
+}
+
+/*
+ * A scan never changes the gate (it takes it const): before the gate is
+ * sealed it reports every literal, so every gated rule runs, and literals
+ * can still be added. (The first scan used to seal the gate through a cast
+ * that dropped the const.)
+ */
+static void
+test_gate_scan_is_const(void **state)
+{
+	struct match_gate	*g = match_gate_new();
+	uint64_t		 found[MATCH_GATE_WORDS];
+	int			 a, b;
+
+	(void)state;
+	a = match_gate_add(g, "TCP_DENIED", 10);
+	assert_true(match_gate_scan(g, "nothing here", 12, found));
+	assert_true(found[0] & (1ULL << a));
+	b = match_gate_add(g, "Reconnecting", 12);
+	assert_int_equal(b, a + 1);
+	match_gate_seal(g);
+	match_gate_seal(g);		/* once is enough; twice is harmless */
+	assert_true(match_gate_scan(g, "x Reconnecting", 14, found));
+	assert_false(found[0] & (1ULL << a));
+	assert_true(found[0] & (1ULL << b));
+	assert_false(match_gate_scan(g, "nothing here", 12, found));
 	match_gate_free(g);
 }
 
@@ -456,6 +487,7 @@ main(void)
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_literals_sound),
 		cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_gate_scan_is_const),
 		cmocka_unit_test(test_regex_cpu_bounded),
 	};
 

@@ -5,6 +5,7 @@
  * start keeps exactly the three documented capabilities.
  */
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -22,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "github.h"
 #include "sandbox.h"
 
 /* A system call the daemon never makes and the table does not allow. */
@@ -165,6 +167,40 @@ test_forbidden_call_kills(void **state)
 	assert_int_equal(WTERMSIG(status), SIGSYS);
 }
 
+/* A new TCP socket after start: only the GitHub client needs one. */
+static int
+child_opens_socket(void)
+{
+	int	fd;
+
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 11;
+	close(fd);
+	return 0;
+}
+
+/*
+ * The network rows are the GitHub client's: a build with it may open a
+ * socket after start, a build without it (-Dgithub=disabled) is killed
+ * for trying.
+ */
+static void
+test_network_only_with_github(void **state)
+{
+	int	status = in_child(child_opens_socket);
+
+	(void)state;
+	if (BREAKER_GITHUB) {
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	} else {
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), SIGSYS);
+	}
+}
+
 static int
 child_log_mode(void)
 {
@@ -234,6 +270,8 @@ test_mode_parse_and_print(void **state)
 	assert_non_null(strstr(text, "pidfd_send_signal"));
 	assert_null(strstr(text, "execve"));
 	assert_null(strstr(text, "personality"));
+	assert_true((strstr(text, "  socket ") != NULL) == BREAKER_GITHUB);
+	assert_true((strstr(text, "  connect ") != NULL) == BREAKER_GITHUB);
 	free(text);
 }
 
@@ -245,6 +283,7 @@ main(void)
 		cmocka_unit_test(test_daemon_work_is_allowed),
 		cmocka_unit_test(test_forbidden_call_kills),
 		cmocka_unit_test(test_log_mode_survives),
+		cmocka_unit_test(test_network_only_with_github),
 		cmocka_unit_test(test_root_keeps_three_capabilities),
 		cmocka_unit_test(test_mode_parse_and_print),
 	};
