@@ -21,6 +21,7 @@
 #include "policy.h"
 #include "summary.h"
 #include "usage.h"
+#include "util.h"
 #include "verdict.h"
 #include "xalloc.h"
 
@@ -187,6 +188,26 @@ finish_report(const struct policy *policy, struct job *job, double timeout)
 	free(note);
 }
 
+/*
+ * --timeout SEC, whole seconds in [1, 600]. The completed hook passes
+ * $BREAKER_FINISH_TIMEOUT through as it is: a bad value is said and the
+ * default used, since the hook must report, never fail the job.
+ */
+static double
+finish_timeout(const char *arg)
+{
+	const char	*errstr;
+	long long	 n;
+
+	n = parse_num(arg, 1, 600, &errstr);
+	if (errstr == NULL)
+		return (double)n;
+	/* not echoed: a line break in it would start a line of its own */
+	fprintf(stderr, "breaker finish: --timeout is %s (whole seconds, "
+	    "1 to 600); waiting %d s\n", errstr, (int)DAEMON_FINISH_TIMEOUT);
+	return DAEMON_FINISH_TIMEOUT;
+}
+
 int
 cmd_finish(int argc, char **argv)
 {
@@ -209,9 +230,7 @@ cmd_finish(int argc, char **argv)
 	    CMDOPT_STATE_LETTERS "t:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			timeout = strtod(optarg, NULL);
-			if (timeout <= 0 || timeout > 600)
-				timeout = DAEMON_FINISH_TIMEOUT;
+			timeout = finish_timeout(optarg);
 			break;
 		default:
 			if (!cmdopt_option(&po, ch, optarg))

@@ -286,7 +286,7 @@ on_finished(void *arg)
 }
 
 static int
-watch_worker(struct daemon *d)
+daemon_watch_worker(struct daemon *d)
 {
 	struct timeval	tv = { DAEMON_WORKER_POLL_MS / 1000, 0 };
 
@@ -458,7 +458,7 @@ daemon_run(struct daemon *d, int ready_fd)
 		evsignal_add(d->sig[i], NULL);
 	}
 	unreadable = ready_check_sources(d, ready_fd);
-	if (watch_worker(d) == -1) {
+	if (daemon_watch_worker(d) == -1) {
 		ready_write(ready_fd, "error: the runner's Worker is already "
 		    "gone\n");
 		goto out;

@@ -136,7 +136,7 @@ copy_stop(struct verdict *to, const struct verdict *from)
 }
 
 static void
-github_done(int ok, const char *result, void *arg)
+watch_github_done(int ok, const char *result, void *arg)
 {
 	struct watch	*w = arg;
 	struct verdict	*v = w->gh_verdict;
@@ -168,7 +168,7 @@ github_warn_unbuilt(const struct policy *policy)
 
 /* The REST client, made on first use; NULL without credentials or job. */
 static struct github *
-github_client(struct watch *w)
+watch_github_client(struct watch *w)
 {
 	struct github_job	gj;
 
@@ -187,7 +187,7 @@ github_client(struct watch *w)
 }
 
 static void
-github_act(struct watch *w, struct verdict *v)
+watch_github_act(struct watch *w, struct verdict *v)
 {
 	const struct policy_github	*pg = policy_github(w->policy);
 	const struct policy_rule	*r;
@@ -200,11 +200,11 @@ github_act(struct watch *w, struct verdict *v)
 	    (r = policy_rule(w->policy, idx)) == NULL ||
 	    !policy_rule_allows(w->policy, r, POLICY_ACTION_CANCEL_RUN))
 		return;
-	if (github_client(w) == NULL)
+	if (watch_github_client(w) == NULL)
 		return;
 	w->gh_cancelled = 1;
 	w->gh_verdict = v;
-	github_cancel_run(w->gh, github_done, w);
+	github_cancel_run(w->gh, watch_github_done, w);
 }
 
 static void
@@ -228,7 +228,7 @@ watch_publish(struct watch *w)
 	const struct policy_github	*pg = policy_github(w->policy);
 
 	if (pg == NULL || !pg->check_run || TAILQ_EMPTY(&w->verdicts) ||
-	    w->publishing || github_client(w) == NULL)
+	    w->publishing || watch_github_client(w) == NULL)
 		return 0;
 	w->publishing = 1;
 	github_check_run(w->gh, &w->verdicts, published, w);
@@ -436,7 +436,7 @@ on_verdict(struct verdict *v, void *arg)
 		 * still ask for more (cancel-run). */
 		if (v->severity == SEVERITY_FATAL && !v->observe &&
 		    policy_mode(w->policy) != POLICY_OBSERVE)
-			github_act(w, v);
+			watch_github_act(w, v);
 		return;
 	}
 	/*
@@ -451,7 +451,7 @@ on_verdict(struct verdict *v, void *arg)
 	if (w->stop_state == STOP_RUNNING)	/* else start_stop recorded it */
 		persist(w, v);
 	if (v->severity == SEVERITY_FATAL)
-		github_act(w, v);
+		watch_github_act(w, v);
 }
 
 static void

@@ -24,12 +24,12 @@ struct timeval	ms_tv(unsigned long ms);
  * whole string must be the number. On error returns 0 and sets *errstr to
  * "invalid", "too small" or "too large"; on success *errstr is NULL.
  */
+long long	parse_num(const char *s, long long min, long long max,
+		    const char **errstr);
+
 /* o[key] = s, or JSON null when s is NULL (records keep every key). */
 struct cJSON;
 void		json_add_str_or_null(struct cJSON *o, const char *key,
 		    const char *s);
-
-long long	parse_num(const char *s, long long min, long long max,
-		    const char **errstr);
 
 #endif

@@ -130,10 +130,15 @@ if "$BIN" status --json >"$T/backlog/status.json" 2>"$T/backlog/status.err"; the
 else
 	fail "status did not answer during the backlog: $(cat "$T/backlog/status.err")"
 fi
-"$BIN" finish --timeout 5 >"$T/backlog/finish.out"
+# A bad --timeout (the hook passes $BREAKER_FINISH_TIMEOUT as it is) is
+# said, and finish waits the default 5 s instead.
+"$BIN" finish --timeout 5x >"$T/backlog/finish.out" 2>"$T/backlog/finish.err"
 grep -E '^::error title=breaker' "$T/backlog/finish.out" | grep -q '401 Unauthorized' &&
 	pass "finish reports the 401 behind the backlog" ||
 	fail "finish lost the 401: $(cat "$T/backlog/finish.out")"
+grep -q -- '--timeout is invalid (whole seconds, 1 to 600); waiting 5 s' "$T/backlog/finish.err" &&
+	pass "a bad --timeout is said, and the default used" ||
+	fail "bad --timeout: $(cat "$T/backlog/finish.err")"
 gave=$(grep -c 'gave up' "$(jobdir)/daemon.log" || true)
 [ "$gave" -ge 1 ] && pass "the bait's give-ups are logged" || fail "no give-up logged"
 kill -KILL "$dp" 2>/dev/null || true
