@@ -67,26 +67,49 @@ policy_parse_size(const char *s)
 	return -1;
 }
 
+/* The signals a ladder may send, written with or without "SIG". */
+const struct util_enum pconf_signal_table[] = {
+	{ "SIGINT", SIGINT }, { "SIGTERM", SIGTERM }, { "SIGKILL", SIGKILL },
+	{ "SIGHUP", SIGHUP }, { "SIGQUIT", SIGQUIT }, { "SIGUSR1", SIGUSR1 },
+	{ "SIGUSR2", SIGUSR2 },
+};
+const size_t pconf_signal_ntable = nitems(pconf_signal_table);
+
 static int
 parse_signal(const char *s)
 {
-	static const struct {
-		const char	*name;
-		int		 signo;
-	} sigs[] = {
-		{ "INT", SIGINT }, { "TERM", SIGTERM }, { "KILL", SIGKILL },
-		{ "HUP", SIGHUP }, { "QUIT", SIGQUIT }, { "USR1", SIGUSR1 },
-		{ "USR2", SIGUSR2 },
-	};
-	size_t	i;
+	char	name[32];
+	int	signo;
 
-	if (strncmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (i = 0; i < nitems(sigs); i++)
-		if (strcmp(s, sigs[i].name) == 0)
-			return sigs[i].signo;
-	return -1;
+	snprintf(name, sizeof name, "%s%s", strncmp(s, "SIG", 3) == 0 ? "" :
+	    "SIG", s);
+	return util_enum_value(pconf_signal_table, pconf_signal_ntable, name,
+	    &signo) == 0 ? signo : -1;
 }
+
+const struct util_enum pconf_mode_table[] = {
+	{ "enforce", POLICY_ENFORCE }, { "observe", POLICY_OBSERVE },
+};
+const size_t pconf_mode_ntable = nitems(pconf_mode_table);
+
+const struct util_enum pconf_action_table[] = {
+	{ "stop", POLICY_ACTION_STOP },
+	{ "cancel-run", POLICY_ACTION_CANCEL_RUN },
+	{ "check-run", POLICY_ACTION_CHECK_RUN },
+};
+const size_t pconf_action_ntable = nitems(pconf_action_table);
+
+const struct util_enum pconf_backend_table[] = {
+	{ "auto", TAIL_BACKEND_AUTO }, { "inotify", TAIL_BACKEND_INOTIFY },
+	{ "poll", TAIL_BACKEND_POLL },
+};
+const size_t pconf_backend_ntable = nitems(pconf_backend_table);
+
+/* events.journald: "auto" (when the journal's socket exists) or "off". */
+const struct util_enum pconf_journald_table[] = {
+	{ "auto", 1 }, { "off", 0 },
+};
+const size_t pconf_journald_ntable = nitems(pconf_journald_table);
 
 /* ---- the configuration ---------------------------------------------- */
 
@@ -266,37 +289,25 @@ pconf_defaults(struct policy *p)
 	p->fleet.journald_socket = POLICY_JOURNAL_SOCKET;
 }
 
-static unsigned
-parse_action(const char *s)
-{
-	if (strcmp(s, "stop") == 0)
-		return POLICY_ACTION_STOP;
-	if (strcmp(s, "cancel-run") == 0)
-		return POLICY_ACTION_CANCEL_RUN;
-	if (strcmp(s, "check-run") == 0)
-		return POLICY_ACTION_CHECK_RUN;
-	return 0;
-}
-
 int
 pconf_actions(struct load *ld, const cJSON *arr, const char *path,
     unsigned *out)
 {
 	const cJSON	*c;
 	char		*sub;
-	int		 i = 0, bad = 0;
-	unsigned	 a;
+	int		 i = 0, bad = 0, a;
 
 	*out = 0;
 	cJSON_ArrayForEach(c, arr) {
 		xasprintf(&sub, "%s[%d]", path, i++);
-		if (!cJSON_IsString(c) || (a = parse_action(c->valuestring)) ==
-		    0) {
-			pj_error(ld, sub, "unknown action",
-			    "one of \"stop\", \"cancel-run\", \"check-run\"");
+		if (!cJSON_IsString(c) || util_enum_value(pconf_action_table,
+		    pconf_action_ntable, c->valuestring, &a) == -1) {
+			pj_enum_error(ld, sub, "action", cJSON_IsString(c) ?
+			    c->valuestring : NULL, pconf_action_table,
+			    pconf_action_ntable);
 			bad = 1;
 		} else
-			*out |= a;
+			*out |= (unsigned)a;
 		free(sub);
 	}
 	return bad ? -1 : 0;
@@ -347,8 +358,8 @@ static void
 config_sources(struct load *ld, const cJSON *srcs)
 {
 	static const char *const keys[] = { "path", "format" };
-	const cJSON	*s, *path, *fmt;
-	char		*sp, *sub;
+	const cJSON	*s, *path;
+	char		*sp;
 	int		 f;
 
 	cJSON_ArrayForEach(s, srcs) {
@@ -361,15 +372,10 @@ config_sources(struct load *ld, const cJSON *srcs)
 		}
 		pj_check_keys(ld, s, sp, keys, 2);
 		path = cJSON_GetObjectItemCaseSensitive(s, "path");
-		fmt = pj_get_typed(ld, s, sp, "format", pj_is_string, "a string");
 		f = SOURCE_TEXT;
-		if (fmt != NULL && (f = source_format_parse(fmt->valuestring)) ==
-		    -1) {
-			sub = pj_subpath(sp, "format");
-			pj_error(ld, sub, "unknown format",
-			    "one of \"text\", \"jsonl\", \"squid\"");
-			free(sub);
-		}
+		if (pj_get_enum(ld, s, sp, "format", source_format_table,
+		    source_format_ntable, "format", &f) == -1)
+			f = -1;
 		if (path == NULL)
 			pj_error(ld, sp, "\"path\" is required", NULL);
 		else if (f != -1)
@@ -441,9 +447,9 @@ config_stop(struct load *ld, const cJSON *stop)
 			    NULL)
 				pj_error(ld, sub, "\"signal\" is required", NULL);
 			else if (sig != NULL && signo == -1)
-				pj_errorf(ld, sub, "SIGINT, SIGTERM, SIGKILL, SIGHUP,"
-				    " SIGQUIT, SIGUSR1, SIGUSR2",
-				    "unknown signal \"%s\"", sig->valuestring);
+				pj_enum_error(ld, sub, "signal",
+				    sig->valuestring, pconf_signal_table,
+				    pconf_signal_ntable);
 			d = wait ? policy_parse_duration(wait->valuestring) : 0;
 			if (d < 0 || d > 3600)
 				pj_error(ld, sub, "bad wait", "a duration such as "
@@ -470,6 +476,7 @@ config_tail(struct load *ld, const cJSON *tail)
 	const cJSON	*c;
 	long long	 n;
 	double		 d;
+	int		 b;
 
 	pj_check_keys(ld, tail, "tail", keys, 3);
 	if ((c = pj_get_typed(ld, tail, "tail", "max_line", pj_is_string,
@@ -481,18 +488,9 @@ config_tail(struct load *ld, const cJSON *tail)
 		else
 			p->tail.max_line = n;
 	}
-	if ((c = pj_get_typed(ld, tail, "tail", "backend", pj_is_string,
-	    "a string")) != NULL) {
-		if (strcmp(c->valuestring, "auto") == 0)
-			p->tail.backend = TAIL_BACKEND_AUTO;
-		else if (strcmp(c->valuestring, "inotify") == 0)
-			p->tail.backend = TAIL_BACKEND_INOTIFY;
-		else if (strcmp(c->valuestring, "poll") == 0)
-			p->tail.backend = TAIL_BACKEND_POLL;
-		else
-			pj_error(ld, "tail.backend", "unknown backend",
-			    "one of \"auto\", \"inotify\", \"poll\"");
-	}
+	if (pj_get_enum(ld, tail, "tail", "backend", pconf_backend_table,
+	    pconf_backend_ntable, "backend", &b) == 1)
+		p->tail.backend = b;
 	if ((c = pj_get_typed(ld, tail, "tail", "reconcile", pj_is_string,
 	    "a duration")) != NULL) {
 		d = policy_parse_duration(c->valuestring);
@@ -550,23 +548,15 @@ config_events(struct load *ld, const cJSON *ev)
 	static const char *const keys[] = { "file", "journald",
 	    "journald_socket" };
 	struct policy	*p = ld->p;
-	const cJSON	*c;
+	int		 j;
 
 	pj_check_keys(ld, ev, "events", keys, 3);
 	fleet_path(ld, ev, "events", "file", &p->fleet.events_file);
 	fleet_path(ld, ev, "events", "journald_socket",
 	    &p->fleet.journald_socket);
-	if ((c = pj_get_typed(ld, ev, "events", "journald", pj_is_string,
-	    "a string")) != NULL) {
-		if (strcmp(c->valuestring, "auto") == 0)
-			p->fleet.journald = 1;
-		else if (strcmp(c->valuestring, "off") == 0)
-			p->fleet.journald = 0;
-		else
-			pj_error(ld, "events.journald", "unknown value",
-			    "\"auto\" (when the journal's socket exists) or "
-			    "\"off\"");
-	}
+	if (pj_get_enum(ld, ev, "events", "journald", pconf_journald_table,
+	    pconf_journald_ntable, "value", &j) == 1)
+		p->fleet.journald = j;
 }
 
 static void
@@ -613,15 +603,9 @@ pconf_parse(struct load *ld, const cJSON *root)
 
 	pj_check_keys(ld, root, "", keys, nitems(keys));
 	pj_check_version(ld, root);
-	if ((c = pj_get_typed(ld, root, "", "mode", pj_is_string, "a string"))) {
-		if (strcmp(c->valuestring, "enforce") == 0)
-			p->mode = POLICY_ENFORCE;
-		else if (strcmp(c->valuestring, "observe") == 0)
-			p->mode = POLICY_OBSERVE;
-		else
-			pj_error(ld, "mode", "unknown mode",
-			    "\"enforce\" or \"observe\"");
-	}
+	if (pj_get_enum(ld, root, "", "mode", pconf_mode_table,
+	    pconf_mode_ntable, "mode", &m) == 1)
+		p->mode = m;
 	if ((c = pj_get_typed(ld, root, "", "state_dir", pj_is_string, "a path")))
 		p->state_dir = xstrdup(c->valuestring);
 	if ((c = pj_get_typed(ld, root, "", "defaults", pj_is_bool, "true or false")))
@@ -645,13 +629,9 @@ pconf_parse(struct load *ld, const cJSON *root)
 		config_events(ld, c);
 	if ((c = pj_get_typed(ld, root, "", "metrics", pj_is_object, "an object")))
 		config_metrics(ld, c);
-	if ((c = pj_get_typed(ld, root, "", "sandbox", pj_is_string, "a string"))) {
-		if ((m = sandbox_mode_parse(c->valuestring)) == -1)
-			pj_error(ld, "sandbox", "unknown sandbox mode",
-			    "\"enforce\", \"require\", \"log\" or \"off\"");
-		else
-			p->sandbox = m;
-	}
+	if (pj_get_enum(ld, root, "", "sandbox", sandbox_mode_table,
+	    sandbox_mode_ntable, "sandbox mode", &m) == 1)
+		p->sandbox = m;
 	p->github.cancel_run = (p->actions & POLICY_ACTION_CANCEL_RUN) != 0;
 	p->github.check_run = (p->actions & POLICY_ACTION_CHECK_RUN) != 0;
 }

@@ -117,6 +117,23 @@ int		 pj_is_bool(const struct cJSON *);
 int		 pj_is_array(const struct cJSON *);
 int		 pj_is_object(const struct cJSON *);
 int		 pj_is_string_or_null(const struct cJSON *);
+/*
+ * A string member naming one entry of an enum's table: 1 and *value; 0
+ * when absent; -1 after an error (mistyped, or a value not in the table:
+ * the hint lists the table, and says "did you mean" when one is close).
+ */
+int		 pj_get_enum(struct load *, const struct cJSON *,
+		    const char *path, const char *key,
+		    const struct util_enum *, size_t n, const char *what,
+		    int *value);
+/* The error for `value` (NULL: not a string) not in the table: "unknown
+ * `what` \"value\"", at `path`. */
+void		 pj_enum_error(struct load *, const char *path,
+		    const char *what, const char *value,
+		    const struct util_enum *, size_t n);
+/* `key`, one of the table's names, is missing from the object at `path`. */
+void		 pj_enum_required(struct load *, const char *path,
+		    const char *key, const struct util_enum *, size_t n);
 /* "version": 1, required. */
 void		 pj_check_version(struct load *, const struct cJSON *root);
 
@@ -126,6 +143,14 @@ void		 pj_report_addf(struct pj_report *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 /* ---- policy_config.c ---- */
+
+/* The configuration's string enums (the tests list them in errors). */
+extern const struct util_enum	pconf_mode_table[], pconf_action_table[],
+				pconf_backend_table[], pconf_journald_table[],
+				pconf_signal_table[];
+extern const size_t		pconf_mode_ntable, pconf_action_ntable,
+				pconf_backend_ntable, pconf_journald_ntable,
+				pconf_signal_ntable;
 
 void		 pconf_defaults(struct policy *);
 void		 pconf_parse(struct load *, const struct cJSON *root);
@@ -137,6 +162,9 @@ int		 pconf_actions(struct load *, const struct cJSON *arr,
 		    const char *path, unsigned *out);
 
 /* ---- policy_rule.c ---- */
+
+extern const struct util_enum	prule_kind_table[];
+extern const size_t		prule_kind_ntable;
 
 void		 prule_parse(struct load *, const struct cJSON *root);
 struct policy_rule *prule_find(struct policy *, const char *id);

@@ -477,6 +477,59 @@ pj_is_string_or_null(const cJSON *c)
 }
 
 void
+pj_enum_error(struct load *ld, const char *path, const char *what,
+    const char *value, const struct util_enum *t, size_t n)
+{
+	const char	*names[32], *close = NULL;
+	char		 list[512], *hint;
+	size_t		 i;
+
+	for (i = 0; i < n && i < nitems(names); i++)
+		names[i] = t[i].name;
+	if (value != NULL)
+		close = match_suggest(value, names, i);
+	util_enum_list(t, n, list, sizeof list);
+	xasprintf(&hint, "%s%s%sexpected one of: %s", close ? "did you mean \"" :
+	    "", close ? close : "", close ? "\"? " : "", list);
+	if (value != NULL)
+		pj_errorf(ld, path, hint, "unknown %s \"%s\"", what, value);
+	else
+		pj_errorf(ld, path, hint, "unknown %s", what);
+	free(hint);
+}
+
+void
+pj_enum_required(struct load *ld, const char *path, const char *key,
+    const struct util_enum *t, size_t n)
+{
+	char	list[512];
+
+	util_enum_list(t, n, list, sizeof list);
+	pj_errorf(ld, path, NULL, "\"%s\" is required (expected one of: %s)",
+	    key, list);
+}
+
+int
+pj_get_enum(struct load *ld, const cJSON *obj, const char *path,
+    const char *key, const struct util_enum *t, size_t n, const char *what,
+    int *value)
+{
+	const cJSON	*c;
+	char		*sub;
+
+	if ((c = cJSON_GetObjectItemCaseSensitive(obj, key)) == NULL)
+		return 0;
+	if (cJSON_IsString(c) &&
+	    util_enum_value(t, n, c->valuestring, value) == 0)
+		return 1;
+	sub = pj_subpath(path, key);
+	pj_enum_error(ld, sub, what, cJSON_IsString(c) ? c->valuestring : NULL,
+	    t, n);
+	free(sub);
+	return -1;
+}
+
+void
 pj_check_version(struct load *ld, const cJSON *root)
 {
 	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(root, "version");

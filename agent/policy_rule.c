@@ -291,19 +291,35 @@ check_template(struct load *ld, const struct policy_rule *r, const char *path)
 	}
 }
 
+/* A rule's severity: a verdict's (verdict.c's table) or "none"; -2 after
+ * an error. */
 static int
-parse_severity(const char *s)
+rule_severity(struct load *ld, const cJSON *o, const char *path)
 {
-	if (strcmp(s, "none") == 0)
-		return POLICY_SEVERITY_NONE;
-	if (strcmp(s, "fatal") == 0)
-		return SEVERITY_FATAL;
-	if (strcmp(s, "warning") == 0)
-		return SEVERITY_WARNING;
-	if (strcmp(s, "notice") == 0)
-		return SEVERITY_NOTICE;
-	return -2;
+	struct util_enum	*t;
+	size_t			 n = severity_ntable + 1;
+	int			 sev = -2;
+
+	t = xreallocarray(NULL, n, sizeof *t);
+	memcpy(t, severity_table, severity_ntable * sizeof *t);
+	t[n - 1] = (struct util_enum){ "none", POLICY_SEVERITY_NONE };
+	switch (pj_get_enum(ld, o, path, "severity", t, n, "severity", &sev)) {
+	case 0:
+		pj_enum_required(ld, path, "severity", t, n);
+		/* FALLTHROUGH */
+	case -1:
+		sev = -2;
+		break;
+	}
+	free(t);
+	return sev;
 }
+
+const struct util_enum prule_kind_table[] = {
+	{ "count", CORRELATE_COUNT }, { "distinct", CORRELATE_DISTINCT },
+	{ "sequence", CORRELATE_SEQUENCE },
+};
+const size_t prule_kind_ntable = nitems(prule_kind_table);
 
 static void
 rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
@@ -311,30 +327,28 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
 {
 	static const char *const keys[] = { "kind", "threshold", "window",
 	    "group_by", "field", "after", "reset_by" };
-	const cJSON	*k, *t, *w, *g, *f, *a, *rb;
+	const cJSON	*t, *w, *g, *f, *a, *rb;
 	char		*sp = pj_subpath(path, "correlate"), *sub;
+	int		 kind;
 
 	pj_check_keys(ld, c, sp, keys, 7);
 	rb = pj_get_typed(ld, c, sp, "reset_by", pj_is_string, "a rule id");
-	k = pj_get_typed(ld, c, sp, "kind", pj_is_string, "a string");
 	t = cJSON_GetObjectItemCaseSensitive(c, "threshold");
 	w = pj_get_typed(ld, c, sp, "window", pj_is_string, "a duration");
 	g = pj_get_typed(ld, c, sp, "group_by", pj_is_string, "a capture or field");
 	f = pj_get_typed(ld, c, sp, "field", pj_is_string, "a capture or field");
 	a = pj_get_typed(ld, c, sp, "after", pj_is_string, "a rule id");
-	if (k == NULL || (strcmp(k->valuestring, "count") != 0 &&
-	    strcmp(k->valuestring, "distinct") != 0 &&
-	    strcmp(k->valuestring, "sequence") != 0)) {
-		sub = pj_subpath(sp, "kind");
-		pj_error(ld, k ? sub : sp, k ? "unknown kind" : "\"kind\" is "
-		    "required", "\"count\", \"distinct\" or \"sequence\"");
-		free(sub);
+	switch (pj_get_enum(ld, c, sp, "kind", prule_kind_table,
+	    prule_kind_ntable, "kind", &kind)) {
+	case 0:
+		pj_enum_required(ld, sp, "kind", prule_kind_table,
+		    prule_kind_ntable);
+		/* FALLTHROUGH */
+	case -1:
 		free(sp);
 		return;
 	}
-	r->kind = strcmp(k->valuestring, "count") == 0 ? CORRELATE_COUNT :
-	    strcmp(k->valuestring, "distinct") == 0 ? CORRELATE_DISTINCT :
-	    CORRELATE_SEQUENCE;
+	r->kind = kind;
 	r->threshold = 1;
 	if (t != NULL) {
 		sub = pj_subpath(sp, "threshold");
@@ -588,17 +602,7 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 		si = 0;
 	}
 	r->source_idx = si;
-	r->severity = -2;
-	if ((c = pj_get_typed(ld, o, path, "severity", pj_is_string, "a string")) &&
-	    (r->severity = parse_severity(c->valuestring)) == -2) {
-		sub = pj_subpath(path, "severity");
-		pj_error(ld, sub, "unknown severity",
-		    "\"fatal\", \"warning\", \"notice\" or \"none\"");
-		free(sub);
-	} else if (c == NULL &&
-	    cJSON_GetObjectItemCaseSensitive(o, "severity") == NULL)
-		pj_error(ld, path, "\"severity\" is required",
-		    "\"fatal\", \"warning\", \"notice\" or \"none\"");
+	r->severity = rule_severity(ld, o, path);
 	memset(&env, 0, sizeof env);
 	env.format = ld->p->sources[r->source_idx].format;
 	env.error = env_error;

@@ -19,6 +19,9 @@
 #include "verdict.h"
 #include "xalloc.h"
 
+/* White-box: the enum tables the configuration and rules are read with. */
+#include "../../agent/policy_int.h"
+
 static char	*tmpfiles[512];
 static int	 ntmp;
 
@@ -549,6 +552,78 @@ test_config_errors(void **state)
 	free(err);
 }
 
+/* The error for `bogus` at `path` lists exactly the table's names, so a
+ * name added to a table can never be missing from the hint. */
+static void
+expect_enum_error(const char *err, const char *path, const char *what,
+    const struct util_enum *t, size_t n, const char *extra)
+{
+	char	list[512], *want;
+
+	util_enum_list(t, n, list, sizeof list);
+	xasprintf(&want, "%s: unknown %s \"bogus\" (expected one of: %s%s)\n",
+	    path, what, list, extra);
+	if (strstr(err, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, err);
+	free(want);
+}
+
+static void
+test_enum_errors_list_the_table(void **state)
+{
+	struct policy	*p;
+	char		*err;
+
+	(void)state;
+	err = try_load(tmp("c.json", "{\"version\": 1, \"mode\": \"bogus\", "
+	    "\"sandbox\": \"bogus\", \"actions\": [\"bogus\"], "
+	    "\"sources\": {\"x\": {\"path\": \"/x\", \"format\": \"bogus\"}}, "
+	    "\"stop\": {\"ladder\": [{\"signal\": \"bogus\"}]}, "
+	    "\"tail\": {\"backend\": \"bogus\"}, "
+	    "\"events\": {\"journald\": \"bogus\"}}"), 1, NULL, 0, &p);
+	assert_null(p);
+	expect_enum_error(err, "mode", "mode", pconf_mode_table,
+	    pconf_mode_ntable, "");
+	expect_enum_error(err, "sandbox", "sandbox mode", sandbox_mode_table,
+	    sandbox_mode_ntable, "");
+	expect_enum_error(err, "actions[0]", "action", pconf_action_table,
+	    pconf_action_ntable, "");
+	expect_enum_error(err, "sources.x.format", "format",
+	    source_format_table, source_format_ntable, "");
+	expect_enum_error(err, "stop.ladder[0]", "signal", pconf_signal_table,
+	    pconf_signal_ntable, "");
+	expect_enum_error(err, "tail.backend", "backend", pconf_backend_table,
+	    pconf_backend_ntable, "");
+	expect_enum_error(err, "events.journald", "value",
+	    pconf_journald_table, pconf_journald_ntable, "");
+	free(err);
+
+	err = errors_of("{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"t\", \"severity\": \"bogus\", \"match\": "
+	    "{\"regex\": \"x\"}, \"correlate\": {\"kind\": \"bogus\", "
+	    "\"window\": \"1m\"}}]}");
+	expect_enum_error(err, "rules[0].severity", "severity", severity_table,
+	    severity_ntable, ", \"none\"");
+	expect_enum_error(err, "rules[0].correlate.kind", "kind",
+	    prule_kind_table, prule_kind_ntable, "");
+	free(err);
+
+	/* close to one name: say which, and still list them all */
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"t\", \"severity\": \"fatl\", \"match\": "
+	    "{\"regex\": \"x\"}}]}", "rules[0].severity: unknown severity "
+	    "\"fatl\" (did you mean \"fatal\"? expected one of: \"fatal\", "
+	    "\"warning\", \"notice\", \"none\")");
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"t\", \"match\": {\"regex\": \"x\"}}]}",
+	    "rules[0]: \"severity\" is required (expected one of: \"fatal\", "
+	    "\"warning\", \"notice\", \"none\")");
+	/* the owners' parsers read the same tables */
+	assert_int_equal(sandbox_mode_parse("require"), SANDBOX_REQUIRE);
+	assert_int_equal(severity_parse("notice"), SEVERITY_NOTICE);
+	assert_int_equal(source_format_parse("squid"), SOURCE_SQUID);
+}
+
 /* A broken file never crashes the loader: mutate the default rules. */
 static void
 test_mutations_never_crash(void **state)
@@ -658,6 +733,8 @@ main(void)
 		cmocka_unit_test_teardown(test_layering_errors, cleanup),
 		cmocka_unit_test_teardown(test_validation_errors, cleanup),
 		cmocka_unit_test_teardown(test_config_errors, cleanup),
+		cmocka_unit_test_teardown(test_enum_errors_list_the_table,
+		    cleanup),
 		cmocka_unit_test_teardown(test_mutations_never_crash, cleanup),
 	};
 
