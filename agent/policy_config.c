@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "policy_int.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "util.h"
 #include "xalloc.h"
@@ -112,10 +113,6 @@ const struct util_enum pconf_journald_table[] = {
 const size_t pconf_journald_ntable = nitems(pconf_journald_table);
 
 /* ---- the configuration ---------------------------------------------- */
-
-static const char *const default_targets[] = {
-	"awf", "codex", "claude", "copilot", "gemini", "pi",
-};
 
 /* The policy keeps `s` (an accessor hands it out) and frees it with itself. */
 static char *
@@ -274,17 +271,14 @@ pconf_defaults(struct policy *p)
 	set_source_expanded(p, "api-proxy", api_proxy_paths,
 	    nitems(api_proxy_paths), SOURCE_JSONL,
 	    &bad, &why);
-	p->targets = xcalloc(nitems(default_targets),
-	    sizeof *p->targets);
-	for (i = 0; i < nitems(default_targets); i++)
-		p->targets[i] = xstrdup(default_targets[i]);
-	p->stop.ntargets = i;
+	/* proc.c's defaults, the one definition; the targets are copied
+	 * because a configuration's `stop.targets` frees and replaces them */
+	proc_default_stop(&p->stop);
+	p->targets = xcalloc(p->stop.ntargets, sizeof *p->targets);
+	for (i = 0; i < p->stop.ntargets; i++)
+		p->targets[i] = xstrdup(p->stop.targets[i]);
 	p->stop.targets = (const char *const *)p->targets;
-	p->stop.ladder[0] = (struct policy_signal_step){ SIGINT, 7500 };
-	p->stop.ladder[1] = (struct policy_signal_step){ SIGTERM, 2500 };
-	p->stop.ladder[2] = (struct policy_signal_step){ SIGKILL, 0 };
-	p->stop.nladder = 3;
-	p->stop.worker = owned_by(p, xstrdup("Runner.Worker"));
+	p->stop.worker = PROC_WORKER_NAME;
 	p->fleet.journald = 1;
 	p->fleet.journald_socket = POLICY_JOURNAL_SOCKET;
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "verdict.h"
 #include "xalloc.h"
@@ -111,6 +112,26 @@ expect_error(const char *text, const char *want)
 	free(err);
 }
 
+/* The stop defaults are proc.c's, defined once: the policy hands on
+ * exactly what proc_default_stop() gives, and proc.h's Worker name. */
+static void
+assert_default_stop_is_procs(const struct policy_stop *st)
+{
+	struct policy_stop	def;
+	size_t			i;
+
+	proc_default_stop(&def);
+	assert_int_equal(st->ntargets, def.ntargets);
+	for (i = 0; i < def.ntargets; i++)
+		assert_string_equal(st->targets[i], def.targets[i]);
+	assert_int_equal(st->nladder, def.nladder);
+	for (i = 0; i < def.nladder; i++) {
+		assert_int_equal(st->ladder[i].signo, def.ladder[i].signo);
+		assert_int_equal(st->ladder[i].wait_ms, def.ladder[i].wait_ms);
+	}
+	assert_string_equal(st->worker, PROC_WORKER_NAME);
+}
+
 static void
 test_builtin_defaults(void **state)
 {
@@ -150,6 +171,7 @@ test_builtin_defaults(void **state)
 	assert_int_equal(st->ladder[1].wait_ms, 2500);
 	assert_int_equal(st->ladder[2].signo, SIGKILL);
 	assert_string_equal(st->worker, "Runner.Worker");
+	assert_default_stop_is_procs(st);
 	assert_int_equal(policy_actions(p), POLICY_ACTION_STOP);
 	assert_int_equal(policy_sandbox(p), SANDBOX_ENFORCE);
 	assert_false(policy_github(p)->cancel_run);
