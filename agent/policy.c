@@ -275,6 +275,7 @@ policy_free(struct policy *p)
 	for (i = 0; i < p->nowned; i++)
 		free(p->owned[i]);
 	free(p->owned);
+	pconf_fields_free(p);
 	free(p->sources);
 	free(p->state_dir);
 	free(p->describe);

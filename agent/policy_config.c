@@ -136,6 +136,9 @@ pconf_set_source(struct policy *p, const char *name, char *const *paths,
 	if (i == p->nsources) {
 		p->sources = xreallocarray(p->sources, p->nsources + 1,
 		    sizeof *p->sources);
+		p->fields = xreallocarray(p->fields, p->nsources + 1,
+		    sizeof *p->fields);
+		memset(&p->fields[p->nsources], 0, sizeof *p->fields);
 		p->sources[p->nsources++].name = owned_by(p, xstrdup(name));
 	}
 	arr = xcalloc(npaths + 1, sizeof *arr);
@@ -254,6 +257,65 @@ static const char *const api_proxy_paths[] = {
 	    "token-tracker-audit.jsonl"),
 };
 
+/*
+ * The fields the default sources' JSON lines are known to carry, beyond
+ * those the default rules' predicates read: engine lines are the engines'
+ * JSON events (claude's stream-json, codex's --json, gemini's, AWF's own
+ * events), the api-proxy's are its token-tracker records. A configuration
+ * adds to them with a source's "fields".
+ */
+static const char *const engine_fields[] = {
+	"type", "subtype", "is_error", "result", "error", "errors",
+	"error_status", "api_error_status", "api_error_type", "event",
+	"message", "msg", "provider", "model", "status", "code", "attempt",
+	"max_retries", "retry_delay_ms", "item", "usage", "session_id",
+	"duration_ms", "num_turns", "total_cost_usd", "stop_reason",
+	"terminal_reason", "timestamp", "level", "role", "content", "url",
+};
+static const char *const api_proxy_fields[] = {
+	"ts", "level", "event", "rid", "provider", "path", "streaming", "ct",
+	"ce", "status", "result", "model", "input", "output", "cache_read",
+};
+
+static void
+fields_add(struct policy *p, size_t i, const char *const *names, size_t n)
+{
+	struct pconf_fields	*f = &p->fields[i];
+	size_t			 k;
+
+	f->names = xreallocarray(f->names, f->n + n, sizeof *f->names);
+	for (k = 0; k < n; k++)
+		f->names[f->n++] = xstrdup(names[k]);
+}
+
+int
+pconf_field_declared(const struct policy *p, size_t i, const char *name)
+{
+	const struct pconf_fields	*f = &p->fields[i];
+	size_t				 k, len;
+
+	for (k = 0; k < f->n; k++) {
+		len = strlen(f->names[k]);
+		if (strncmp(name, f->names[k], len) == 0 &&
+		    (name[len] == '\0' || name[len] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+void
+pconf_fields_free(struct policy *p)
+{
+	size_t	i, k;
+
+	for (i = 0; i < p->nsources; i++) {
+		for (k = 0; k < p->fields[i].n; k++)
+			free(p->fields[i].names[k]);
+		free(p->fields[i].names);
+	}
+	free(p->fields);
+}
+
 void
 pconf_defaults(struct policy *p)
 {
@@ -271,6 +333,10 @@ pconf_defaults(struct policy *p)
 	set_source_expanded(p, "api-proxy", api_proxy_paths,
 	    nitems(api_proxy_paths), SOURCE_JSONL,
 	    &bad, &why);
+	fields_add(p, (size_t)policy_source_index(p, "engine"), engine_fields,
+	    nitems(engine_fields));
+	fields_add(p, (size_t)policy_source_index(p, "api-proxy"),
+	    api_proxy_fields, nitems(api_proxy_fields));
 	/* proc.c's defaults, the one definition; the targets are copied
 	 * because a configuration's `stop.targets` frees and replaces them */
 	proc_default_stop(&p->stop);
@@ -348,11 +414,42 @@ config_source_paths(struct load *ld, const char *sp, const char *name,
 	}
 }
 
+/* A source's "fields": what its lines are known to carry (jsonl, text). */
+static void
+config_source_fields(struct load *ld, const char *sp, const char *name,
+    const cJSON *fields, int f)
+{
+	const cJSON	*c;
+	const char	*why;
+	char		*sub;
+	size_t		 i = 0;
+	struct source_path *compiled;
+	int		 si = policy_source_index(ld->p, name);
+
+	cJSON_ArrayForEach(c, fields) {
+		xasprintf(&sub, "%s.fields[%zu]", sp, i++);
+		if (f == SOURCE_SQUID)
+			pj_error(ld, sub, "a squid source's fields are fixed",
+			    "remove \"fields\"");
+		else if (!cJSON_IsString(c) || (compiled = source_path_compile(
+		    SOURCE_JSONL, c->valuestring, &why)) == NULL)
+			pj_error(ld, sub, "must be a field path",
+			    "e.g. \"error.message\"");
+		else {
+			source_path_free(compiled);
+			if (si != -1)
+				fields_add(ld->p, (size_t)si,
+				    (const char *const *)&c->valuestring, 1);
+		}
+		free(sub);
+	}
+}
+
 static void
 config_sources(struct load *ld, const cJSON *srcs)
 {
-	static const char *const keys[] = { "path", "format" };
-	const cJSON	*s, *path;
+	static const char *const keys[] = { "path", "format", "fields" };
+	const cJSON	*s, *path, *fields;
 	char		*sp;
 	int		 f;
 
@@ -364,7 +461,7 @@ config_sources(struct load *ld, const cJSON *srcs)
 			free(sp);
 			continue;
 		}
-		pj_check_keys(ld, s, sp, keys, 2);
+		pj_check_keys(ld, s, sp, keys, nitems(keys));
 		path = cJSON_GetObjectItemCaseSensitive(s, "path");
 		f = SOURCE_TEXT;
 		if (pj_get_enum(ld, s, sp, "format", source_format_table,
@@ -374,6 +471,9 @@ config_sources(struct load *ld, const cJSON *srcs)
 			pj_error(ld, sp, "\"path\" is required", NULL);
 		else if (f != -1)
 			config_source_paths(ld, sp, s->string, path, f);
+		if ((fields = pj_get_typed(ld, s, sp, "fields", pj_is_array,
+		    "an array of field paths")) != NULL)
+			config_source_fields(ld, sp, s->string, fields, f);
 		free(sp);
 	}
 }

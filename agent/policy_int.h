@@ -28,11 +28,22 @@
 struct cJSON;
 struct match_list;
 
+/*
+ * The fields a jsonl or text source's lines are known to carry: what a
+ * rule's template, group_by or distinct may name besides its captures and
+ * the fields its own predicates read (a squid source's fields are fixed).
+ */
+struct pconf_fields {
+	char	**names;
+	size_t	  n;
+};
+
 struct policy {
 	enum policy_mode	 mode;
 	char			*state_dir;
 	int			 defaults;
 	struct policy_source	*sources;
+	struct pconf_fields	*fields;	/* per source */
 	size_t			 nsources;
 	unsigned		 actions;
 	struct policy_stop	 stop;
@@ -157,6 +168,11 @@ void		 pconf_parse(struct load *, const struct cJSON *root);
 /* Add a source, or replace the one of that name; `paths` are copied. */
 void		 pconf_set_source(struct policy *, const char *name,
 		    char *const *paths, size_t npaths, enum source_format);
+/* Does source `i` declare `name`, or a field it lies under ("error"
+ * covers "error.message")? */
+int		 pconf_field_declared(const struct policy *, size_t i,
+		    const char *name);
+void		 pconf_fields_free(struct policy *);
 /* An array of action names as POLICY_ACTION_* bits; -1 after errors. */
 int		 pconf_actions(struct load *, const struct cJSON *arr,
 		    const char *path, unsigned *out);

@@ -222,51 +222,101 @@ prule_free(struct policy_rule *r)
 	free(r);
 }
 
-static int
-is_builtin(const char *name)
+/* What a template names besides captures and fields (pipeline.c). */
+static const char *const template_builtins[] = {
+	"count", "window", "rule", "source",
+};
+
+/* At most this many names are offered for "did you mean". */
+#define RULE_NAMES_MAX	128
+
+/* The fields this rule's predicates read: its match and its excepts. */
+static size_t
+rule_fields(const struct policy_rule *r, const char **out, size_t max)
 {
-	return strcmp(name, "count") == 0 || strcmp(name, "window") == 0 ||
-	    strcmp(name, "rule") == 0 || strcmp(name, "source") == 0;
+	size_t	n, i;
+
+	n = match_fields(r->match, out, max);
+	for (i = 0; i < r->nexcept; i++)
+		n += match_fields(r->except[i], out + n, max - n);
+	return n;
 }
 
-/* A name a template, group_by or distinct field can use on this rule. */
+/* `a` and `b` name the same JSON value, or one lies under the other. */
+static int
+path_related(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+
+	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '.') &&
+	    (b[n] == '\0' || b[n] == '.');
+}
+
+/*
+ * A name a template, group_by or distinct field can use on this rule: a
+ * capture of its match; on a squid source a squid field; otherwise a
+ * field its predicates read (or one under or above it) or one its source
+ * declares (policy_config.c). Any other name would print "?" forever: on
+ * a jsonl source it is most often a misspelt capture.
+ */
 static int
 name_known(struct policy *p, const struct policy_rule *r, const char *name)
 {
-	enum source_format	f = p->sources[r->source_idx].format;
+	const char	*fields[RULE_NAMES_MAX];
+	size_t		 i, n;
 
 	if (match_has_capture(r->match, name))
 		return 1;
-	if (f == SOURCE_SQUID)
+	if (p->sources[r->source_idx].format == SOURCE_SQUID)
 		return source_squid_field(name) != -1;
-	/* a text line is like a jsonl line that is never JSON: fields are
-	 * valid names that are always absent, so rules stay portable */
-	return *name != '\0' && name[0] != '.' &&
-	    name[strlen(name) - 1] != '.' && strstr(name, "..") == NULL;
+	n = rule_fields(r, fields, nitems(fields));
+	for (i = 0; i < n; i++)
+		if (path_related(name, fields[i]))
+			return 1;
+	return pconf_field_declared(p, r->source_idx, name);
 }
 
 static void
 name_error(struct load *ld, const struct policy_rule *r, const char *path,
-    const char *name)
+    const char *name, int builtins)
 {
-	char	hint[512] = "";
-	size_t	n;
+	const struct policy_source	*src = &ld->p->sources[r->source_idx];
+	const struct pconf_fields	*decl = &ld->p->fields[r->source_idx];
+	const char			*known[RULE_NAMES_MAX], *close;
+	char				 hint[768], caps[256] = "";
+	size_t				 n = 0, i;
 
-	match_capture_names(r->match, hint, sizeof hint);
-	n = strlen(hint);
-	snprintf(hint + n, sizeof hint - n, "%s%s", n ? "; " : "",
-	    ld->p->sources[r->source_idx].format == SOURCE_TEXT ?
-	    "a text source has no fields: add a named capture (?<name>...)" :
-	    "a named capture (?<name>...) or a field");
+	n = match_captures(r->match, known, nitems(known));
+	if (src->format == SOURCE_SQUID)
+		for (i = 0; i < SQUID_NFIELDS && n < nitems(known); i++)
+			known[n++] = source_squid_field_name((int)i);
+	else {
+		n += rule_fields(r, known + n, nitems(known) - n);
+		for (i = 0; i < decl->n && n < nitems(known); i++)
+			known[n++] = decl->names[i];
+	}
+	for (i = 0; builtins && i < nitems(template_builtins) &&
+	    n < nitems(known); i++)
+		known[n++] = template_builtins[i];
+	close = match_suggest(name, known, n);
+	match_capture_names(r->match, caps, sizeof caps);
+	snprintf(hint, sizeof hint, "%s%s%s%s%s%s%s", close ? "did you mean \"" :
+	    "", close ? close : "", close ? "\"? " : "", *caps ? "captures: " :
+	    "", caps, *caps ? "; else " : "", src->format == SOURCE_SQUID ?
+	    "a squid field" : "a field the rule's predicates read or its "
+	    "source declares in \"fields\"");
 	pj_errorf(ld, path, hint, "unknown capture or field \"%s\"", name);
 }
 
+/* Every {name} of a template (pipeline.c renders it; {{ and }} are
+ * literal braces). */
 static void
-check_template(struct load *ld, const struct policy_rule *r, const char *path)
+check_template(struct load *ld, const struct policy_rule *r,
+    const char *text, const char *path)
 {
-	const char	*s = r->message, *e;
+	const char	*s = text, *e;
 	char		 name[128];
-	size_t		 n;
+	size_t		 n, i;
 
 	while ((s = strchr(s, '{')) != NULL) {
 		if (s[1] == '{') {
@@ -285,8 +335,12 @@ check_template(struct load *ld, const struct policy_rule *r, const char *path)
 		}
 		memcpy(name, s + 1, n);
 		name[n] = '\0';
-		if (!is_builtin(name) && !name_known(ld->p, r, name))
-			name_error(ld, r, path, name);
+		for (i = 0; i < nitems(template_builtins); i++)
+			if (strcmp(name, template_builtins[i]) == 0)
+				break;
+		if (i == nitems(template_builtins) &&
+		    !name_known(ld->p, r, name))
+			name_error(ld, r, path, name, 1);
 		s = e + 1;
 	}
 }
@@ -376,7 +430,7 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
 		r->group_by = xstrdup(g->valuestring);
 		if (!name_known(ld->p, r, r->group_by)) {
 			sub = pj_subpath(sp, "group_by");
-			name_error(ld, r, sub, r->group_by);
+			name_error(ld, r, sub, r->group_by, 0);
 			free(sub);
 		}
 	}
@@ -386,7 +440,7 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
 			    "the capture or field whose values are counted");
 		else if (!name_known(ld->p, r, f->valuestring)) {
 			sub = pj_subpath(sp, "field");
-			name_error(ld, r, sub, f->valuestring);
+			name_error(ld, r, sub, f->valuestring, 0);
 			free(sub);
 		}
 		if (f != NULL)
@@ -623,7 +677,13 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 	if ((c = pj_get_typed(ld, o, path, "message", pj_is_string, "a string"))) {
 		r->message = xstrdup(c->valuestring);
 		sub = pj_subpath(path, "message");
-		check_template(ld, r, sub);
+		check_template(ld, r, r->message, sub);
+		free(sub);
+	} else if (r->title != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(o, "message") == NULL) {
+		/* without a message, the title is the template */
+		sub = pj_subpath(path, "title");
+		check_template(ld, r, r->title, sub);
 		free(sub);
 	}
 	if ((c = pj_get_typed(ld, o, path, "hint", pj_is_string, "a string")))

@@ -574,6 +574,102 @@ test_config_errors(void **state)
 	free(err);
 }
 
+/* A rule on a jsonl (engine) source: `text` is its match, then the rest. */
+static char *
+jsonl_rule(const char *rest)
+{
+	char	*s;
+
+	xasprintf(&s, "{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\",\n"
+	    "   \"match\": {\"all\": [{\"regex\": \"(?<product>\\\\S+) expired\"},"
+	    " {\"field\": \"error.message\", \"exists\": true}]},\n"
+	    "   %s}]}", rest);
+	return s;
+}
+
+static void
+load_jsonl_rule(const char *rest)
+{
+	struct policy	*p;
+	char		*text = jsonl_rule(rest);
+	const char	*f = tmp("t.json", text);
+
+	p = must_load(NULL, 0, &f, 1);
+	policy_free(p);
+	free(text);
+}
+
+static void
+expect_jsonl_rule_error(const char *rest, const char *want)
+{
+	char	*text = jsonl_rule(rest);
+
+	expect_error(text, want);
+	free(text);
+}
+
+/*
+ * A template name on a jsonl source is a capture, a field the rule's
+ * predicates read (or one under or above it), a field the source declares,
+ * or an error: "{prodcut}" used to load and print "?" in every annotation.
+ */
+static void
+test_template_names_jsonl(void **state)
+{
+	struct policy	*p;
+	const char	*f;
+	char		*err;
+
+	(void)state;
+	expect_jsonl_rule_error("\"message\": \"the {prodcut} licence\"",
+	    "e.json:4:4: rules[0].message: unknown capture or field "
+	    "\"prodcut\" (did you mean \"product\"? captures: {product}; else "
+	    "a field the rule's predicates read or its source declares in "
+	    "\"fields\")");
+	expect_jsonl_rule_error("\"message\": \"{nonesuch}\"",
+	    "rules[0].message: unknown capture or field \"nonesuch\"");
+	/* no message: the title is the template */
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", \"title\": "
+	    "\"A {reson}\", \"severity\": \"fatal\", \"match\": {\"regex\": "
+	    "\"(?<reason>x)\"}}]}", "rules[0].title: unknown capture or field "
+	    "\"reson\" (did you mean \"reason\"?");
+	expect_jsonl_rule_error("\"correlate\": {\"kind\": \"count\", "
+	    "\"window\": \"1m\", \"group_by\": \"produt\"}",
+	    "rules[0].correlate.group_by: unknown capture or field \"produt\" "
+	    "(did you mean \"product\"?");
+	/* captures, fields read (and under and above them), declared fields
+	 * (the default engine source's "result"), the four built-ins */
+	load_jsonl_rule("\"message\": \"{product} {error.message} "
+	    "{error.message.code} {error} {result} {count} {rule} {{x}}\"");
+	load_jsonl_rule("\"correlate\": {\"kind\": \"distinct\", \"window\": "
+	    "\"1m\", \"field\": \"error.message\", \"group_by\": \"product\"}");
+
+	/* a configuration declares more fields; a squid source has its own */
+	f = tmp("fr.json", "{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"A\", \"severity\": \"fatal\", \"source\": \"x\", "
+	    "\"match\": {\"regex\": \"x\"}, \"message\": \"{quota.left}\"}]}");
+	err = try_load(tmp("fc.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": \"/x\", \"format\": \"jsonl\"}}}"), 0, &f, 1, &p);
+	assert_null(p);
+	assert_non_null(strstr(err, "unknown capture or field \"quota.left\""));
+	free(err);
+	p = must_load(tmp("fc.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": \"/x\", \"format\": \"jsonl\", \"fields\": [\"quota\"]}}}"),
+	    0, &f, 1);
+	policy_free(p);
+	err = try_load(tmp("fc.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": \"/x\", \"format\": \"squid\", \"fields\": [\"a\"]},"
+	    " \"y\": {\"path\": \"/y\", \"format\": \"jsonl\", \"fields\": "
+	    "[\"a..b\"]}}}"), 0, NULL, 0, &p);
+	assert_null(p);
+	assert_non_null(strstr(err, "sources.x.fields[0]: a squid source's "
+	    "fields are fixed"));
+	assert_non_null(strstr(err, "sources.y.fields[0]: must be a field "
+	    "path"));
+	free(err);
+}
+
 /* The error for `bogus` at `path` lists exactly the table's names, so a
  * name added to a table can never be missing from the hint. */
 static void
@@ -757,6 +853,7 @@ main(void)
 		cmocka_unit_test_teardown(test_config_errors, cleanup),
 		cmocka_unit_test_teardown(test_enum_errors_list_the_table,
 		    cleanup),
+		cmocka_unit_test_teardown(test_template_names_jsonl, cleanup),
 		cmocka_unit_test_teardown(test_mutations_never_crash, cleanup),
 	};
 
