@@ -52,20 +52,92 @@ scan_ws(struct scan *sc)
 		sc->i++;
 }
 
-/* Skip a string, copying its (roughly unescaped) text into buf. */
+/* Four hex digits at sc->i as a number (cJSON has checked them). */
+static unsigned long
+scan_hex4(struct scan *sc)
+{
+	unsigned long	v = 0;
+	int		k;
+	char		c;
+
+	for (k = 0; k < 4 && sc->i < sc->len; k++) {
+		c = sc->s[sc->i++];
+		v = v * 16 + (unsigned long)(isdigit((unsigned char)c) ? c - '0' :
+		    (tolower((unsigned char)c) - 'a' + 10) & 0xf);
+	}
+	return v;
+}
+
+/* One escape after its backslash, as cJSON decodes it, into out (UTF-8). */
+static size_t
+scan_escape(struct scan *sc, char *out)
+{
+	unsigned long	cp, lo;
+	char		c = sc->s[sc->i++];
+
+	switch (c) {
+	case 'b': *out = '\b'; return 1;
+	case 'f': *out = '\f'; return 1;
+	case 'n': *out = '\n'; return 1;
+	case 'r': *out = '\r'; return 1;
+	case 't': *out = '\t'; return 1;
+	case 'u': break;
+	default: *out = c; return 1;		/* \" \\ \/ */
+	}
+	cp = scan_hex4(sc);
+	if (cp >= 0xd800 && cp < 0xdc00 && sc->i + 1 < sc->len &&
+	    sc->s[sc->i] == '\\' && sc->s[sc->i + 1] == 'u') {
+		sc->i += 2;
+		lo = scan_hex4(sc);
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Skip a string, copying its text into buf decoded as cJSON decodes it:
+ * an escaped key ("a\u0062") must have the path cJSON gives it ("ab"), or
+ * its errors lose their position and a duplicate written two ways is
+ * missed. Like cJSON's C string, a key ends at a \u0000.
+ */
 static void
 scan_string(struct scan *sc, char *buf, size_t bufsz)
 {
-	size_t	n = 0;
-	char	c;
+	size_t	n = 0, k;
+	char	c[4];
+	int	ended = 0;
 
 	sc->i++;	/* opening quote */
 	while (sc->i < sc->len && sc->s[sc->i] != '"') {
-		c = sc->s[sc->i++];
-		if (c == '\\' && sc->i < sc->len)
-			c = sc->s[sc->i++];
-		if (buf != NULL && n + 1 < bufsz)
-			buf[n++] = c;
+		c[0] = sc->s[sc->i++];
+		k = 1;
+		if (c[0] == '\\' && sc->i < sc->len)
+			k = scan_escape(sc, c);
+		if (k == 1 && c[0] == '\0')
+			ended = 1;
+		if (buf != NULL && !ended && n + k < bufsz) {
+			memcpy(buf + n, c, k);
+			n += k;
+		}
 	}
 	sc->i++;
 	if (buf != NULL)

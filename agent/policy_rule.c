@@ -284,7 +284,7 @@ name_error(struct load *ld, const struct policy_rule *r, const char *path,
 	const struct pconf_fields	*decl = &ld->p->fields[r->source_idx];
 	const char			*known[RULE_NAMES_MAX], *close;
 	char				 hint[768], caps[256] = "";
-	size_t				 n = 0, i;
+	size_t				 n, i;
 
 	n = match_captures(r->match, known, nitems(known));
 	if (src->format == SOURCE_SQUID)

@@ -819,6 +819,22 @@ test_error_key_cannot_forge_a_line(void **state)
 }
 
 /* Every repeat of a key is reported, in the file's order. */
+/* An escaped key has the path cJSON decodes: its error keeps its place,
+ * and the same key written two ways is a duplicate. */
+static void
+test_error_escaped_keys(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"rules\": [],\n  \"zz\\u007a\": 1}",
+	    "e.json:2:3: zzz: unknown key");
+	expect_error("{\"version\": 1, \"rules\": [],\n"
+	    "  \"rul\\u0065s\": [], \"x\\n\\u00e9\\ud83d\\ude00\": 1}",
+	    "e.json:2:3: rules: duplicate key");
+	expect_error("{\"version\": 1, \"rules\": [],\n"
+	    "  \"x\\n\\u00e9\\ud83d\\ude00\": 1}",
+	    "e.json:2:3: x\\x0a\xc3\xa9\xf0\x9f\x98\x80: unknown key");
+}
+
 static void
 test_error_duplicates_all_reported(void **state)
 {
@@ -842,6 +858,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_key_cannot_forge_a_line),
 		cmocka_unit_test(test_error_duplicates_all_reported),
+		cmocka_unit_test_teardown(test_error_escaped_keys, cleanup),
 		cmocka_unit_test_teardown(test_builtin_defaults, cleanup),
 		cmocka_unit_test_teardown(test_config_file, cleanup),
 		cmocka_unit_test_teardown(test_durations_sizes, cleanup),
