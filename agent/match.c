@@ -1042,6 +1042,35 @@ match_has_capture(const struct match_pred *p, const char *name)
 	return 0;
 }
 
+size_t
+match_captures(const struct match_pred *p, const char **out, size_t max)
+{
+	size_t	i, n = 0;
+
+	if (p == NULL)
+		return 0;
+	for (i = 0; i < p->nnamed && n < max; i++)
+		out[n++] = p->named[i].name;
+	for (i = 0; i < p->nkids && n < max; i++)
+		if (p->kind != P_NOT)
+			n += match_captures(p->kids[i], out + n, max - n);
+	return n;
+}
+
+size_t
+match_fields(const struct match_pred *p, const char **out, size_t max)
+{
+	size_t	i, n = 0;
+
+	if (p == NULL)
+		return 0;
+	if (p->field != NULL && n < max)
+		out[n++] = p->field->text;
+	for (i = 0; i < p->nkids && n < max; i++)
+		n += match_fields(p->kids[i], out + n, max - n);
+	return n;
+}
+
 void
 match_capture_names(const struct match_pred *p, char *buf, size_t sz)
 {

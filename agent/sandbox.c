@@ -199,18 +199,19 @@ static const int sandbox_keep_caps[] = {
 };
 
 
+const struct util_enum sandbox_mode_table[] = {
+	{ "enforce", SANDBOX_ENFORCE }, { "require", SANDBOX_REQUIRE },
+	{ "log", SANDBOX_LOG }, { "off", SANDBOX_OFF },
+};
+const size_t sandbox_mode_ntable = nitems(sandbox_mode_table);
+
 int
 sandbox_mode_parse(const char *s)
 {
-	if (strcmp(s, "off") == 0)
-		return SANDBOX_OFF;
-	if (strcmp(s, "enforce") == 0)
-		return SANDBOX_ENFORCE;
-	if (strcmp(s, "log") == 0)
-		return SANDBOX_LOG;
-	if (strcmp(s, "require") == 0)
-		return SANDBOX_REQUIRE;
-	return -1;
+	int	m;
+
+	return util_enum_value(sandbox_mode_table, sandbox_mode_ntable, s,
+	    &m) == 0 ? m : -1;
 }
 
 const char *

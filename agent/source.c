@@ -15,7 +15,11 @@
 #include "util.h"
 #include "xalloc.h"
 
-static const char *const format_names[] = { "text", "jsonl", "squid" };
+const struct util_enum source_format_table[] = {
+	{ "text", SOURCE_TEXT }, { "jsonl", SOURCE_JSONL },
+	{ "squid", SOURCE_SQUID },
+};
+const size_t source_format_ntable = nitems(source_format_table);
 
 static const char *const squid_names[SQUID_NFIELDS] = {
 	"time", "client", "client_port", "host", "port", "dest", "version",
@@ -25,20 +29,19 @@ static const char *const squid_names[SQUID_NFIELDS] = {
 int
 source_format_parse(const char *s)
 {
-	size_t	i;
+	int	f;
 
-	for (i = 0; i < nitems(format_names); i++)
-		if (strcmp(s, format_names[i]) == 0)
-			return (int)i;
-	return -1;
+	return util_enum_value(source_format_table, source_format_ntable, s,
+	    &f) == 0 ? f : -1;
 }
 
 const char *
 source_format_name(enum source_format f)
 {
-	if ((size_t)f >= nitems(format_names))
-		return "?";
-	return format_names[f];
+	const char	*s = util_enum_name(source_format_table,
+	    source_format_ntable, (int)f);
+
+	return s != NULL ? s : "?";
 }
 
 int

@@ -3,7 +3,9 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -70,4 +72,47 @@ json_add_str_or_null(cJSON *o, const char *key, const char *s)
 		cJSON_AddStringToObject(o, key, s);
 	else
 		cJSON_AddNullToObject(o, key);
+}
+
+int
+util_enum_value(const struct util_enum *t, size_t n, const char *name,
+    int *value)
+{
+	size_t	i;
+
+	for (i = 0; name != NULL && i < n; i++)
+		if (strcmp(t[i].name, name) == 0) {
+			*value = t[i].value;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+util_enum_name(const struct util_enum *t, size_t n, int value)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].value == value)
+			return t[i].name;
+	return NULL;
+}
+
+size_t
+util_enum_list(const struct util_enum *t, size_t n, char *buf, size_t bufsz)
+{
+	size_t	i, len = 0;
+	int	w;
+
+	if (bufsz > 0)
+		*buf = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(buf + len, bufsz - len, "%s\"%s\"", i > 0 ? ", " :
+		    "", t[i].name);
+		if (w < 0 || (size_t)w >= bufsz - len)
+			return len + (w < 0 ? 0 : (size_t)w);
+		len += (size_t)w;
+	}
+	return len;
 }

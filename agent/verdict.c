@@ -41,11 +41,11 @@
 #define VERDICT_FILE_MAX	(4 << 20)	/* larger files are corrupt */
 #define VERDICT_U53		9007199254740992.0 /* 2^53: exact in a double */
 
-static const char *severity_names[] = {
-	[SEVERITY_NOTICE] = "notice",
-	[SEVERITY_WARNING] = "warning",
-	[SEVERITY_FATAL] = "fatal",
+const struct util_enum severity_table[] = {
+	{ "fatal", SEVERITY_FATAL }, { "warning", SEVERITY_WARNING },
+	{ "notice", SEVERITY_NOTICE },
 };
+const size_t severity_ntable = nitems(severity_table);
 
 static const char *action_names[] = {
 	[VERDICT_NONE] = "none",
@@ -180,23 +180,21 @@ verdict_set(char **field, const char *value)
 const char *
 severity_name(enum severity s)
 {
-	if ((unsigned)s >= nitems(severity_names))
-		return "unknown";
-	return severity_names[s];
+	const char	*name = util_enum_name(severity_table, severity_ntable,
+	    (int)s);
+
+	return name != NULL ? name : "unknown";
 }
 
 int
 severity_parse(const char *name)
 {
-	size_t	i;
+	int	s;
 
-	if (name == NULL)
-		return -1;
-	for (i = 0; i < nitems(severity_names); i++)
-		if (strcmp(name, severity_names[i]) == 0)
-			return (int)i;
+	if (util_enum_value(severity_table, severity_ntable, name, &s) == 0)
+		return s;
 	/* "error" is what the runner calls it; accept it as an alias. */
-	if (strcmp(name, "error") == 0)
+	if (name != NULL && strcmp(name, "error") == 0)
 		return SEVERITY_FATAL;
 	return -1;
 }

@@ -47,6 +47,15 @@ struct match_pred *match_compile(const struct cJSON *, const char *path,
 void		 match_free(struct match_pred *);
 /* Does some regex of this predicate define this named capture? */
 int		 match_has_capture(const struct match_pred *, const char *);
+/*
+ * Up to `max` names of the named captures (outside a `not`, whose captures
+ * never hold) / of the fields the predicate reads, as written: they stay
+ * the predicate's. Returns how many were stored.
+ */
+size_t		 match_captures(const struct match_pred *, const char **,
+		    size_t max);
+size_t		 match_fields(const struct match_pred *, const char **,
+		    size_t max);
 /* Append the named captures' names, comma-separated, to a hint. */
 void		 match_capture_names(const struct match_pred *, char *, size_t);
 /* Largest ovector any regex of this predicate needs (pairs). */

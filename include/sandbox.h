@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "util.h"
+
 enum sandbox_mode {
 	SANDBOX_OFF = 0,
 	SANDBOX_ENFORCE,	/* default: a forbidden call kills the process */
@@ -17,7 +19,10 @@ enum sandbox_mode {
 				   daemon (the job runs on, unwatched) */
 };
 
-/* "off", "enforce", "require", "log" -> mode; -1 if unknown. */
+/* The configuration's words: "enforce", "require", "log", "off" -> mode
+ * (the one list: the policy's error shows it); -1 if unknown. */
+extern const struct util_enum	sandbox_mode_table[];
+extern const size_t		sandbox_mode_ntable;
 int	sandbox_mode_parse(const char *);
 /*
  * Drop privileges not needed, set no_new_privs, load the filter. 0, or -1

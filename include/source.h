@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 struct cJSON;
 
 enum source_format {
@@ -21,7 +23,10 @@ enum source_format {
 	SOURCE_SQUID,
 };
 
-/* "text", "jsonl", "squid" <-> enum; -1 for an unknown name. */
+/* "text", "jsonl", "squid" <-> enum; -1 for an unknown name. The table is
+ * the one list of names (the policy's error lists it). */
+extern const struct util_enum	source_format_table[];
+extern const size_t		source_format_ntable;
 int		 source_format_parse(const char *);
 const char	*source_format_name(enum source_format);
 

@@ -6,6 +6,7 @@
 #define BREAKER_UTIL_H
 
 #include <sys/time.h>
+#include <stddef.h>
 
 /* The number of elements of an array (not of a pointer). */
 #ifndef nitems
@@ -31,5 +32,24 @@ long long	parse_num(const char *s, long long min, long long max,
 struct cJSON;
 void		json_add_str_or_null(struct cJSON *o, const char *key,
 		    const char *s);
+
+/*
+ * A string enum's words as {name, value}: one table per enum is the one
+ * source of its parser, its names, and the list an error shows ("expected
+ * one of: ..."), so a new entry can never be missing from any of them.
+ */
+struct util_enum {
+	const char	*name;
+	int		 value;
+};
+/* 0 and *value when `name` is in the table, else -1 (NULL: -1). */
+int		util_enum_value(const struct util_enum *, size_t n,
+		    const char *name, int *value);
+/* The first name of `value`, or NULL. */
+const char	*util_enum_name(const struct util_enum *, size_t n, int value);
+/* Every name, quoted, in table order, into buf: "\"a\", \"b\"". Returns
+ * the length it needs, as snprintf does (>= bufsz: cut). */
+size_t		util_enum_list(const struct util_enum *, size_t n, char *buf,
+		    size_t bufsz);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 struct cJSON;
 
 enum severity {
@@ -105,6 +107,10 @@ void		 verdict_list_free(struct verdict_list *);
  */
 void		 verdict_add_evidence(struct verdict *, const char *, size_t);
 void		 verdict_set(char **field, const char *value);
+/* The severities' words, the one list (a rule's `severity` is one of
+ * them or "none"); "unknown" for a value not in it. */
+extern const struct util_enum	severity_table[];
+extern const size_t		severity_ntable;
 const char	*severity_name(enum severity);
 /* The JSON words: "stop", "not-permitted"…; *_parse gives -1 if unknown. */
 const char	*verdict_action_name(enum verdict_action);

@@ -81,6 +81,20 @@ out=$("$B" check "$T/trunc.json" 2>&1); rc=$?
 out=$("$B" check /nonexistent/x.json 2>&1); rc=$?
 [ $rc = 2 ] && pass "missing file: exit 2" || fail "exit $rc: $out"
 
+# A template naming a capture that does not exist fails the check, on a
+# jsonl source too (any name used to pass there, and print "?" live).
+cat > "$T/tpl.json" <<'J'
+{"version": 1, "rules": [
+ {"id": "t.licence", "title": "T", "severity": "fatal",
+  "match": {"regex": "the (?<product>\\S+) licence has expired"},
+  "message": "the {prodcut} licence has expired"}
+]}
+J
+out=$("$B" check --no-defaults "$T/tpl.json" 2>&1); rc=$?
+[ $rc = 2 ] && echo "$out" | grep -qF "$T/tpl.json:4:3: rules[0].message: unknown capture or field \"prodcut\" (did you mean \"product\"?" &&
+	pass "a misspelt capture in a jsonl rule's message: exit 2, did you mean" ||
+	fail "exit $rc: $out"
+
 out=$("$B" check --sandbox 2>&1); rc=$?
 [ $rc = 0 ] && [ "$(echo "$out" | wc -l)" -gt 3 ] && pass "--sandbox prints the allow-list" ||
 	fail "--sandbox: exit $rc: $out"

@@ -15,9 +15,13 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "verdict.h"
 #include "xalloc.h"
+
+/* White-box: the enum tables the configuration and rules are read with. */
+#include "../../agent/policy_int.h"
 
 static char	*tmpfiles[512];
 static int	 ntmp;
@@ -108,6 +112,26 @@ expect_error(const char *text, const char *want)
 	free(err);
 }
 
+/* The stop defaults are proc.c's, defined once: the policy hands on
+ * exactly what proc_default_stop() gives, and proc.h's Worker name. */
+static void
+assert_default_stop_is_procs(const struct policy_stop *st)
+{
+	struct policy_stop	def;
+	size_t			i;
+
+	proc_default_stop(&def);
+	assert_int_equal(st->ntargets, def.ntargets);
+	for (i = 0; i < def.ntargets; i++)
+		assert_string_equal(st->targets[i], def.targets[i]);
+	assert_int_equal(st->nladder, def.nladder);
+	for (i = 0; i < def.nladder; i++) {
+		assert_int_equal(st->ladder[i].signo, def.ladder[i].signo);
+		assert_int_equal(st->ladder[i].wait_ms, def.ladder[i].wait_ms);
+	}
+	assert_string_equal(st->worker, PROC_WORKER_NAME);
+}
+
 static void
 test_builtin_defaults(void **state)
 {
@@ -147,6 +171,7 @@ test_builtin_defaults(void **state)
 	assert_int_equal(st->ladder[1].wait_ms, 2500);
 	assert_int_equal(st->ladder[2].signo, SIGKILL);
 	assert_string_equal(st->worker, "Runner.Worker");
+	assert_default_stop_is_procs(st);
 	assert_int_equal(policy_actions(p), POLICY_ACTION_STOP);
 	assert_int_equal(policy_sandbox(p), SANDBOX_ENFORCE);
 	assert_false(policy_github(p)->cancel_run);
@@ -549,6 +574,174 @@ test_config_errors(void **state)
 	free(err);
 }
 
+/* A rule on a jsonl (engine) source: `text` is its match, then the rest. */
+static char *
+jsonl_rule(const char *rest)
+{
+	char	*s;
+
+	xasprintf(&s, "{\"version\": 1, \"rules\": [\n"
+	    "  {\"id\": \"a\", \"title\": \"A\", \"severity\": \"fatal\",\n"
+	    "   \"match\": {\"all\": [{\"regex\": \"(?<product>\\\\S+) expired\"},"
+	    " {\"field\": \"error.message\", \"exists\": true}]},\n"
+	    "   %s}]}", rest);
+	return s;
+}
+
+static void
+load_jsonl_rule(const char *rest)
+{
+	struct policy	*p;
+	char		*text = jsonl_rule(rest);
+	const char	*f = tmp("t.json", text);
+
+	p = must_load(NULL, 0, &f, 1);
+	policy_free(p);
+	free(text);
+}
+
+static void
+expect_jsonl_rule_error(const char *rest, const char *want)
+{
+	char	*text = jsonl_rule(rest);
+
+	expect_error(text, want);
+	free(text);
+}
+
+/*
+ * A template name on a jsonl source is a capture, a field the rule's
+ * predicates read (or one under or above it), a field the source declares,
+ * or an error: "{prodcut}" used to load and print "?" in every annotation.
+ */
+static void
+test_template_names_jsonl(void **state)
+{
+	struct policy	*p;
+	const char	*f;
+	char		*err;
+
+	(void)state;
+	expect_jsonl_rule_error("\"message\": \"the {prodcut} licence\"",
+	    "e.json:4:4: rules[0].message: unknown capture or field "
+	    "\"prodcut\" (did you mean \"product\"? captures: {product}; else "
+	    "a field the rule's predicates read or its source declares in "
+	    "\"fields\")");
+	expect_jsonl_rule_error("\"message\": \"{nonesuch}\"",
+	    "rules[0].message: unknown capture or field \"nonesuch\"");
+	/* no message: the title is the template */
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", \"title\": "
+	    "\"A {reson}\", \"severity\": \"fatal\", \"match\": {\"regex\": "
+	    "\"(?<reason>x)\"}}]}", "rules[0].title: unknown capture or field "
+	    "\"reson\" (did you mean \"reason\"?");
+	expect_jsonl_rule_error("\"correlate\": {\"kind\": \"count\", "
+	    "\"window\": \"1m\", \"group_by\": \"produt\"}",
+	    "rules[0].correlate.group_by: unknown capture or field \"produt\" "
+	    "(did you mean \"product\"?");
+	/* captures, fields read (and under and above them), declared fields
+	 * (the default engine source's "result"), the four built-ins */
+	load_jsonl_rule("\"message\": \"{product} {error.message} "
+	    "{error.message.code} {error} {result} {count} {rule} {{x}}\"");
+	load_jsonl_rule("\"correlate\": {\"kind\": \"distinct\", \"window\": "
+	    "\"1m\", \"field\": \"error.message\", \"group_by\": \"product\"}");
+
+	/* a configuration declares more fields; a squid source has its own */
+	f = tmp("fr.json", "{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"A\", \"severity\": \"fatal\", \"source\": \"x\", "
+	    "\"match\": {\"regex\": \"x\"}, \"message\": \"{quota.left}\"}]}");
+	err = try_load(tmp("fc.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": \"/x\", \"format\": \"jsonl\"}}}"), 0, &f, 1, &p);
+	assert_null(p);
+	assert_non_null(strstr(err, "unknown capture or field \"quota.left\""));
+	free(err);
+	p = must_load(tmp("fc.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": \"/x\", \"format\": \"jsonl\", \"fields\": [\"quota\"]}}}"),
+	    0, &f, 1);
+	policy_free(p);
+	err = try_load(tmp("fc.json", "{\"version\": 1, \"sources\": {\"x\": "
+	    "{\"path\": \"/x\", \"format\": \"squid\", \"fields\": [\"a\"]},"
+	    " \"y\": {\"path\": \"/y\", \"format\": \"jsonl\", \"fields\": "
+	    "[\"a..b\"]}}}"), 0, NULL, 0, &p);
+	assert_null(p);
+	assert_non_null(strstr(err, "sources.x.fields[0]: a squid source's "
+	    "fields are fixed"));
+	assert_non_null(strstr(err, "sources.y.fields[0]: must be a field "
+	    "path"));
+	free(err);
+}
+
+/* The error for `bogus` at `path` lists exactly the table's names, so a
+ * name added to a table can never be missing from the hint. */
+static void
+expect_enum_error(const char *err, const char *path, const char *what,
+    const struct util_enum *t, size_t n, const char *extra)
+{
+	char	list[512], *want;
+
+	util_enum_list(t, n, list, sizeof list);
+	xasprintf(&want, "%s: unknown %s \"bogus\" (expected one of: %s%s)\n",
+	    path, what, list, extra);
+	if (strstr(err, want) == NULL)
+		fail_msg("want \"%s\" in:\n%s", want, err);
+	free(want);
+}
+
+static void
+test_enum_errors_list_the_table(void **state)
+{
+	struct policy	*p;
+	char		*err;
+
+	(void)state;
+	err = try_load(tmp("c.json", "{\"version\": 1, \"mode\": \"bogus\", "
+	    "\"sandbox\": \"bogus\", \"actions\": [\"bogus\"], "
+	    "\"sources\": {\"x\": {\"path\": \"/x\", \"format\": \"bogus\"}}, "
+	    "\"stop\": {\"ladder\": [{\"signal\": \"bogus\"}]}, "
+	    "\"tail\": {\"backend\": \"bogus\"}, "
+	    "\"events\": {\"journald\": \"bogus\"}}"), 1, NULL, 0, &p);
+	assert_null(p);
+	expect_enum_error(err, "mode", "mode", pconf_mode_table,
+	    pconf_mode_ntable, "");
+	expect_enum_error(err, "sandbox", "sandbox mode", sandbox_mode_table,
+	    sandbox_mode_ntable, "");
+	expect_enum_error(err, "actions[0]", "action", pconf_action_table,
+	    pconf_action_ntable, "");
+	expect_enum_error(err, "sources.x.format", "format",
+	    source_format_table, source_format_ntable, "");
+	expect_enum_error(err, "stop.ladder[0]", "signal", pconf_signal_table,
+	    pconf_signal_ntable, "");
+	expect_enum_error(err, "tail.backend", "backend", pconf_backend_table,
+	    pconf_backend_ntable, "");
+	expect_enum_error(err, "events.journald", "value",
+	    pconf_journald_table, pconf_journald_ntable, "");
+	free(err);
+
+	err = errors_of("{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"t\", \"severity\": \"bogus\", \"match\": "
+	    "{\"regex\": \"x\"}, \"correlate\": {\"kind\": \"bogus\", "
+	    "\"window\": \"1m\"}}]}");
+	expect_enum_error(err, "rules[0].severity", "severity", severity_table,
+	    severity_ntable, ", \"none\"");
+	expect_enum_error(err, "rules[0].correlate.kind", "kind",
+	    prule_kind_table, prule_kind_ntable, "");
+	free(err);
+
+	/* close to one name: say which, and still list them all */
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"t\", \"severity\": \"fatl\", \"match\": "
+	    "{\"regex\": \"x\"}}]}", "rules[0].severity: unknown severity "
+	    "\"fatl\" (did you mean \"fatal\"? expected one of: \"fatal\", "
+	    "\"warning\", \"notice\", \"none\")");
+	expect_error("{\"version\": 1, \"rules\": [{\"id\": \"a\", "
+	    "\"title\": \"t\", \"match\": {\"regex\": \"x\"}}]}",
+	    "rules[0]: \"severity\" is required (expected one of: \"fatal\", "
+	    "\"warning\", \"notice\", \"none\")");
+	/* the owners' parsers read the same tables */
+	assert_int_equal(sandbox_mode_parse("require"), SANDBOX_REQUIRE);
+	assert_int_equal(severity_parse("notice"), SEVERITY_NOTICE);
+	assert_int_equal(source_format_parse("squid"), SOURCE_SQUID);
+}
+
 /* A broken file never crashes the loader: mutate the default rules. */
 static void
 test_mutations_never_crash(void **state)
@@ -626,6 +819,22 @@ test_error_key_cannot_forge_a_line(void **state)
 }
 
 /* Every repeat of a key is reported, in the file's order. */
+/* An escaped key has the path cJSON decodes: its error keeps its place,
+ * and the same key written two ways is a duplicate. */
+static void
+test_error_escaped_keys(void **state)
+{
+	(void)state;
+	expect_error("{\"version\": 1, \"rules\": [],\n  \"zz\\u007a\": 1}",
+	    "e.json:2:3: zzz: unknown key");
+	expect_error("{\"version\": 1, \"rules\": [],\n"
+	    "  \"rul\\u0065s\": [], \"x\\n\\u00e9\\ud83d\\ude00\": 1}",
+	    "e.json:2:3: rules: duplicate key");
+	expect_error("{\"version\": 1, \"rules\": [],\n"
+	    "  \"x\\n\\u00e9\\ud83d\\ude00\": 1}",
+	    "e.json:2:3: x\\x0a\xc3\xa9\xf0\x9f\x98\x80: unknown key");
+}
+
 static void
 test_error_duplicates_all_reported(void **state)
 {
@@ -649,6 +858,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_key_cannot_forge_a_line),
 		cmocka_unit_test(test_error_duplicates_all_reported),
+		cmocka_unit_test_teardown(test_error_escaped_keys, cleanup),
 		cmocka_unit_test_teardown(test_builtin_defaults, cleanup),
 		cmocka_unit_test_teardown(test_config_file, cleanup),
 		cmocka_unit_test_teardown(test_durations_sizes, cleanup),
@@ -658,6 +868,9 @@ main(void)
 		cmocka_unit_test_teardown(test_layering_errors, cleanup),
 		cmocka_unit_test_teardown(test_validation_errors, cleanup),
 		cmocka_unit_test_teardown(test_config_errors, cleanup),
+		cmocka_unit_test_teardown(test_enum_errors_list_the_table,
+		    cleanup),
+		cmocka_unit_test_teardown(test_template_names_jsonl, cleanup),
 		cmocka_unit_test_teardown(test_mutations_never_crash, cleanup),
 	};
 
