@@ -25,7 +25,8 @@ usage(void)
 }
 
 static int
-add_source(struct replay *r, const struct policy *p, const char *arg)
+add_source(struct replay *r, const struct policy *p, const char *arg,
+    int *stdin_taken)
 {
 	const char	*eq = strchr(arg, '=');
 	char		*name;
@@ -35,6 +36,11 @@ add_source(struct replay *r, const struct policy *p, const char *arg)
 	if (eq == NULL || eq == arg || eq[1] == '\0') {
 		fprintf(stderr, "breaker replay: --source wants NAME=FILE, "
 		    "got \"%s\"\n", arg);
+		return -1;
+	}
+	if (strcmp(eq + 1, REPLAY_STDIN) == 0 && (*stdin_taken)++) {
+		fprintf(stderr, "breaker replay: only one source can read "
+		    "standard input (\"-\")\n");
 		return -1;
 	}
 	name = xstrndup(arg, eq - arg);
@@ -67,7 +73,7 @@ cmd_replay(int argc, char **argv)
 	char			*errors = NULL;
 	const char		*errstr;
 	size_t			 nsrcargs = 0, i, max_examples = 3;
-	int			 ch, json = 0, rc = 0;
+	int			 ch, json = 0, rc = 0, stdin_taken = 0;
 
 	cmdopt_init(&po);
 	while ((ch = getopt_long(argc, argv, CMDOPT_POLICY_LETTERS "s:e:jh",
@@ -122,7 +128,7 @@ cmd_replay(int argc, char **argv)
 	}
 	r = replay_new(policy, max_examples);
 	for (i = 0; i < nsrcargs; i++)
-		if (add_source(r, policy, srcargs[i]) == -1) {
+		if (add_source(r, policy, srcargs[i], &stdin_taken) == -1) {
 			rc = 2;
 			goto out;
 		}

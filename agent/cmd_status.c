@@ -152,16 +152,14 @@ cmd_status(int argc, char **argv)
 			return usage_error("status");
 		}
 	}
-	if (jobdir != NULL) {
-		free(job->dir);
-		job->dir = xstrdup(jobdir);
-	} else if (job_resolve_dir(job, cmdopt_state_dir(&po), NULL,
+	/* --dir names the job directory itself: no state root to resolve */
+	if (jobdir != NULL)
+		rc = status_one(jobdir, json, 0) == 0 ? 0 : 1;
+	else if (job_resolve_dir(job, cmdopt_state_dir(&po), NULL,
 	    &why) == -1) {
 		fprintf(stderr, "breaker status: %s\n", why);
-		job_free(job);
-		return 1;
-	}
-	if (jobdir == NULL && !job_in_runner(job))
+		rc = 1;
+	} else if (!job_in_runner(job))
 		rc = status_all(job->root, json);
 	else
 		rc = status_one(job->dir, json, 0) == 0 ? 0 : 1;

@@ -274,7 +274,7 @@ gh_set_url(struct github *gh, const char *url)
 	size_t			 len;
 
 	if ((u = evhttp_uri_parse(url)) == NULL)
-		goto bad;
+		goto fail;
 	scheme = evhttp_uri_get_scheme(u);
 	host = evhttp_uri_get_host(u);
 	path = evhttp_uri_get_path(u);
@@ -282,7 +282,7 @@ gh_set_url(struct github *gh, const char *url)
 	    host == NULL || *host == '\0' || evhttp_uri_get_query(u) != NULL ||
 	    evhttp_uri_get_userinfo(u) != NULL) {
 		evhttp_uri_free(u);
-		goto bad;
+		goto fail;
 	}
 	gh->host = xstrdup(host);
 	gh->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 443;
@@ -292,7 +292,7 @@ gh_set_url(struct github *gh, const char *url)
 		gh->prefix[--len] = '\0';
 	evhttp_uri_free(u);
 	return 0;
-bad:
+fail:
 	log_warnx("github: api_url %s is not an https:// URL", url);
 	return -1;
 }

@@ -816,7 +816,7 @@ match_literals(const struct match_pred *p, enum source_format f,
 		for (i = 0; i < p->nalts; i++)
 			if (lit_add(ls, p->alts[i], p->altlens[i], p->field ?
 			    f : SOURCE_TEXT) == -1)
-				goto none;
+				goto fail;
 		return 0;
 	case P_EQUALS:
 	case P_IN:
@@ -825,7 +825,7 @@ match_literals(const struct match_pred *p, enum source_format f,
 		for (i = 0; i < p->nvals; i++)
 			if (p->vals[i].type != S_STRING ||
 			    lit_add(ls, p->vals[i].s, p->vals[i].len, f) == -1)
-				goto none;
+				goto fail;
 		return 0;
 	case P_ALL:
 		memset(&best, 0, sizeof best);
@@ -843,7 +843,7 @@ match_literals(const struct match_pred *p, enum source_format f,
 	case P_ANY:
 		for (i = 0; i < p->nkids; i++) {
 			if (match_literals(p->kids[i], f, &kid) == -1)
-				goto none;
+				goto fail;
 			for (size_t k = 0; k < kid.n; k++)
 				lit_add(ls, kid.lits[k], kid.lens[k],
 				    SOURCE_TEXT);
@@ -853,7 +853,7 @@ match_literals(const struct match_pred *p, enum source_format f,
 	default:
 		return -1;
 	}
-none:
+fail:
 	match_litset_free(ls);
 	return -1;
 }

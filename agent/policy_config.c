@@ -170,19 +170,19 @@ expand_path(const char *in, char **out, const char **why)
 		if (p[0] == '$' && p[1] == '{') {
 			if ((end = strchr(p + 2, '}')) == NULL) {
 				*why = "\"${\" without a closing \"}\"";
-				goto bad;
+				goto fail;
 			}
 			n = end - (p + 2);
 			if (n == 0 || n >= sizeof name ||
 			    !(isalpha((unsigned char)p[2]) || p[2] == '_')) {
 				*why = "bad variable name in ${...}";
-				goto bad;
+				goto fail;
 			}
 			for (i = 0; i < n; i++)
 				if (!isalnum((unsigned char)p[2 + i]) &&
 				    p[2 + i] != '_') {
 					*why = "bad variable name in ${...}";
-					goto bad;
+					goto fail;
 				}
 			memcpy(name, p + 2, n);
 			name[n] = '\0';
@@ -204,7 +204,7 @@ expand_path(const char *in, char **out, const char **why)
 	buf[len] = '\0';
 	*out = buf;
 	return 1;
-bad:
+fail:
 	free(buf);
 	return -1;
 }
@@ -490,7 +490,7 @@ config_stop(struct load *ld, const cJSON *stop)
 	double		 d;
 	int		 signo;
 
-	pj_check_keys(ld, stop, "stop", keys, 3);
+	pj_check_keys(ld, stop, "stop", keys, nitems(keys));
 	if ((t = pj_get_typed(ld, stop, "stop", "targets", pj_is_array,
 	    "an array of process names")) != NULL) {
 		cJSON_ArrayForEach(c, t) {
@@ -531,7 +531,7 @@ config_stop(struct load *ld, const cJSON *stop)
 				i++;
 				continue;
 			}
-			pj_check_keys(ld, c, sub, skeys, 2);
+			pj_check_keys(ld, c, sub, skeys, nitems(skeys));
 			sig = pj_get_typed(ld, c, sub, "signal", pj_is_string,
 			    "a signal name");
 			wait = pj_get_typed(ld, c, sub, "wait", pj_is_string,
@@ -572,7 +572,7 @@ config_tail(struct load *ld, const cJSON *tail)
 	double		 d;
 	int		 b;
 
-	pj_check_keys(ld, tail, "tail", keys, 3);
+	pj_check_keys(ld, tail, "tail", keys, nitems(keys));
 	if ((c = pj_get_typed(ld, tail, "tail", "max_line", pj_is_string,
 	    "a size such as \"64KiB\"")) != NULL) {
 		n = policy_parse_size(c->valuestring);
@@ -608,8 +608,9 @@ config_github(struct load *ld, const cJSON *gh)
 	const cJSON	*c;
 	size_t		 i;
 
-	pj_check_keys(ld, gh, "github", keys, 6);
-	for (i = 0; i < 6; i++)
+	_Static_assert(nitems(keys) == nitems(dst), "a key for each field");
+	pj_check_keys(ld, gh, "github", keys, nitems(keys));
+	for (i = 0; i < nitems(keys); i++)
 		if ((c = pj_get_typed(ld, gh, "github", keys[i], pj_is_string_or_null,
 		    "a string or null")) != NULL && cJSON_IsString(c))
 			*dst[i] = owned_by(p, xstrdup(c->valuestring));
@@ -644,7 +645,7 @@ config_events(struct load *ld, const cJSON *ev)
 	struct policy	*p = ld->p;
 	int		 j;
 
-	pj_check_keys(ld, ev, "events", keys, 3);
+	pj_check_keys(ld, ev, "events", keys, nitems(keys));
 	fleet_path(ld, ev, "events", "file", &p->fleet.events_file);
 	fleet_path(ld, ev, "events", "journald_socket",
 	    &p->fleet.journald_socket);
@@ -658,7 +659,7 @@ config_metrics(struct load *ld, const cJSON *m)
 {
 	static const char *const keys[] = { "textfile_dir" };
 
-	pj_check_keys(ld, m, "metrics", keys, 1);
+	pj_check_keys(ld, m, "metrics", keys, nitems(keys));
 	fleet_path(ld, m, "metrics", "textfile_dir", &ld->p->fleet.metrics_dir);
 }
 

@@ -385,7 +385,7 @@ rule_correlate(struct load *ld, struct policy_rule *r, const cJSON *c,
 	char		*sp = pj_subpath(path, "correlate"), *sub;
 	int		 kind;
 
-	pj_check_keys(ld, c, sp, keys, 7);
+	pj_check_keys(ld, c, sp, keys, nitems(keys));
 	rb = pj_get_typed(ld, c, sp, "reset_by", pj_is_string, "a rule id");
 	t = cJSON_GetObjectItemCaseSensitive(c, "threshold");
 	w = pj_get_typed(ld, c, sp, "window", pj_is_string, "a duration");
@@ -504,7 +504,7 @@ rule_samples(struct load *ld, struct policy_rule *r, const cJSON *s,
 	char		*sp = pj_subpath(path, "samples"), *sub;
 	size_t		 k, i;
 
-	pj_check_keys(ld, s, sp, keys, 2);
+	pj_check_keys(ld, s, sp, keys, nitems(keys));
 	for (k = 0; k < 2; k++) {
 		if ((arr = pj_get_typed(ld, s, sp, keys[k], pj_is_array,
 		    "an array of lines or of arrays of lines")) == NULL)
@@ -618,8 +618,7 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 		pj_error(ld, path, "a rule must be an object", NULL);
 		return NULL;
 	}
-	pj_check_keys(ld, o, path, rule_keys, sizeof rule_keys /
-	    sizeof rule_keys[0]);
+	pj_check_keys(ld, o, path, rule_keys, nitems(rule_keys));
 	r = xcalloc(1, sizeof *r);
 	r->file = xstrdup(ld->file);
 	r->path = xstrdup(path);
@@ -764,7 +763,7 @@ prule_parse(struct load *ld, const cJSON *root)
 	    "extend_lists", "disable", "rules" };
 	const cJSON	*c;
 
-	pj_check_keys(ld, root, "", keys, 5);
+	pj_check_keys(ld, root, "", keys, nitems(keys));
 	pj_check_version(ld, root);
 	if ((c = pj_get_typed(ld, root, "", "lists", pj_is_object,
 	    "an object: name -> array of strings")))

@@ -137,7 +137,10 @@ replay_file(struct replay *r, size_t i, size_t max_line)
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* "-": standard input (a log piped in from zcat, say) */
+	if (strcmp(s->path, REPLAY_STDIN) == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "breaker replay: %s: %s\n", s->path,
 		    strerror(errno));
 		return -1;
@@ -145,7 +148,11 @@ replay_file(struct replay *r, size_t i, size_t max_line)
 	r->cur = i;
 	l = lines_new(max_line);
 	buf = xmalloc(CHUNK);
-	while ((n = read(fd, buf, CHUNK)) > 0) {
+	while ((n = read(fd, buf, CHUNK)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
 		s->bytes += n;
 		lines_feed(l, buf, n, on_line, r);
 	}
@@ -158,7 +165,8 @@ replay_file(struct replay *r, size_t i, size_t max_line)
 	lines_get_stats(l, &s->st);
 	lines_free(l);
 	free(buf);
-	close(fd);
+	if (fd != STDIN_FILENO)
+		close(fd);
 	return n == -1 ? -1 : 0;
 }
 

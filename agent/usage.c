@@ -59,7 +59,7 @@ static const struct usage_opt watch_opts[] = {
 	{ NULL, NULL }
 };
 static const struct usage_opt replay_opts[] = {
-	{ "--source NAME=FILE", "a file for a source, repeatable" },
+	{ "--source NAME=FILE", "a file for a source, repeatable; FILE - is standard input" },
 	USAGE_POLICY,
 	USAGE_CONFIG,
 	USAGE_NO_DEFAULTS,

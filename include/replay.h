@@ -19,6 +19,8 @@ struct verdict_list;
 /* `policy` is borrowed; keep up to `max_examples` first lines per rule. */
 struct replay	*replay_new(const struct policy *, size_t max_examples);
 void		 replay_free(struct replay *);
+/* The path that means standard input; one source at most may use it. */
+#define REPLAY_STDIN	"-"
 /*
  * Give source `name` the file `path` (borrowed). -1 when the policy has no
  * such source (nothing printed: the caller decides whether that is an

@@ -140,4 +140,14 @@ echo '[INFO] API proxy enabled: OpenAI=false, Anthropic=true, Copilot=false, Gem
 [ $rc = 0 ] && grep -q "notice  firewall.provider.bypass at firewall:1" "$T/o2" &&
 	pass "api-proxy in use: the agent's denial is a notice" || fail "exit $rc: $(cat "$T/o2")"
 
+# "-" is standard input (a log piped in, from zcat say); one source
+# at most can read it.
+"$B" replay --source firewall="$T/fw.log" --source engine=- < "$T/eng.log" > "$T/o3" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q "engine     -: 1 lines" "$T/o3" &&
+	grep -q "fatal   firewall.provider.denied at firewall:1" "$T/o3" &&
+	pass "--source engine=- reads standard input" || fail "stdin: exit $rc: $(cat "$T/o3")"
+"$B" replay --source firewall=- --source engine=- < "$T/eng.log" > "$T/o4" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q 'only one source can read standard input' "$T/o4" &&
+	pass "two sources on standard input: a usage error" || fail "two stdins: exit $rc: $(cat "$T/o4")"
+
 finish
