@@ -99,10 +99,44 @@ load_path(struct policy *p, const char *path, enum file_kind kind,
  * A condition names a rule that exists (in any file); a disabled one never
  * fires, so the condition stays valid after an administrator's `disable`.
  */
+/* Why a referenced list is none: a defined one close to it, or where to
+ * define it. */
+static const char *
+list_why(const struct policy *p, const char *name, char *buf, size_t sz)
+{
+	const char	**names;
+	const char	 *s;
+	size_t		  i, n = 0;
+
+	names = xcalloc(p->nlists + 1, sizeof *names);
+	for (i = 0; i < p->nlists; i++)
+		if (p->lists[i]->defined)
+			names[n++] = p->lists[i]->name;
+	s = match_suggest(name, names, n);
+	if (s != NULL)
+		snprintf(buf, sz, "did you mean \"%s\"?", s);
+	else
+		snprintf(buf, sz, "define it under \"lists\"");
+	free(names);
+	return buf;
+}
+
+/* Why a referenced rule id is not an active rule, for the error. */
+static const char *
+ref_why(struct policy *p, const char *id, char *buf, size_t sz)
+{
+	if (prule_find(p, id) != NULL)
+		return "it was disabled";
+	prule_unknown_hint(p, id, "the id of an earlier or later rule", buf,
+	    sz);
+	return buf;
+}
+
 static void
 resolve_refs(struct policy *p, struct policy_rule *r,
     struct policy_rule_ref *refs, size_t n, struct pj_report *eb)
 {
+	char	hint[256];
 	size_t	i;
 	int	k;
 
@@ -114,9 +148,9 @@ resolve_refs(struct policy *p, struct policy_rule *r,
 			    "(\"%s\")\n", refs[i].where, refs[i].path,
 			    refs[i].id);
 		else if (k == -1 && prule_find(p, refs[i].id) == NULL)
-			pj_report_addf(eb, "%s: %s: unknown rule \"%s\" (the id "
-			    "of an earlier or later rule)\n", refs[i].where,
-			    refs[i].path, refs[i].id);
+			pj_report_addf(eb, "%s: %s: unknown rule \"%s\" (%s)\n",
+			    refs[i].where, refs[i].path, refs[i].id,
+			    ref_why(p, refs[i].id, hint, sizeof hint));
 	}
 }
 
@@ -125,14 +159,16 @@ static void
 finalize(struct policy *p, struct pj_report *eb)
 {
 	struct policy_rule	*r;
+	char			 hint[256];
 	size_t			 i;
 	int			 k;
 
 	for (i = 0; i < p->nlists; i++)
 		if (!p->lists[i]->defined)
-			pj_report_addf(eb, "%s: %s: unknown list \"%s\" (define it "
-			    "under \"lists\")\n", p->lists[i]->ref_file,
-			    p->lists[i]->ref_path, p->lists[i]->name);
+			pj_report_addf(eb, "%s: %s: unknown list \"%s\" (%s)\n",
+			    p->lists[i]->ref_file, p->lists[i]->ref_path,
+			    p->lists[i]->name, list_why(p, p->lists[i]->name,
+			    hint, sizeof hint));
 	p->rules = xcalloc(p->nall + 1, sizeof *p->rules);
 	for (i = 0; i < p->nall; i++)
 		if (!p->all[i]->disabled)
@@ -148,8 +184,7 @@ finalize(struct policy *p, struct pj_report *eb)
 			pj_report_addf(eb, "%s: %s.correlate.after: %s \"%s\" (%s)\n",
 			    r->after_where, r->path, k == -1 ? "unknown rule" :
 			    "a rule cannot follow itself", r->after,
-			    prule_find(p, r->after) ? "it was disabled" :
-			    "the id of an earlier or later rule");
+			    ref_why(p, r->after, hint, sizeof hint));
 		else
 			r->after_idx = k;
 	}
@@ -162,9 +197,8 @@ finalize(struct policy *p, struct pj_report *eb)
 			pj_report_addf(eb, "%s: %s.correlate.reset_by: %s \"%s\" "
 			    "(%s)\n", r->reset_where, r->path, k == -1 ?
 			    "unknown rule" : "a rule cannot reset itself",
-			    r->reset_by, prule_find(p, r->reset_by) ?
-			    "it was disabled" : "the id of an earlier or later "
-			    "rule");
+			    r->reset_by, ref_why(p, r->reset_by, hint,
+			    sizeof hint));
 		else
 			r->reset_idx = k;
 	}

@@ -184,6 +184,9 @@ extern const size_t		prule_kind_ntable;
 
 void		 prule_parse(struct load *, const struct cJSON *root);
 struct policy_rule *prule_find(struct policy *, const char *id);
+const char	*prule_closest(const struct policy *, const char *id);
+void		 prule_unknown_hint(const struct policy *, const char *id,
+		    const char *otherwise, char *buf, size_t sz);
 void		 prule_free(struct policy_rule *);
 void		 prule_lists_free(struct policy *);
 

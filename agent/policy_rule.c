@@ -127,22 +127,80 @@ prule_find(struct policy *p, const char *id)
 	return NULL;
 }
 
+/* "did you mean ...? sources: a b c" for a source `name` that is none. */
+static void
+prule_source_hint(const struct policy *p, const char *name, char *buf,
+    size_t sz)
+{
+	const char	**names;
+	const char	 *s;
+	size_t		  i;
+
+	names = xcalloc(p->nsources + 1, sizeof *names);
+	for (i = 0; i < p->nsources; i++)
+		names[i] = p->sources[i].name;
+	s = match_suggest(name, names, p->nsources);
+	free(names);
+	if (s != NULL)
+		snprintf(buf, sz, "did you mean \"%s\"? sources:", s);
+	else
+		snprintf(buf, sz, "sources:");
+	for (i = 0; i < p->nsources && strlen(buf) + 1 < sz; i++)
+		snprintf(buf + strlen(buf), sz - strlen(buf), " %s",
+		    p->sources[i].name);
+}
+
+/*
+ * A rule id one or two edits from `id` ("did you mean"), or NULL: the
+ * names known so far, so a later file's rules count once loaded.
+ */
+const char *
+prule_closest(const struct policy *p, const char *id)
+{
+	const char	**ids;
+	const char	 *s;
+	size_t		  i;
+
+	ids = xcalloc(p->nall + 1, sizeof *ids);
+	for (i = 0; i < p->nall; i++)
+		ids[i] = p->all[i]->id;
+	s = match_suggest(id, ids, p->nall);
+	free(ids);
+	return s;
+}
+
+/* Why `id` names no rule: "did you mean ...?", else `otherwise`. */
+void
+prule_unknown_hint(const struct policy *p, const char *id,
+    const char *otherwise, char *buf, size_t sz)
+{
+	const char	*s = prule_closest(p, id);
+
+	if (s != NULL)
+		snprintf(buf, sz, "did you mean \"%s\"?", s);
+	else
+		snprintf(buf, sz, "%s", otherwise);
+}
+
 static void
 rules_disable(struct load *ld, const cJSON *arr)
 {
 	struct policy_rule	*r;
 	const cJSON		*c;
-	char			*sub;
+	char			*sub, hint[256];
 	size_t			 i = 0;
 
 	cJSON_ArrayForEach(c, arr) {
 		xasprintf(&sub, "disable[%zu]", i++);
 		if (!cJSON_IsString(c))
 			pj_error(ld, sub, "must be a rule id", NULL);
-		else if ((r = prule_find(ld->p, c->valuestring)) == NULL)
-			pj_errorf(ld, sub, "only rules of earlier files can be "
-			    "disabled", "unknown rule \"%s\"", c->valuestring);
-		else
+		else if ((r = prule_find(ld->p, c->valuestring)) == NULL) {
+			prule_unknown_hint(ld->p, c->valuestring, "only rules "
+			    "of earlier files can be disabled", hint,
+			    sizeof hint);
+			pj_errorf(ld, sub, hint, "unknown rule \"%s\"",
+			    c->valuestring);
+		} else
 			r->disabled = 1;
 		free(sub);
 	}
@@ -611,7 +669,6 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 	const cJSON		*c;
 	char			*sub, hint[256];
 	int			 n0 = ld->nerrors, si;
-	size_t			 i;
 
 	*override = 0;
 	if (!cJSON_IsObject(o)) {
@@ -646,10 +703,7 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 	si = policy_source_index(ld->p, r->source);
 	if (si == -1) {
 		sub = pj_subpath(path, "source");
-		snprintf(hint, sizeof hint, "sources:");
-		for (i = 0; i < ld->p->nsources; i++)
-			snprintf(hint + strlen(hint), sizeof hint -
-			    strlen(hint), " %s", ld->p->sources[i].name);
+		prule_source_hint(ld->p, r->source, hint, sizeof hint);
 		pj_errorf(ld, sub, hint, "unknown source \"%s\"", r->source);
 		free(sub);
 		si = 0;

@@ -457,6 +457,39 @@ test_layering_errors(void **state)
 	    "(it was disabled)");
 }
 
+/*
+ * A name one or two edits from a known one gets "did you mean": a rule id
+ * (disable, if_fired, correlate.after and reset_by), a list, a source.
+ */
+static void
+test_did_you_mean(void **state)
+{
+	static const char *rules =
+	    "{\"version\": 1, \"lists\": {\"hosts\": [\"a\"]}, \"rules\": [\n"
+	    "  {\"id\": \"net.denied\", \"title\": \"A\", \"severity\": "
+	    "\"fatal\", \"match\": {\"regex\": \"x\"}},\n"
+	    "  {\"id\": \"b\", \"title\": \"B\", \"severity\": \"fatal\", "
+	    "\"source\": \"firewal\", \"match\": {\"field\": \"host\", "
+	    "\"in_list\": \"host\"}},\n"
+	    "  {\"id\": \"c\", \"title\": \"C\", \"severity\": \"fatal\", "
+	    "\"match\": {\"regex\": \"y\"}, \"if_fired\": [\"net.denid\"], "
+	    "\"correlate\": {\"kind\": \"count\", \"threshold\": 2, "
+	    "\"window\": \"1m\", \"reset_by\": \"net.denie\"}}]}";
+
+	(void)state;
+	expect_error(rules, "rules[1].source: unknown source \"firewal\" "
+	    "(did you mean \"firewall\"? sources: engine firewall api-proxy)");
+	expect_error(rules, "rules[1].match.in_list: unknown list \"host\" "
+	    "(did you mean \"hosts\"?)");
+	expect_error(rules, "rules[2].if_fired[0]: unknown rule \"net.denid\" "
+	    "(did you mean \"net.denied\"?)");
+	expect_error(rules, "rules[2].correlate.reset_by: unknown rule "
+	    "\"net.denie\" (did you mean \"net.denied\"?)");
+	expect_layer_error("{\"version\": 1,\n \"disable\": [\"r.oen\"]}",
+	    "second.json:2:14: disable[0]: unknown rule \"r.oen\" (did you "
+	    "mean \"r.one\"?)");
+}
+
 static void
 test_validation_errors(void **state)
 {
@@ -867,6 +900,7 @@ main(void)
 		cmocka_unit_test_teardown(test_layering, cleanup),
 		cmocka_unit_test_teardown(test_layering_errors, cleanup),
 		cmocka_unit_test_teardown(test_validation_errors, cleanup),
+		cmocka_unit_test_teardown(test_did_you_mean, cleanup),
 		cmocka_unit_test_teardown(test_config_errors, cleanup),
 		cmocka_unit_test_teardown(test_enum_errors_list_the_table,
 		    cleanup),
