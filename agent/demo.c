@@ -208,8 +208,9 @@ spawn_engine(const char *logpath, const char *audit, unsigned pace,
 		/* execve takes char *const[]: writable copies, not literals. */
 		char	 a0[] = "codex", a1[] = "demo", a2[] = "--engine";
 		char	 a4[] = "--pace-ms", a6[] = "--mark-fd", a8[] = "--audit";
-		char	*const argv[] = { a0, a1, a2, (char *)logpath, a4,
-		    pacebuf, a6, fdbuf, audit ? a8 : NULL, (char *)audit, NULL };
+		char	*lp = xstrdup(logpath), *au = audit ? xstrdup(audit) : NULL;
+		char	*const argv[] = { a0, a1, a2, lp, a4,
+		    pacebuf, a6, fdbuf, audit ? a8 : NULL, au, NULL };
 
 		fcntl(markfd, F_SETFD, 0);
 		execve("/proc/self/exe", argv, envp);

@@ -405,8 +405,8 @@ file_cred_may_read(const struct file_cred *c, const struct stat *st)
  * 1 when every one passed.
  */
 static int
-file_walk_up(int dirfd, int (*ok)(const struct stat *, const void *),
-    const void *arg, const char **why)
+file_walk_up(int dirfd, int (*ok)(const struct stat *, void *),
+    void *arg, const char **why)
 {
 	struct stat	st, up;
 	int		fd, next, depth, rv = 0;
@@ -438,7 +438,7 @@ file_walk_up(int dirfd, int (*ok)(const struct stat *, const void *),
 }
 
 static int
-file_searchable(const struct stat *st, const void *arg)
+file_searchable(const struct stat *st, void *arg)
 {
 	return file_cred_may(arg, st, S_IXUSR, S_IXGRP, S_IXOTH);
 }
@@ -446,9 +446,11 @@ file_searchable(const struct stat *st, const void *arg)
 int
 file_cred_may_reach(const struct file_cred *c, int dirfd)
 {
+	struct file_cred	cred = *c;	/* the walk's argument is writable */
+
 	if (c->uid == 0)
 		return 1;
-	return file_walk_up(dirfd, file_searchable, c, NULL);
+	return file_walk_up(dirfd, file_searchable, &cred, NULL);
 }
 
 struct file_trust {
@@ -457,9 +459,9 @@ struct file_trust {
 };
 
 static int
-file_safe_dir(const struct stat *st, const void *arg)
+file_safe_dir(const struct stat *st, void *arg)
 {
-	struct file_trust	*t = (struct file_trust *)arg;
+	struct file_trust	*t = arg;
 
 	if (st->st_uid != t->owner && st->st_uid != 0) {
 		t->why = "it or a directory above it belongs to another user";

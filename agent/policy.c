@@ -362,7 +362,7 @@ policy_source_index(const struct policy *p, const char *name)
 void
 policy_set_source_path(struct policy *p, size_t i, const char *path)
 {
-	char	*one = (char *)path;
+	const char	*one = path;
 
 	if (i < p->nsources)
 		pconf_set_source(p, p->sources[i].name, &one, 1,

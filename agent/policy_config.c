@@ -124,7 +124,7 @@ owned_by(struct policy *p, char *s)
 }
 
 void
-pconf_set_source(struct policy *p, const char *name, char *const *paths,
+pconf_set_source(struct policy *p, const char *name, const char *const *paths,
     size_t npaths, enum source_format f)
 {
 	char	**arr;
@@ -219,9 +219,10 @@ set_source_expanded(struct policy *p, const char *name,
     const char *const *paths, size_t npaths, enum source_format f,
     size_t *bad, const char **why)
 {
-	char	*exp[POLICY_MAX_PATHS] = { NULL };
-	size_t	 i, n = 0;
-	int	 rc = 0;
+	char		*exp[POLICY_MAX_PATHS] = { NULL };
+	const char	*view[POLICY_MAX_PATHS] = { NULL };
+	size_t		 i, n = 0;
+	int		 rc = 0;
 
 	for (i = 0; i < npaths && i < POLICY_MAX_PATHS; i++) {
 		switch (expand_path(paths[i], &exp[n], why)) {
@@ -234,7 +235,9 @@ set_source_expanded(struct policy *p, const char *name,
 			goto out;
 		}
 	}
-	pconf_set_source(p, name, exp, n, f);
+	for (i = 0; i < n; i++)
+		view[i] = exp[i];
+	pconf_set_source(p, name, view, n, f);
 out:
 	while (n > 0)
 		free(exp[--n]);

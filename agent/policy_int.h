@@ -167,7 +167,7 @@ void		 pconf_defaults(struct policy *);
 void		 pconf_parse(struct load *, const struct cJSON *root);
 /* Add a source, or replace the one of that name; `paths` are copied. */
 void		 pconf_set_source(struct policy *, const char *name,
-		    char *const *paths, size_t npaths, enum source_format);
+		    const char *const *paths, size_t npaths, enum source_format);
 /* Does source `i` declare `name`, or a field it lies under ("error"
  * covers "error.message")? */
 int		 pconf_field_declared(const struct policy *, size_t i,

@@ -316,7 +316,7 @@ before_signal(const char *target, pid_t pid, int signo, void *arg)
 
 /* Whom to stop and how: the job, the configured targets and ladder. */
 static void
-stop_args(const struct watch *w, struct proc_stop_args *a)
+stop_args(struct watch *w, struct proc_stop_args *a)
 {
 	memset(a, 0, sizeof *a);
 	a->tracking_id = w->opts.tracking_id;
@@ -325,7 +325,7 @@ stop_args(const struct watch *w, struct proc_stop_args *a)
 	a->find.worker_pid = w->opts.worker;
 	a->ready = w->ready;
 	a->before_signal = before_signal;
-	a->arg = (void *)w;
+	a->arg = w;
 }
 
 static void
