@@ -156,7 +156,8 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	/* stopping the engine */
 	{ "pidfd_open",		"a handle on the engine that survives pid reuse" },
 	{ "pidfd_send_signal",	"the signal ladder" },
-	/* any signal: the ladder sends SIGINT, SIGTERM, SIGKILL and 0 */
+	/* any signal: the ladder's are the policy's (SIGINT, SIGTERM,
+	 * SIGKILL by default), 0 probes liveness */
 	{ "kill",		"fallback on kernels without pidfds; liveness probes" },
 	{ "waitid",		"reap children (none in the daemon; libc paths)" },
 	{ "wait4",		"the same" },
@@ -178,8 +179,10 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	{ "mmap",		"malloc" },
 	{ "munmap",		"malloc" },
 	{ "mremap",		"malloc" },
-	/* mprotect and mmap keep PROT_EXEC: the PCRE2 JIT writes code then
-	 * makes it executable; a rule can be compiled after start (reload). */
+	/* mprotect and mmap keep PROT_EXEC: the PCRE2 JIT's code memory.
+	 * Rules are JIT-compiled before the sandbox, but that the JIT never
+	 * maps or protects code later is not proven, and a wrong filter
+	 * would kill the daemon. */
 	{ "mprotect",		"malloc arenas, PCRE2 JIT (PROT_EXEC)" },
 	{ "madvise",		"malloc" },
 	{ "futex",		"libc locks" },
