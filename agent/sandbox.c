@@ -40,8 +40,8 @@
  * FAILS row makes the call fail with that errno instead of killing: for a
  * call that libraries make and cope with when it fails. The rows of one
  * call never overlap (libseccomp's choice between overlapping rules of
- * different actions is not something to rely on); what no row covers
- * kills, as for a call that has no row at all.
+ * different actions is not something to rely on; sandbox_add checks it);
+ * what no row covers kills, as for a call that has no row at all.
  */
 enum sandbox_op {
 	SANDBOX_ANY,		/* no condition */
@@ -409,6 +409,62 @@ sandbox_rule(scmp_filter_ctx ctx, int nr, const struct sandbox_syscall *s)
 	return -EINVAL;
 }
 
+/* Whether row s applies to value v of its argument (a plain row: all). */
+static int
+sandbox_row_holds(const struct sandbox_syscall *s, uint64_t v)
+{
+	switch (s->op) {
+	case SANDBOX_EQ:
+		return v == s->lo;
+	case SANDBOX_NE:
+		return v != s->lo;
+	case SANDBOX_GT:
+		return v > s->lo;
+	case SANDBOX_IN:
+		return v >= s->lo && v <= s->hi;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Whether two rows of one call can both apply. A condition holds on at
+ * most two intervals, each starting at 0, lo or lo + 1; two sets of
+ * intervals that meet contain one of those starts, so testing them
+ * settles it. Conditions on different arguments can always both hold.
+ */
+static int
+sandbox_rows_overlap(const struct sandbox_syscall *a,
+    const struct sandbox_syscall *b)
+{
+	const uint64_t	pts[] = { 0, a->lo, a->lo + 1, b->lo, b->lo + 1 };
+	size_t		i;
+
+	if (a->op == SANDBOX_ANY || b->op == SANDBOX_ANY || a->arg != b->arg)
+		return 1;
+	for (i = 0; i < nitems(pts); i++)
+		if (sandbox_row_holds(a, pts[i]) && sandbox_row_holds(b, pts[i]))
+			return 1;
+	return 0;
+}
+
+/* The table's promise, kept by the code: no two rows of a call overlap. */
+static int
+sandbox_rows_disjoint(const struct sandbox_syscall *list, size_t n)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(list[i].name, list[j].name) == 0 &&
+			    sandbox_rows_overlap(&list[i], &list[j])) {
+				log_warnx("sandbox: two rows of %s overlap",
+				    list[i].name);
+				return 0;
+			}
+	return 1;
+}
+
 static int
 sandbox_add(scmp_filter_ctx ctx, const struct sandbox_syscall *list,
     size_t n)
@@ -416,6 +472,8 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_syscall *list,
 	size_t	i;
 	int	nr, rc;
 
+	if (!sandbox_rows_disjoint(list, n))
+		return -1;
 	for (i = 0; i < n; i++) {
 		/* A name this architecture lacks is simply not needed here. */
 		nr = seccomp_syscall_resolve_name(list[i].name);
