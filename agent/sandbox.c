@@ -11,15 +11,19 @@
  *
  * The allow-list is the table below, one system call a line with the reason
  * it is needed, meant to be read top to bottom by a reviewer (and printed by
- * `breaker check --sandbox`). execve is absent: the daemon never runs a
- * program after start.
+ * `breaker check --sandbox`); a few rows narrow a call by one argument
+ * (ioctl's request, socket's family). execve is absent: the daemon never
+ * runs a program after start.
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,11 +34,47 @@
 #include "sandbox.h"
 #include "util.h"
 
+/*
+ * A row allows one system call. A row with a condition on one argument
+ * (OpenSSH's SC_ALLOW_ARG) applies only when the condition holds, and a
+ * FAILS row makes the call fail with that errno instead of killing: for a
+ * call that libraries make and cope with when it fails. The rows of one
+ * call never overlap (libseccomp's choice between overlapping rules of
+ * different actions is not something to rely on; sandbox_add checks it);
+ * what no row covers kills, as for a call that has no row at all.
+ */
+enum sandbox_op {
+	SANDBOX_ANY,		/* no condition */
+	SANDBOX_EQ,
+	SANDBOX_NE,
+	SANDBOX_GT,
+	SANDBOX_IN,		/* lo..hi, a short run: one rule per value */
+};
+
 struct sandbox_syscall {
 	const char	*name;
 	const char	*why;
+	enum sandbox_op	 op;
+	unsigned int	 arg;	/* which argument the condition tests */
+	const char	*what;	/* that argument's name, as printed */
+	uint64_t	 lo, hi;
+	const char	*value;	/* lo (..hi) as written in the table */
+	int		 err;	/* 0: allow; else fail with this errno */
+	const char	*errname;
 };
 
+#define SANDBOX_ARG(o, n, name, a, b, text) \
+	.op = SANDBOX_##o, .arg = (n), .what = (name), .lo = (a), .hi = (b), \
+	.value = (text)
+#define ARG_EQ(n, name, v)	SANDBOX_ARG(EQ, n, name, v, v, #v)
+#define ARG_NE(n, name, v)	SANDBOX_ARG(NE, n, name, v, v, #v)
+#define ARG_GT(n, name, v)	SANDBOX_ARG(GT, n, name, v, v, #v)
+#define ARG_IN(n, name, a, b)	SANDBOX_ARG(IN, n, name, a, b, #a ".." #b)
+#define FAILS(e)		.err = (e), .errname = #e
+
+/* A plain row leaves the condition fields zero: SANDBOX_ANY, allow. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct sandbox_syscall sandbox_allow[] = {
 	/* reading and writing what is already open */
 	{ "read",		"log files, inotify, sockets, pipes" },
@@ -45,7 +85,11 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	{ "lseek",		"tail offsets" },
 	{ "close",		"everything" },
 	{ "fcntl",		"non-blocking and close-on-exec flags" },
-	{ "ioctl",		"FIONREAD on inotify and sockets (libevent)" },
+	{ "ioctl",		"bytes waiting on inotify and sockets (libevent)",
+				ARG_EQ(1, "request", FIONREAD) },
+	{ "ioctl",		"glibc's isatty (TCGETS) for stdio gets a "
+				"non-terminal's answer, not a kill",
+				ARG_NE(1, "request", FIONREAD), FAILS(ENOTTY) },
 	{ "dup",		"libevent" },
 	{ "dup3",		"libevent" },
 	{ "pipe2",		"libevent's internal notification" },
@@ -112,6 +156,8 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	/* stopping the engine */
 	{ "pidfd_open",		"a handle on the engine that survives pid reuse" },
 	{ "pidfd_send_signal",	"the signal ladder" },
+	/* any signal: the ladder's are the policy's (SIGINT, SIGTERM,
+	 * SIGKILL by default), 0 probes liveness */
 	{ "kill",		"fallback on kernels without pidfds; liveness probes" },
 	{ "waitid",		"reap children (none in the daemon; libc paths)" },
 	{ "wait4",		"the same" },
@@ -133,7 +179,11 @@ static const struct sandbox_syscall sandbox_allow[] = {
 	{ "mmap",		"malloc" },
 	{ "munmap",		"malloc" },
 	{ "mremap",		"malloc" },
-	{ "mprotect",		"malloc arenas, PCRE2 JIT" },
+	/* mprotect and mmap keep PROT_EXEC: the PCRE2 JIT's code memory.
+	 * Rules are JIT-compiled before the sandbox, but that the JIT never
+	 * maps or protects code later is not proven, and a wrong filter
+	 * would kill the daemon. */
+	{ "mprotect",		"malloc arenas, PCRE2 JIT (PROT_EXEC)" },
 	{ "madvise",		"malloc" },
 	{ "futex",		"libc locks" },
 	{ "sched_yield",	"libc locks" },
@@ -150,13 +200,38 @@ static const struct sandbox_syscall sandbox_allow[] = {
  * connections. A build without it has no way to open one after start.
  */
 static const struct sandbox_syscall sandbox_allow_github[] = {
-	{ "socket",		"GitHub API connections, resolver" },
+	/*
+	 * socket by family. Every family but these three fails with
+	 * EAFNOSUPPORT, what the kernel answers for a family it lacks, so
+	 * every caller copes: AF_NETLINK, which glibc's getaddrinfo opens
+	 * for AI_ADDRCONFIG and does without, and the exotic 0 and 3..9
+	 * (AX.25 to X.25), which nothing here opens (glibc's old __opensock
+	 * tries some only after AF_UNIX failed): failing them costs nothing,
+	 * a kill would cost the job its watch. The rows cover every value
+	 * once: 0, 1, 2, 3..9, 10, above 10.
+	 */
+	{ "socket",		"resolver, local sockets", ARG_EQ(0, "family", AF_UNIX) },
+	{ "socket",		"GitHub API connections, resolver",
+				ARG_EQ(0, "family", AF_INET) },
+	{ "socket",		"GitHub API connections, resolver",
+				ARG_EQ(0, "family", AF_INET6) },
+	{ "socket",		"no such family", ARG_EQ(0, "family", AF_UNSPEC),
+				FAILS(EAFNOSUPPORT) },
+	{ "socket",		"not needed",
+				ARG_IN(0, "family", AF_AX25, AF_X25),
+				FAILS(EAFNOSUPPORT) },
+	{ "socket",		"not needed (AF_NETLINK: getaddrinfo copes)",
+				ARG_GT(0, "family", AF_INET6),
+				FAILS(EAFNOSUPPORT) },
 	{ "connect",		"GitHub API connections, resolver" },
 	{ "bind",		"resolver's UDP socket" },
 	{ "sendmmsg",		"resolver (A and AAAA at once)" },
 	{ "setsockopt",		"socket options (libcurl, resolver)" },
 	{ "getsockname",	"libcurl: the local end of a connection" },
-	{ "socketpair",		"libcurl's multi handle (its wake-up pair)" },
+	{ "socketpair",		"libcurl's multi handle (its wake-up pair)",
+				ARG_EQ(0, "family", AF_UNIX) },
+	{ "socketpair",		"any other family", ARG_NE(0, "family",
+				AF_UNIX), FAILS(EAFNOSUPPORT) },
 };
 
 /*
@@ -177,6 +252,8 @@ static const struct sandbox_syscall sandbox_allow_sanitizer[] = {
 	{ "getdents",		"LeakSanitizer lists /proc/self/task (breaker "
 				"watch exits through it)" },
 };
+
+#pragma GCC diagnostic pop
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 #define SANDBOX_SANITIZER 1
@@ -294,20 +371,118 @@ sandbox_drop_capabilities(void)
 	return 0;
 }
 
+/* The socket rows' ranges meet end to end: 0, 1, 2, 3..9, 10, above. */
+_Static_assert(AF_UNSPEC == 0 && AF_UNIX == 1 && AF_INET == 2 &&
+    AF_AX25 == 3 && AF_X25 == 9 && AF_INET6 == 10,
+    "the socket rows cover every family once");
+
+/* The libseccomp rule(s) of one row. */
+static int
+sandbox_rule(scmp_filter_ctx ctx, int nr, const struct sandbox_syscall *s)
+{
+	uint32_t	action;
+	uint64_t	v;
+	int		rc;
+
+	action = s->err != 0 ? SCMP_ACT_ERRNO(s->err) : SCMP_ACT_ALLOW;
+	switch (s->op) {
+	case SANDBOX_ANY:
+		return seccomp_rule_add(ctx, action, nr, 0);
+	case SANDBOX_EQ:
+		return seccomp_rule_add(ctx, action, nr, 1,
+		    SCMP_CMP(s->arg, SCMP_CMP_EQ, s->lo));
+	case SANDBOX_NE:
+		return seccomp_rule_add(ctx, action, nr, 1,
+		    SCMP_CMP(s->arg, SCMP_CMP_NE, s->lo));
+	case SANDBOX_GT:
+		return seccomp_rule_add(ctx, action, nr, 1,
+		    SCMP_CMP(s->arg, SCMP_CMP_GT, s->lo));
+	case SANDBOX_IN:
+		/* One argument may be compared once per libseccomp rule. */
+		for (v = s->lo; v <= s->hi; v++) {
+			rc = seccomp_rule_add(ctx, action, nr, 1,
+			    SCMP_CMP(s->arg, SCMP_CMP_EQ, v));
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Whether row s applies to value v of its argument (a plain row: all). */
+static int
+sandbox_row_holds(const struct sandbox_syscall *s, uint64_t v)
+{
+	switch (s->op) {
+	case SANDBOX_EQ:
+		return v == s->lo;
+	case SANDBOX_NE:
+		return v != s->lo;
+	case SANDBOX_GT:
+		return v > s->lo;
+	case SANDBOX_IN:
+		return v >= s->lo && v <= s->hi;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Whether two rows of one call can both apply. A condition holds on at
+ * most two intervals, each starting at 0, lo or lo + 1; two sets of
+ * intervals that meet contain one of those starts, so testing them
+ * settles it. Conditions on different arguments can always both hold.
+ */
+static int
+sandbox_rows_overlap(const struct sandbox_syscall *a,
+    const struct sandbox_syscall *b)
+{
+	const uint64_t	pts[] = { 0, a->lo, a->lo + 1, b->lo, b->lo + 1 };
+	size_t		i;
+
+	if (a->op == SANDBOX_ANY || b->op == SANDBOX_ANY || a->arg != b->arg)
+		return 1;
+	for (i = 0; i < nitems(pts); i++)
+		if (sandbox_row_holds(a, pts[i]) && sandbox_row_holds(b, pts[i]))
+			return 1;
+	return 0;
+}
+
+/* The table's promise, kept by the code: no two rows of a call overlap. */
+static int
+sandbox_rows_disjoint(const struct sandbox_syscall *list, size_t n)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(list[i].name, list[j].name) == 0 &&
+			    sandbox_rows_overlap(&list[i], &list[j])) {
+				log_warnx("sandbox: two rows of %s overlap",
+				    list[i].name);
+				return 0;
+			}
+	return 1;
+}
+
 static int
 sandbox_add(scmp_filter_ctx ctx, const struct sandbox_syscall *list,
     size_t n)
 {
 	size_t	i;
-	int	nr;
+	int	nr, rc;
 
+	if (!sandbox_rows_disjoint(list, n))
+		return -1;
 	for (i = 0; i < n; i++) {
 		/* A name this architecture lacks is simply not needed here. */
 		nr = seccomp_syscall_resolve_name(list[i].name);
 		if (nr == __NR_SCMP_ERROR)
 			continue;
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) < 0) {
-			log_warnx("sandbox: cannot allow %s", list[i].name);
+		if ((rc = sandbox_rule(ctx, nr, &list[i])) < 0) {
+			log_warnx("sandbox: cannot add the rule for %s: %s",
+			    list[i].name, strerror(-rc));
 			return -1;
 		}
 	}
@@ -357,7 +532,7 @@ sandbox_enter(enum sandbox_mode mode)
 	}
 	if (sandbox_load_filter(mode) == -1)
 		return -1;
-	log_debug("sandbox: %s, %zu system calls allowed",
+	log_debug("sandbox: %s, %zu rows",
 	    mode == SANDBOX_LOG ? "logging" : "enforcing",
 	    nitems(sandbox_allow) +
 	    (BREAKER_GITHUB ? nitems(sandbox_allow_github) : 0) +
@@ -368,10 +543,23 @@ sandbox_enter(enum sandbox_mode mode)
 static void
 sandbox_print_list(FILE *out, const struct sandbox_syscall *list, size_t n)
 {
-	size_t	i;
+	static const char *const	 opname[] = {
+		[SANDBOX_EQ] = "==", [SANDBOX_NE] = "!=", [SANDBOX_GT] = ">",
+		[SANDBOX_IN] = "in",
+	};
+	const struct sandbox_syscall	*s;
+	size_t				 i;
 
-	for (i = 0; i < n; i++)
-		fprintf(out, "  %-20s %s\n", list[i].name, list[i].why);
+	for (i = 0; i < n; i++) {
+		s = &list[i];
+		fprintf(out, "  %-20s ", s->name);
+		if (s->err != 0)
+			fprintf(out, "fails with %s ", s->errname);
+		if (s->op != SANDBOX_ANY)
+			fprintf(out, "%s %s %s %s: ", s->err != 0 ? "if" :
+			    "only if", s->what, opname[s->op], s->value);
+		fprintf(out, "%s\n", s->why);
+	}
 }
 
 void
@@ -380,8 +568,11 @@ sandbox_print(FILE *out)
 	size_t	i;
 
 	fprintf(out, "seccomp allow-list of the daemon and of breaker watch "
-	    "(any other system call kills the process; \"sandbox\": \"log\" "
-	    "only logs it; \"require\" refuses to run without it):\n");
+	    "(a row with \"if\" applies only when its condition holds; "
+	    "\"fails with\" returns that error; any other system call, or "
+	    "argument no row covers, kills the process; \"sandbox\": "
+	    "\"log\" only logs it; \"require\" refuses to run without it):"
+	    "\n");
 	sandbox_print_list(out, sandbox_allow, nitems(sandbox_allow));
 	if (BREAKER_GITHUB) {
 		fprintf(out, "for the GitHub client (this build has it):\n");

@@ -1,16 +1,21 @@
 /*
  * The sandbox, proved in forked children: the filter is really loaded
  * (Seccomp: 2, NoNewPrivs: 1), what the daemon does is allowed, a system
- * call outside the table kills the process, log mode only logs, and a root
- * start keeps exactly the three documented capabilities.
+ * call outside the table kills the process, the argument conditions hold
+ * (ioctl only FIONREAD, socket only three families; the rest fail with an
+ * errno, not a kill), log mode only logs, and a root start keeps exactly
+ * the three documented capabilities.
  */
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <termios.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +206,109 @@ test_network_only_with_github(void **state)
 	}
 }
 
+/*
+ * ioctl: FIONREAD passes; any other request fails with ENOTTY and the
+ * process lives. FIONBIO would succeed on a pipe without the filter, so
+ * its ENOTTY is the filter's.
+ */
+static int
+child_ioctls(void)
+{
+	struct termios	tio;
+	int		fds[2], n = 0, one = 1;
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return 9;
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	if (write(fds[1], "abc", 3) != 3)
+		return 11;
+	if (ioctl(fds[0], FIONREAD, &n) == -1 || n != 3)
+		return 12;
+	if (ioctl(fds[0], TCGETS, &tio) != -1 || errno != ENOTTY)
+		return 13;
+	if (ioctl(fds[0], FIONBIO, &one) != -1 || errno != ENOTTY)
+		return 14;
+	if (fcntl(fds[0], F_GETFL) & O_NONBLOCK)
+		return 15;
+	/* isatty is what glibc's stdio asks: "no", not a kill */
+	if (isatty(fds[0]))
+		return 16;
+	return 0;
+}
+
+static void
+test_ioctl_only_fionread(void **state)
+{
+	int	status = in_child(child_ioctls);
+
+	(void)state;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* 0 if socket(family) fails with EAFNOSUPPORT, else 1. */
+static int
+socket_refused(int family, int type)
+{
+	int	fd;
+
+	if ((fd = socket(family, type | SOCK_CLOEXEC, 0)) != -1) {
+		close(fd);
+		return 1;
+	}
+	return errno == EAFNOSUPPORT ? 0 : 1;
+}
+
+/*
+ * socket by family: AF_UNIX, AF_INET and AF_INET6 open; AF_NETLINK
+ * (getaddrinfo's AI_ADDRCONFIG probe), AF_PACKET and the exotic low ones
+ * fail with EAFNOSUPPORT and the process lives. socketpair: AF_UNIX only.
+ */
+static int
+child_socket_families(void)
+{
+	int	fd, sv[2];
+
+	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+		return 10;
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 11;
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 12;
+	close(fd);
+	if (socket_refused(AF_NETLINK, SOCK_RAW))
+		return 13;
+	if (socket_refused(AF_PACKET, SOCK_DGRAM))
+		return 14;
+	if (socket_refused(AF_UNSPEC, SOCK_DGRAM) ||
+	    socket_refused(AF_AX25, SOCK_DGRAM) ||
+	    socket_refused(AF_X25, SOCK_SEQPACKET))
+		return 15;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return 16;
+	close(sv[0]);
+	close(sv[1]);
+	if (socketpair(AF_INET, SOCK_STREAM, 0, sv) != -1 ||
+	    errno != EAFNOSUPPORT)
+		return 17;
+	return 0;
+}
+
+static void
+test_socket_families(void **state)
+{
+	int	status;
+
+	(void)state;
+	if (!BREAKER_GITHUB)
+		skip();		/* no socket row: test_network_only_with_github */
+	status = in_child(child_socket_families);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static int
 child_log_mode(void)
 {
@@ -272,6 +380,17 @@ test_mode_parse_and_print(void **state)
 	assert_null(strstr(text, "personality"));
 	assert_true((strstr(text, "  socket ") != NULL) == BREAKER_GITHUB);
 	assert_true((strstr(text, "  connect ") != NULL) == BREAKER_GITHUB);
+	/* the argument conditions, with what a refused one returns */
+	assert_non_null(strstr(text, "ioctl                only if request "
+	    "== FIONREAD: "));
+	assert_non_null(strstr(text, "ioctl                fails with ENOTTY "
+	    "if request != FIONREAD: "));
+	assert_true((strstr(text, "socket               only if family == "
+	    "AF_INET6: ") != NULL) == BREAKER_GITHUB);
+	assert_true((strstr(text, "socket               fails with "
+	    "EAFNOSUPPORT if family > AF_INET6: ") != NULL) == BREAKER_GITHUB);
+	assert_true((strstr(text, "if family in AF_AX25..AF_X25") != NULL) ==
+	    BREAKER_GITHUB);
 	free(text);
 }
 
@@ -284,6 +403,8 @@ main(void)
 		cmocka_unit_test(test_forbidden_call_kills),
 		cmocka_unit_test(test_log_mode_survives),
 		cmocka_unit_test(test_network_only_with_github),
+		cmocka_unit_test(test_ioctl_only_fionread),
+		cmocka_unit_test(test_socket_families),
 		cmocka_unit_test(test_root_keeps_three_capabilities),
 		cmocka_unit_test(test_mode_parse_and_print),
 	};
