@@ -63,12 +63,7 @@ is_config(const char *path)
 static int
 check_github(const struct policy *p, const char *config, FILE *out)
 {
-	const struct policy_github	*pg;
-
-	if (BREAKER_GITHUB)
-		return 0;
-	pg = policy_github(p);
-	if (pg == NULL || !(pg->cancel_run || pg->check_run))
+	if (BREAKER_GITHUB || !policy_github_actions(p))
 		return 0;
 	fprintf(out, "%s: actions: \"cancel-run\" and \"check-run\" need "
 	    "the GitHub client, but %s; remove them, or install a breaker "

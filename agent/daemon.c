@@ -387,7 +387,7 @@ daemon_confine(struct daemon *d, int ready_fd)
 	enum sandbox_mode	 mode = policy_sandbox(d->policy);
 	char			*msg;
 
-	if (sandbox_enter(mode) == 0) {
+	if (sandbox_enter(mode, policy_github_actions(d->policy)) == 0) {
 		snprintf(d->sandbox, sizeof d->sandbox, "%s",
 		    sandbox_mode_name(mode));
 		return 0;

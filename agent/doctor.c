@@ -909,9 +909,7 @@ check_hooks(struct doctor *d)
 static void
 check_http(struct doctor *d, const struct policy *p)
 {
-	const struct policy_github	*g = p ? policy_github(p) : NULL;
-
-	if (g == NULL || !(g->cancel_run || g->check_run))
+	if (p == NULL || !policy_github_actions(p))
 		return;
 #if !BREAKER_GITHUB
 	doctor_add(d, "github", DOCTOR_PROBLEM, "install a breaker built with "

@@ -422,6 +422,12 @@ policy_github(const struct policy *p)
 	return &p->github;
 }
 
+int
+policy_github_actions(const struct policy *p)
+{
+	return p->github.cancel_run || p->github.check_run;
+}
+
 const struct policy_fleet *
 policy_fleet(const struct policy *p)
 {

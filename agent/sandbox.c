@@ -490,7 +490,7 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_syscall *list,
 }
 
 static int
-sandbox_load_filter(enum sandbox_mode mode)
+sandbox_load_filter(enum sandbox_mode mode, int network)
 {
 	scmp_filter_ctx	ctx;
 	uint32_t	deny;
@@ -502,7 +502,7 @@ sandbox_load_filter(enum sandbox_mode mode)
 		return sandbox_fail("seccomp_init failed", 0);
 	}
 	if (sandbox_add(ctx, sandbox_allow, nitems(sandbox_allow)) == -1 ||
-	    (BREAKER_GITHUB && sandbox_add(ctx, sandbox_allow_github,
+	    (network && sandbox_add(ctx, sandbox_allow_github,
 	    nitems(sandbox_allow_github)) == -1) ||
 	    (SANDBOX_SANITIZER && sandbox_add(ctx, sandbox_allow_sanitizer,
 	    nitems(sandbox_allow_sanitizer)) == -1)) {
@@ -519,7 +519,7 @@ out:
 }
 
 int
-sandbox_enter(enum sandbox_mode mode)
+sandbox_enter(enum sandbox_mode mode, int network)
 {
 	sandbox_why[0] = '\0';
 	if (mode == SANDBOX_OFF)
@@ -530,12 +530,13 @@ sandbox_enter(enum sandbox_mode mode)
 		log_warn("sandbox: no_new_privs");
 		return sandbox_fail("no_new_privs", errno);
 	}
-	if (sandbox_load_filter(mode) == -1)
+	network = network && BREAKER_GITHUB;
+	if (sandbox_load_filter(mode, network) == -1)
 		return -1;
 	log_debug("sandbox: %s, %zu rows",
 	    mode == SANDBOX_LOG ? "logging" : "enforcing",
 	    nitems(sandbox_allow) +
-	    (BREAKER_GITHUB ? nitems(sandbox_allow_github) : 0) +
+	    (network ? nitems(sandbox_allow_github) : 0) +
 	    (SANDBOX_SANITIZER ? nitems(sandbox_allow_sanitizer) : 0));
 	return 0;
 }
@@ -575,7 +576,8 @@ sandbox_print(FILE *out)
 	    "\n");
 	sandbox_print_list(out, sandbox_allow, nitems(sandbox_allow));
 	if (BREAKER_GITHUB) {
-		fprintf(out, "for the GitHub client (this build has it):\n");
+		fprintf(out, "for the GitHub client (this build has it; only "
+		    "when the configuration allows a GitHub action):\n");
 		sandbox_print_list(out, sandbox_allow_github,
 		    nitems(sandbox_allow_github));
 	} else

@@ -156,12 +156,7 @@ watch_github_done(int ok, const char *result, void *arg)
 static void
 github_warn_unbuilt(const struct policy *policy)
 {
-	const struct policy_github	*pg;
-
-	if (BREAKER_GITHUB)
-		return;
-	pg = policy_github(policy);
-	if (pg != NULL && (pg->cancel_run || pg->check_run))
+	if (!BREAKER_GITHUB && policy_github_actions(policy))
 		log_warnx("github: the configuration allows GitHub actions, "
 		    "but %s: they are off", GITHUB_NOT_BUILT);
 }
@@ -875,7 +870,8 @@ cmd_watch(int argc, char **argv)
 	evsignal_add(sigint, NULL);
 	evsignal_add(sigterm, NULL);
 	/* The daemon's sandbox, entered at the same point of start-up. */
-	if (sandbox_enter(policy_sandbox(policy)) == -1) {
+	if (sandbox_enter(policy_sandbox(policy),
+	    policy_github_actions(policy)) == -1) {
 		if (policy_sandbox(policy) == SANDBOX_REQUIRE) {
 			fprintf(stderr, "breaker watch: the sandbox is required "
 			    "(\"sandbox\": \"require\") and could not be "

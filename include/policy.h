@@ -111,6 +111,9 @@ void		 policy_set_source_path(struct policy *, size_t, const char *);
 size_t		 policy_nrules(const struct policy *);
 const struct policy_stop *policy_stop(const struct policy *);
 const struct policy_github *policy_github(const struct policy *);
+/* 1 when the configuration allows a GitHub action (cancel-run, check-run):
+ * the one test of whether breaker may talk to the network at all. */
+int		 policy_github_actions(const struct policy *);
 const struct policy_fleet *policy_fleet(const struct policy *);
 void		 policy_tail_options(const struct policy *,
 		    struct tail_options *);

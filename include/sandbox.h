@@ -25,10 +25,12 @@ extern const struct util_enum	sandbox_mode_table[];
 extern const size_t		sandbox_mode_ntable;
 int	sandbox_mode_parse(const char *);
 /*
- * Drop privileges not needed, set no_new_privs, load the filter. 0, or -1
- * with the reason in sandbox_failure().
+ * Drop privileges not needed, set no_new_privs, load the filter. The
+ * network rows (the GitHub client's) only with `network` and in a build
+ * with the client: a daemon no GitHub action is configured for cannot open
+ * a socket at all. 0, or -1 with the reason in sandbox_failure().
  */
-int	sandbox_enter(enum sandbox_mode);
+int	sandbox_enter(enum sandbox_mode, int network);
 /* Why the last sandbox_enter failed, in a few words ("" if it did not). */
 const char *sandbox_failure(void);
 /* The words status and the report use: "enforcing", "logging", "off". */

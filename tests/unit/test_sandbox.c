@@ -76,7 +76,7 @@ child_reports_filter(void)
 {
 	char	 buf[256], *v;
 
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, 1) != 0)
 		return 10;
 	if ((v = status_field("Seccomp", buf, sizeof buf)) == NULL ||
 	    strcmp(v, "2") != 0)
@@ -98,6 +98,8 @@ test_filter_is_loaded(void **state)
 }
 
 /* What the daemon really does after start must all pass the filter. */
+static int	child_network = 1;	/* sandbox_enter's `network` */
+
 static int
 child_does_daemon_work(void)
 {
@@ -105,7 +107,7 @@ child_does_daemon_work(void)
 	char		 buf[512];
 	int		 fd, in, pidfd;
 
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, child_network) != 0)
 		return 10;
 	if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
 		return 11;
@@ -140,7 +142,7 @@ test_daemon_work_is_allowed(void **state)
 static int
 child_makes_forbidden_call(void)
 {
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, 1) != 0)
 		return 10;
 	FORBIDDEN_SYSCALL();
 	return 0;	/* reaching here means the filter failed */
@@ -151,7 +153,7 @@ child_execs(void)
 {
 	char	*argv[] = { (char *)"true", NULL };
 
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, 1) != 0)
 		return 10;
 	execv("/bin/true", argv);
 	return 0;
@@ -178,7 +180,7 @@ child_opens_socket(void)
 {
 	int	fd;
 
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, child_network) != 0)
 		return 10;
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return 11;
@@ -207,6 +209,26 @@ test_network_only_with_github(void **state)
 }
 
 /*
+ * A daemon no GitHub action is configured for gets no network rows even
+ * in a build with the client: its work passes, a socket kills it.
+ */
+static void
+test_no_network_without_github_actions(void **state)
+{
+	int	status;
+
+	(void)state;
+	child_network = 0;
+	status = in_child(child_does_daemon_work);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	status = in_child(child_opens_socket);
+	child_network = 1;
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+}
+
+/*
  * ioctl: FIONREAD passes; any other request fails with ENOTTY and the
  * process lives. FIONBIO would succeed on a pipe without the filter, so
  * its ENOTTY is the filter's.
@@ -219,7 +241,7 @@ child_ioctls(void)
 
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return 9;
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, 1) != 0)
 		return 10;
 	if (write(fds[1], "abc", 3) != 3)
 		return 11;
@@ -270,7 +292,7 @@ child_socket_families(void)
 {
 	int	fd, sv[2];
 
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, 1) != 0)
 		return 10;
 	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return 11;
@@ -312,7 +334,7 @@ test_socket_families(void **state)
 static int
 child_log_mode(void)
 {
-	if (sandbox_enter(SANDBOX_LOG) != 0)
+	if (sandbox_enter(SANDBOX_LOG, 1) != 0)
 		return 10;
 	FORBIDDEN_SYSCALL();
 	return 0;
@@ -335,7 +357,7 @@ child_root_caps(void)
 	/* CAP_DAC_READ_SEARCH (2), CAP_KILL (5), CAP_SYS_PTRACE (19) */
 	const unsigned long long want = (1ULL << 2) | (1ULL << 5) | (1ULL << 19);
 
-	if (sandbox_enter(SANDBOX_ENFORCE) != 0)
+	if (sandbox_enter(SANDBOX_ENFORCE, 1) != 0)
 		return 10;
 	if ((v = status_field("CapEff", buf, sizeof buf)) == NULL ||
 	    strtoull(v, NULL, 16) != want)
@@ -405,6 +427,7 @@ main(void)
 		cmocka_unit_test(test_network_only_with_github),
 		cmocka_unit_test(test_ioctl_only_fionread),
 		cmocka_unit_test(test_socket_families),
+		cmocka_unit_test(test_no_network_without_github_actions),
 		cmocka_unit_test(test_root_keeps_three_capabilities),
 		cmocka_unit_test(test_mode_parse_and_print),
 	};
