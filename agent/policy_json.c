@@ -355,7 +355,7 @@ pos_cmp(const void *a, const void *b)
  * job-started hook, and the pairwise check took seconds there.
  */
 static void
-check_duplicates(struct load *ld)
+pj_find_duplicates(struct load *ld)
 {
 	const struct pj_pos	**v;
 	size_t			  i;
@@ -430,7 +430,7 @@ pj_parse(struct load *ld)
 	sc.len = ld->len;
 	sc.ld = ld;
 	scan_value(&sc);
-	check_duplicates(ld);
+	pj_find_duplicates(ld);
 	if (!cJSON_IsObject(j)) {
 		pj_error(ld, "", "the top level must be an object",
 		    "{\"version\": 1, ...}");

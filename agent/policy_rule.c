@@ -369,7 +369,7 @@ name_error(struct load *ld, const struct policy_rule *r, const char *path,
 /* Every {name} of a template (pipeline.c renders it; {{ and }} are
  * literal braces). */
 static void
-check_template(struct load *ld, const struct policy_rule *r,
+prule_check_template(struct load *ld, const struct policy_rule *r,
     const char *text, const char *path)
 {
 	const char	*s = text, *e;
@@ -730,13 +730,13 @@ rule_parse(struct load *ld, const cJSON *o, const char *path, int *override)
 	if ((c = pj_get_typed(ld, o, path, "message", pj_is_string, "a string"))) {
 		r->message = xstrdup(c->valuestring);
 		sub = pj_subpath(path, "message");
-		check_template(ld, r, r->message, sub);
+		prule_check_template(ld, r, r->message, sub);
 		free(sub);
 	} else if (r->title != NULL &&
 	    cJSON_GetObjectItemCaseSensitive(o, "message") == NULL) {
 		/* without a message, the title is the template */
 		sub = pj_subpath(path, "title");
-		check_template(ld, r, r->title, sub);
+		prule_check_template(ld, r, r->title, sub);
 		free(sub);
 	}
 	if ((c = pj_get_typed(ld, o, path, "hint", pj_is_string, "a string")))

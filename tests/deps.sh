@@ -2,12 +2,25 @@
 # Install everything breaker needs to build and to run its whole test suite
 # on a fresh Debian 12 machine: Debian packages with apt-get, engine CLIs
 # with npm. Safe to run again. Needs root (or sudo).
+#
+# tests/deps.sh --build installs only what building breaker (and its unit
+# tests) needs: the quick start's demo, without Squid, clang or the engines.
 set -euo pipefail
 
-APT_PACKAGES=(
-	build-essential meson ninja-build pkg-config python3
+BUILD_PACKAGES=(
+	build-essential meson ninja-build pkg-config
 	libevent-dev libssl-dev libcjson-dev libseccomp-dev libpcre2-dev
 	libcmocka-dev libcurl4-openssl-dev
+)
+build_only=0
+case "${1:-}" in
+--build)	build_only=1 ;;
+"")		;;
+*)		echo "usage: tests/deps.sh [--build]" >&2; exit 2 ;;
+esac
+
+APT_PACKAGES=(
+	"${BUILD_PACKAGES[@]}" python3
 	clang llvm libclang-rt-14-dev
 	valgrind cppcheck clang-tidy time
 	procps psmisc curl openssl ca-certificates
@@ -18,6 +31,7 @@ APT_PACKAGES=(
 )
 # The machines ship Node.js with npm; Debian's own packages only if absent.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+[ "$build_only" = 0 ] || APT_PACKAGES=("${BUILD_PACKAGES[@]}")
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -32,6 +46,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	$SUDO apt-get update -q
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+[ "$build_only" = 0 ] || exit 0
 
 # Squid, tinyproxy and node_exporter are only test fixtures here (the tests
 # start their own on loopback): never leave the system services running.
