@@ -99,25 +99,19 @@ load_path(struct policy *p, const char *path, enum file_kind kind,
  * A condition names a rule that exists (in any file); a disabled one never
  * fires, so the condition stays valid after an administrator's `disable`.
  */
+static const char *
+defined_list_at(const struct policy *p, size_t i)
+{
+	return p->lists[i]->defined ? p->lists[i]->name : NULL;
+}
+
 /* Why a referenced list is none: a defined one close to it, or where to
  * define it. */
 static const char *
 list_why(const struct policy *p, const char *name, char *buf, size_t sz)
 {
-	const char	**names;
-	const char	 *s;
-	size_t		  i, n = 0;
-
-	names = xcalloc(p->nlists + 1, sizeof *names);
-	for (i = 0; i < p->nlists; i++)
-		if (p->lists[i]->defined)
-			names[n++] = p->lists[i]->name;
-	s = match_suggest(name, names, n);
-	if (s != NULL)
-		snprintf(buf, sz, "did you mean \"%s\"?", s);
-	else
-		snprintf(buf, sz, "define it under \"lists\"");
-	free(names);
+	pj_did_you_mean(p, name, p->nlists, defined_list_at,
+	    "define it under \"lists\"", buf, sz);
 	return buf;
 }
 

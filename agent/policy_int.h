@@ -117,6 +117,13 @@ char		*pj_locate(struct load *, const char *path);
 /* Every member not in `known` is an error (with "did you mean"); -1. */
 int		 pj_check_keys(struct load *, const struct cJSON *,
 		    const char *path, const char *const *known, size_t n);
+/*
+ * Into buf: "did you mean \"x\"?" when one of the n names at(p, i) (NULL:
+ * left out) is one or two edits from `name`, else `otherwise`.
+ */
+void		 pj_did_you_mean(const struct policy *, const char *name,
+		    size_t n, const char *(*at)(const struct policy *, size_t),
+		    const char *otherwise, char *buf, size_t sz);
 /* "path.key" (or "key" at the top); caller frees. */
 char		*pj_subpath(const char *path, const char *key);
 /* A member of an expected type; NULL (and an error if mistyped). */
@@ -184,7 +191,6 @@ extern const size_t		prule_kind_ntable;
 
 void		 prule_parse(struct load *, const struct cJSON *root);
 struct policy_rule *prule_find(struct policy *, const char *id);
-const char	*prule_closest(const struct policy *, const char *id);
 void		 prule_unknown_hint(const struct policy *, const char *id,
 		    const char *otherwise, char *buf, size_t sz);
 void		 prule_free(struct policy_rule *);

@@ -454,6 +454,25 @@ pj_positions_free(struct load *ld)
 
 /* ---- generic key checking ------------------------------------------ */
 
+void
+pj_did_you_mean(const struct policy *p, const char *name, size_t n,
+    const char *(*at)(const struct policy *, size_t), const char *otherwise,
+    char *buf, size_t sz)
+{
+	const char	**names, *s;
+	size_t		  i, k = 0;
+
+	names = xcalloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		if ((names[k] = at(p, i)) != NULL)
+			k++;
+	if ((s = match_suggest(name, names, k)) != NULL)
+		snprintf(buf, sz, "did you mean \"%s\"?", s);
+	else
+		snprintf(buf, sz, "%s", otherwise);
+	free(names);
+}
+
 int
 pj_check_keys(struct load *ld, const cJSON *obj, const char *path,
     const char *const *known, size_t n)

@@ -127,59 +127,40 @@ prule_find(struct policy *p, const char *id)
 	return NULL;
 }
 
+static const char *
+source_name_at(const struct policy *p, size_t i)
+{
+	return p->sources[i].name;
+}
+
+static const char *
+rule_id_at(const struct policy *p, size_t i)
+{
+	return p->all[i]->id;
+}
+
 /* "did you mean ...? sources: a b c" for a source `name` that is none. */
 static void
 prule_source_hint(const struct policy *p, const char *name, char *buf,
     size_t sz)
 {
-	const char	**names;
-	const char	 *s;
-	size_t		  i;
+	size_t	i;
 
-	names = xcalloc(p->nsources + 1, sizeof *names);
-	for (i = 0; i < p->nsources; i++)
-		names[i] = p->sources[i].name;
-	s = match_suggest(name, names, p->nsources);
-	free(names);
-	if (s != NULL)
-		snprintf(buf, sz, "did you mean \"%s\"? sources:", s);
-	else
-		snprintf(buf, sz, "sources:");
+	pj_did_you_mean(p, name, p->nsources, source_name_at, "", buf, sz);
+	snprintf(buf + strlen(buf), sz - strlen(buf), "%ssources:",
+	    buf[0] != '\0' ? " " : "");
 	for (i = 0; i < p->nsources && strlen(buf) + 1 < sz; i++)
 		snprintf(buf + strlen(buf), sz - strlen(buf), " %s",
 		    p->sources[i].name);
 }
 
-/*
- * A rule id one or two edits from `id` ("did you mean"), or NULL: the
- * names known so far, so a later file's rules count once loaded.
- */
-const char *
-prule_closest(const struct policy *p, const char *id)
-{
-	const char	**ids;
-	const char	 *s;
-	size_t		  i;
-
-	ids = xcalloc(p->nall + 1, sizeof *ids);
-	for (i = 0; i < p->nall; i++)
-		ids[i] = p->all[i]->id;
-	s = match_suggest(id, ids, p->nall);
-	free(ids);
-	return s;
-}
-
-/* Why `id` names no rule: "did you mean ...?", else `otherwise`. */
+/* Why `id` names no rule: "did you mean ...?" (the rules known so far),
+ * else `otherwise`. */
 void
 prule_unknown_hint(const struct policy *p, const char *id,
     const char *otherwise, char *buf, size_t sz)
 {
-	const char	*s = prule_closest(p, id);
-
-	if (s != NULL)
-		snprintf(buf, sz, "did you mean \"%s\"?", s);
-	else
-		snprintf(buf, sz, "%s", otherwise);
+	pj_did_you_mean(p, id, p->nall, rule_id_at, otherwise, buf, sz);
 }
 
 static void
