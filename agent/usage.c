@@ -111,8 +111,8 @@ static const struct usage_cmd usage_cmds[] = {
 	  finish_opts },
 	{ "status", { "status [--json] [--state-dir DIR | --job-dir DIR]" },
 	  "show what the running daemon watches and has found", status_opts },
-	{ "watch", { "watch [--config FILE] [--policy FILE]... [--no-defaults]",
-	    "      [--state-dir DIR] [--observe] [--tracking-id ID]" },
+	{ "watch", { "watch [--config FILE] [--policy FILE]... [--no-defaults] "
+	    "[--state-dir DIR] [--observe] [--tracking-id ID]" },
 	  "run the pipeline in the foreground on the configured sources",
 	  watch_opts },
 	{ "replay", { "replay --source NAME=FILE... [--policy FILE]... "
