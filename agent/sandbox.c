@@ -377,6 +377,17 @@ _Static_assert(AF_UNSPEC == 0 && AF_UNIX == 1 && AF_INET == 2 &&
     "the socket rows cover every family once");
 
 /* The libseccomp rule(s) of one row. */
+/* One comparison, every field set (libseccomp's SCMP_CMP leaves datum_b to
+ * the caller, and clang's -Wmissing-field-initializers objects). */
+static struct scmp_arg_cmp
+sandbox_cmp(unsigned int arg, enum scmp_compare op, uint64_t value)
+{
+	struct scmp_arg_cmp	c = { .arg = arg, .op = op, .datum_a = value,
+				    .datum_b = 0 };
+
+	return c;
+}
+
 static int
 sandbox_rule(scmp_filter_ctx ctx, int nr, const struct sandbox_syscall *s)
 {
@@ -390,18 +401,18 @@ sandbox_rule(scmp_filter_ctx ctx, int nr, const struct sandbox_syscall *s)
 		return seccomp_rule_add(ctx, action, nr, 0);
 	case SANDBOX_EQ:
 		return seccomp_rule_add(ctx, action, nr, 1,
-		    SCMP_CMP(s->arg, SCMP_CMP_EQ, s->lo));
+		    sandbox_cmp(s->arg, SCMP_CMP_EQ, s->lo));
 	case SANDBOX_NE:
 		return seccomp_rule_add(ctx, action, nr, 1,
-		    SCMP_CMP(s->arg, SCMP_CMP_NE, s->lo));
+		    sandbox_cmp(s->arg, SCMP_CMP_NE, s->lo));
 	case SANDBOX_GT:
 		return seccomp_rule_add(ctx, action, nr, 1,
-		    SCMP_CMP(s->arg, SCMP_CMP_GT, s->lo));
+		    sandbox_cmp(s->arg, SCMP_CMP_GT, s->lo));
 	case SANDBOX_IN:
 		/* One argument may be compared once per libseccomp rule. */
 		for (v = s->lo; v <= s->hi; v++) {
 			rc = seccomp_rule_add(ctx, action, nr, 1,
-			    SCMP_CMP(s->arg, SCMP_CMP_EQ, v));
+			    sandbox_cmp(s->arg, SCMP_CMP_EQ, v));
 			if (rc < 0)
 				return rc;
 		}

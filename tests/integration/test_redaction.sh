@@ -22,7 +22,11 @@ lines=$T/lines.log
 write_config
 # All at once, before the engine runs: the first fatal line stops it, and
 # every line must still reach breaker.
-write_step "cat '$lines' >>'$LOG'; $(engine_cmd)"
+# The lines go through the job's long-lived `tee`, as gh-aw's do: a line
+# appended by a process that has already exited, with no writer left to
+# show whose it is, cannot be attributed to the job (owner.c), and whether
+# tee has opened the log by then would be a race.
+write_step "{ cat '$lines'; '$T/bin/awf' --grace 1 -- '$T/bin/codex' --pace-ms 20 --mark '$T/mark' 2>&1; } | tee -a '$LOG'"
 run_job
 
 R=$T/job/result.json
