@@ -104,6 +104,32 @@ write_step() {
 }
 
 # The usual engine command: codex behind awf, teed into the log.
+# free_port: a loopback TCP port nobody listens on (a dead proxy, a server
+# to start).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# github_emulator_start: the loopback HTTPS GitHub emulator (real TLS) in
+# $EMU for two minutes; sets emu (its pid) and port (its "good" listener).
+github_emulator_start() {
+	EMU=$T/emu
+	mkdir -p "$EMU"
+	GITHUB_EMULATOR_LIFETIME=120 python3 "$HERE/github_emulator.py" --dir "$EMU" >"$T/emu.log" 2>&1 &
+	emu=$!
+	for _ in $(seq 1 300); do [ -s "$EMU/ports" ] && break; sleep 0.1; done
+	[ -s "$EMU/ports" ] || { echo "FAIL: the emulator did not start"; cat "$T/emu.log"; exit 1; }
+	port=$(awk '$1 == "good" {print $2}' "$EMU/ports")
+}
+
+# github_config RULES ACTION: the configuration with the rule file RULES,
+# allowing "stop" and ACTION (cancel-run, check-run) against the emulator.
+github_config() {
+	write_config "\"rules\": [\"$1\"], \"actions\": [\"stop\", \"$2\"],
+  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
+    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+}
+
 engine_cmd() {
 	echo "'$T/bin/awf' --grace 1 -- '$T/bin/codex' --pace-ms 20 --mark '$T/mark' $* 2>&1 | tee -a '$LOG'"
 }

@@ -129,7 +129,7 @@ assert all(m["SYSLOG_IDENTIFIER"] == "breaker" and m["GITHUB_REPOSITORY"] == "oc
 PY
 
 # node_exporter's textfile collector serves the counters.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$NE" --web.listen-address="127.0.0.1:$port" --collector.disable-defaults \
 	--collector.textfile --collector.textfile.directory="$PROM" \
 	> "$T/node_exporter.log" 2>&1 &

@@ -7,13 +7,7 @@
 # the emulator is gone).
 . "$(dirname "$0")/lib.sh"
 
-EMU=$T/emu
-mkdir -p "$EMU"
-GITHUB_EMULATOR_LIFETIME=120 python3 "$HERE/github_emulator.py" --dir "$EMU" >"$T/emu.log" 2>&1 &
-emu=$!
-for _ in $(seq 1 300); do [ -s "$EMU/ports" ] && break; sleep 0.1; done
-[ -s "$EMU/ports" ] || { echo "FAIL: the emulator did not start"; cat "$T/emu.log"; exit 1; }
-port=$(awk '$1 == "good" {print $2}' "$EMU/ports")
+github_emulator_start
 
 cat >"$T/rules.json" <<'EOF2'
 { "version": 1, "rules": [ {
@@ -21,9 +15,7 @@ cat >"$T/rules.json" <<'EOF2'
   "severity": "fatal", "match": { "regex": "^FATAL-CANCEL" },
   "actions": ["stop", "cancel-run"] } ] }
 EOF2
-write_config "\"rules\": [\"$T/rules.json\"], \"actions\": [\"stop\", \"cancel-run\"],
-  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
-    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+github_config "$T/rules.json" cancel-run
 lines=$T/lines.log
 printf '%s\n' "OpenAI Codex v0.169.0" "FATAL-CANCEL the provider is gone" >"$lines"
 write_step "$(engine_cmd --lines "'$lines'")"
@@ -59,9 +51,7 @@ cat >"$T/rules2.json" <<'EOF2'
   "severity": "fatal", "match": { "regex": "^FATAL-CANCEL" },
   "actions": ["stop", "cancel-run"] } ] }
 EOF2
-write_config "\"rules\": [\"$T/rules2.json\"], \"actions\": [\"stop\", \"cancel-run\"],
-  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
-    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+github_config "$T/rules2.json" cancel-run
 printf '%s\n' "OpenAI Codex v0.169.0" "FATAL-FIRST the engine is doomed" \
     "FATAL-CANCEL and so is the run" >"$lines"
 write_step "$(engine_cmd --lines "'$lines'")"
@@ -87,9 +77,7 @@ api=$(jget "$sd4/verdict-0002.json" 'r.get("api_result")')
 # token (ghs_, as a job's GITHUB_TOKEN is) instead of the emulator's PAT.
 printf 'ghs_%s\n' "$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')" >"$EMU/token"
 printf '{"runner": "sim-runner-1"}\n' >"$EMU/control.json"
-write_config "\"rules\": [\"$T/rules.json\"], \"actions\": [\"stop\", \"check-run\"],
-  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
-    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+github_config "$T/rules.json" check-run
 run_job "$T/job3" --repository octo/widgets --run-id 4242
 assert_hooks_ok "$T/job3"
 if grep -q '/check-runs' "$EMU/requests.jsonl" 2>/dev/null &&

@@ -12,17 +12,7 @@
 
 command -v tinyproxy >/dev/null 2>&1 || { echo "SKIP: tinyproxy is missing"; exit 77; }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-EMU=$T/emu
-mkdir -p "$EMU"
-GITHUB_EMULATOR_LIFETIME=120 python3 "$HERE/github_emulator.py" --dir "$EMU" >"$T/emu.log" 2>&1 &
-emu=$!
-for _ in $(seq 1 300); do [ -s "$EMU/ports" ] && break; sleep 0.1; done
-[ -s "$EMU/ports" ] || { echo "FAIL: the emulator did not start"; cat "$T/emu.log"; exit 1; }
-port=$(awk '$1 == "good" {print $2}' "$EMU/ports")
+github_emulator_start
 
 # tinyproxy in the foreground, loopback only; no ConnectPort line, so it
 # tunnels to the emulator's port (its packaged default allows 443 only).
@@ -50,9 +40,7 @@ cat >"$T/rules.json" <<'EOF2'
   "severity": "fatal", "match": { "regex": "^FATAL-CANCEL" },
   "actions": ["stop", "cancel-run"] } ] }
 EOF2
-write_config "\"rules\": [\"$T/rules.json\"], \"actions\": [\"stop\", \"cancel-run\"],
-  \"github\": { \"api_url\": \"https://127.0.0.1:$port/api/v3\",
-    \"token_file\": \"$EMU/token\", \"ca_file\": \"$EMU/ca.pem\" }"
+github_config "$T/rules.json" cancel-run
 lines=$T/lines.log
 printf '%s\n' "OpenAI Codex v0.169.0" "FATAL-CANCEL the provider is gone" >"$lines"
 write_step "$(engine_cmd --lines "'$lines'")"
